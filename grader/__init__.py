@@ -1,0 +1,3 @@
+"""grader: grade Keras/TensorFlow notebook assignments and write feedback reports."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,131 @@
+"""Grade a folder of submissions: cache, record, and write the class's outputs.
+
+One broken or hostile submission never stops the batch: whatever goes wrong is
+recorded as that submission's result (status ``error``) with its reason and,
+for unexpected failures, the traceback.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.data import prepare_kernel_copy
+from grader.errors import GraderError
+from grader.evaluate import Evaluator
+from grader.grade import GradingSetup, error_result, grade_submission, sha256_file
+from grader.gradebook import Gradebook
+from grader.pack import Pack
+from grader.report import render_student, render_summary, write_grades_csv
+from grader.students import assign_ids
+
+GRADEBOOK = "gradebook.sqlite"
+
+
+def discover(folder: Path) -> list[Path]:
+    """The notebooks to grade: every ``*.ipynb`` in ``folder`` (or the one file given)."""
+    folder = Path(folder)
+    if folder.is_file():
+        return [folder]
+    if not folder.is_dir():
+        raise GraderError("no such folder of submissions", path=folder)
+    return sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+
+
+@dataclass
+class BatchOutcome:
+    """What a batch did."""
+
+    out_dir: Path
+    results: list[dict[str, Any]] = field(default_factory=list)
+    graded: int = 0
+    cached: int = 0
+    errors: int = 0
+
+
+Progress = Callable[[str, str], None]
+
+
+def grade_batch(
+    paths: Sequence[Path],
+    pack: Pack,
+    profile_name: str | None,
+    out_dir: Path,
+    mnist_path: Path,
+    *,
+    force: bool = False,
+    parameters: Mapping[str, Any] | None = None,
+    on_start: Progress | None = None,
+    on_done: Progress | None = None,
+) -> BatchOutcome:
+    """Grade ``paths`` into ``out_dir`` and write the gradebook, CSV and reports.
+
+    Args:
+        paths: Notebook files; student ids come from their names.
+        pack: The assignment pack.
+        profile_name: Grading profile (the spec's default when None).
+        out_dir: Where the gradebook, ``grades.csv`` and reports go.
+        mnist_path: The grader's MNIST file (test labels never leave the grader).
+        force: Re-grade even submissions whose result is cached.
+        parameters: Extra papermill parameters for every notebook.
+        on_start: Called with (student, file name) before each submission.
+        on_done: Called with (student, status) after each submission.
+    """
+    profile = pack.spec.profile(profile_name)
+    expected = pack.expected(profile.name)
+    out_dir, mnist_path = Path(out_dir).resolve(), Path(mnist_path).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    kernel_mnist = prepare_kernel_copy(mnist_path, out_dir / ".grader" / "data",
+                                       profile.train_limit)
+    outcome = BatchOutcome(out_dir)
+    fingerprint = pack.fingerprint(profile.name)
+    with Gradebook(out_dir / GRADEBOOK) as book, Evaluator(mnist_path) as evaluator:
+        setup = GradingSetup(pack, profile, expected, kernel_mnist, evaluator, fingerprint,
+                             dict(parameters or {}))
+        for path, student in assign_ids(Path(p).resolve() for p in paths):
+            if on_start:
+                on_start(student, path.name)
+            result = None
+            if not force:
+                try:
+                    result = book.cached(pack.id, student, sha256_file(path), fingerprint)
+                except OSError:
+                    result = None
+            cached = result is not None
+            if cached:
+                outcome.cached += 1
+            else:
+                result = _grade_one(path, student, setup, out_dir / student / "work")
+                book.record(result)
+                outcome.graded += 1
+            outcome.errors += result["status"] == "error"
+            outcome.results.append(result)
+            if on_done:
+                on_done(student, "cached" if cached else result["status"])
+        write_outputs(book, pack, expected, out_dir)
+    return outcome
+
+
+def _grade_one(path: Path, student: str, setup: GradingSetup, work_dir: Path) -> dict[str, Any]:
+    try:
+        return grade_submission(path, student, setup, work_dir)
+    except GraderError as exc:
+        return error_result(path, student, setup, exc, None)
+    except Exception as exc:  # noqa: BLE001 - recorded with its traceback, never swallowed
+        return error_result(path, student, setup, exc, traceback.format_exc())
+
+
+def write_outputs(book: Gradebook, pack: Pack, expected: Mapping[str, Any],
+                  out_dir: Path) -> list[dict[str, Any]]:
+    """Write ``grades.csv``, every student's ``report.html`` and ``summary.html``."""
+    results = book.latest(pack.id)
+    questions = [{"id": q.id, "title": q.title, "points": q.points} for q in pack.spec.questions]
+    write_grades_csv(results, [q["id"] for q in questions], out_dir / "grades.csv")
+    for result in results:
+        render_student(result, expected, out_dir / result["student"] / "report.html")
+    render_summary(results, pack.spec.title, questions, pack.spec.max_score,
+                   out_dir / "summary.html")
+    return results

@@ -1,0 +1,147 @@
+"""What a check takes and returns, and the registry that names checks.
+
+A check is a pure function: it reads the plain data the probe collected and the
+values the reference expects, and returns a frozen :class:`CheckResult`. It never
+touches the kernel, files or globals. Assignment specs refer to checks by the
+name they were registered under, as papermill refers to engines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from grader.errors import CheckError
+
+
+class Outcome(str, Enum):
+    """How a check ended."""
+
+    PASS = "pass"
+    PARTIAL = "partial"
+    FAIL = "fail"
+    MANUAL = "manual"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict of one check on one submission."""
+
+    id: str
+    outcome: Outcome
+    score: float
+    max_score: float
+    message: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form for JSON, SQLite and templates."""
+        return {
+            "id": self.id,
+            "outcome": self.outcome.value,
+            "score": self.score,
+            "max_score": self.max_score,
+            "message": self.message,
+            "details": dict(self.details),
+        }
+
+
+@dataclass(frozen=True)
+class CheckInput:
+    """Everything a check may look at, as plain data.
+
+    Attributes:
+        check_id: ``"<question>.<check>"``, used as the result's id.
+        max_score: Points this check is worth.
+        params: The check's parameters from the spec.
+        expected: What the reference expects (computed by ``expect`` at build time).
+        found: What the probe and the grader's evaluation found for the question.
+    """
+
+    check_id: str
+    max_score: float
+    params: Mapping[str, Any]
+    expected: Mapping[str, Any]
+    found: Mapping[str, Any]
+
+    def result(
+        self, outcome: Outcome, score: float, message: str, **details: Any
+    ) -> CheckResult:
+        """Build this check's result, clamping the score to ``[0, max_score]``."""
+        score = round(min(max(score, 0.0), self.max_score), 4)
+        return CheckResult(self.check_id, outcome, score, self.max_score, message, details)
+
+    def passed(self, message: str, **details: Any) -> CheckResult:
+        """Full marks."""
+        return self.result(Outcome.PASS, self.max_score, message, **details)
+
+    def failed(self, message: str, **details: Any) -> CheckResult:
+        """No marks."""
+        return self.result(Outcome.FAIL, 0.0, message, **details)
+
+
+CheckFn = Callable[[CheckInput], CheckResult]
+ExpectFn = Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RegisteredCheck:
+    """A check function and how its expected values derive from reference results."""
+
+    name: str
+    run: CheckFn
+    expect: ExpectFn
+    needs_model: bool
+    description: str
+
+
+def _no_expectation(params: Mapping[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+class CheckRegistry:
+    """Checks by name; one instance, :data:`checks`, serves the whole package."""
+
+    def __init__(self) -> None:
+        self._checks: dict[str, RegisteredCheck] = {}
+
+    def register(
+        self, name: str, *, expect: ExpectFn | None = None, needs_model: bool = True
+    ) -> Callable[[CheckFn], CheckFn]:
+        """Decorator: register ``fn`` under ``name``.
+
+        Args:
+            name: The name specs use.
+            expect: Derives the expected values from the spec params and the
+                reference results; runs when the reference is built.
+            needs_model: Whether the question must select a model for this check.
+        """
+
+        def decorate(fn: CheckFn) -> CheckFn:
+            if name in self._checks:
+                raise CheckError(f"check {name!r} is registered twice", check=name)
+            doc = (fn.__doc__ or "").strip().splitlines()
+            self._checks[name] = RegisteredCheck(
+                name, fn, expect or _no_expectation, needs_model, doc[0] if doc else ""
+            )
+            return fn
+
+        return decorate
+
+    def get(self, name: str) -> RegisteredCheck:
+        """The check registered as ``name``; a clear error if there is none."""
+        try:
+            return self._checks[name]
+        except KeyError:
+            known = ", ".join(sorted(self._checks))
+            raise CheckError(f"unknown check {name!r} (known: {known})", check=name) from None
+
+    def names(self) -> list[str]:
+        """All registered names, sorted."""
+        return sorted(self._checks)
+
+
+checks = CheckRegistry()

@@ -1,0 +1,208 @@
+"""The ``grader`` command: grade a class, self-check one notebook, build references."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from grader.errors import GraderError
+
+app = typer.Typer(help="Grade Keras/TensorFlow notebook assignments and write feedback.",
+                  no_args_is_help=True, add_completion=False)
+reference_app = typer.Typer(help="Build and inspect a pack's expected results.",
+                            no_args_is_help=True)
+app.add_typer(reference_app, name="reference")
+console = Console()
+err = Console(stderr=True)
+
+AssignmentOpt = Annotated[str, typer.Option("--assignment", "-a", help="Assignment id.")]
+ProfileOpt = Annotated[str | None, typer.Option(help="Grading profile (spec default: fast).")]
+MnistOpt = Annotated[Path | None, typer.Option(
+    help="MNIST .npz in Keras layout (default: $GRADER_MNIST, then ~/.keras/datasets).")]
+ParamOpt = Annotated[list[str] | None, typer.Option(
+    "--parameter", "-p", help="NAME=VALUE injected into the notebook's parameters cell.")]
+
+
+def _parameters(items: list[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items or []:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise GraderError(f"parameter {item!r} should look like NAME=VALUE")
+        try:
+            out[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[name] = raw
+    return out
+
+
+def _fail(exc: GraderError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    return typer.Exit(2)
+
+
+@app.command()
+def grade(
+    folder: Annotated[Path, typer.Argument(help="Folder of .ipynb submissions.")],
+    assignment: AssignmentOpt,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("reports"),
+    profile: ProfileOpt = None,
+    force: Annotated[bool, typer.Option(help="Re-grade unchanged submissions too.")] = False,
+    mnist: MnistOpt = None,
+    parameter: ParamOpt = None,
+) -> None:
+    """Grade every notebook in FOLDER and write gradebook, grades.csv and reports."""
+    from grader.batch import discover, grade_batch
+    from grader.data import locate_mnist
+    from grader.pack import find_pack
+
+    try:
+        pack = find_pack(assignment)
+        prof = pack.spec.profile(profile)
+        pack.expected(prof.name)
+        paths = discover(folder)
+        mnist_path = locate_mnist(mnist)
+        params = _parameters(parameter)
+    except GraderError as exc:
+        raise _fail(exc) from None
+    if not paths:
+        raise _fail(GraderError("no .ipynb files to grade", path=folder))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(f"grading {pack.id} ({prof.name})", total=len(paths))
+
+        def started(student: str, name: str) -> None:
+            bar.update(task, description=f"grading {student}")
+
+        def done(student: str, status: str) -> None:
+            bar.console.print(f"  {student}: {status}", highlight=False)
+            bar.advance(task)
+
+        try:
+            outcome = grade_batch(paths, pack, prof.name, out, mnist_path, force=force,
+                                  parameters=params, on_start=started, on_done=done)
+        except GraderError as exc:
+            raise _fail(exc) from None
+    table = Table(title=f"{pack.spec.title} — {prof.name} profile")
+    for col in ("student", "status", "score"):
+        table.add_column(col)
+    for r in sorted(outcome.results, key=lambda r: r["student"]):
+        table.add_row(r["student"], r["status"], f"{r['score']:g} / {r['max_score']:g}")
+    console.print(table)
+    console.print(f"{outcome.graded} graded, {outcome.cached} unchanged (cached), "
+                  f"{outcome.errors} in error. Reports: {out / 'summary.html'}")
+
+
+@app.command()
+def check(
+    notebook: Annotated[Path, typer.Argument(help="Your notebook.")],
+    assignment: AssignmentOpt,
+    profile: ProfileOpt = None,
+    out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path(".grader/check"),
+    mnist: MnistOpt = None,
+) -> None:
+    """Grade one notebook and print what the grader will say (exit 0 when all passes)."""
+    from grader.batch import grade_batch
+    from grader.data import locate_mnist
+    from grader.pack import find_pack
+
+    try:
+        if not notebook.is_file():
+            raise GraderError("no such notebook", path=notebook)
+        pack = find_pack(assignment)
+        prof = pack.spec.profile(profile)
+        mnist_path = locate_mnist(mnist)
+        with console.status(f"running {notebook.name} ({prof.name} profile)…"):
+            outcome = grade_batch([notebook], pack, prof.name, out, mnist_path, force=True)
+    except GraderError as exc:
+        raise _fail(exc) from None
+    result = outcome.results[0]
+    report = out / result["student"] / "report.html"
+    if result["status"] == "error":
+        err.print(f"[bold red]not graded:[/] {result['error']}", highlight=False)
+        err.print(f"report: {report}")
+        raise typer.Exit(2)
+    table = Table(title=f"{pack.spec.title} — {result['score']:g} / {result['max_score']:g}")
+    for col in ("", "question", "points", "message"):
+        table.add_column(col, overflow="fold")
+    failed = False
+    for q in result["questions"]:
+        mark = {"pass": "[green]✔[/]", "manual": "[magenta]✎[/]"}.get(q["outcome"], "[red]✘[/]")
+        failed |= q["outcome"] not in ("pass", "manual")
+        msgs = " ".join(c["message"] for c in q["checks"] if c["outcome"] != "pass") or \
+            q["checks"][0]["message"]
+        table.add_row(mark, q["title"], f"{q['score']:g}/{q['points']:g}", msgs)
+    console.print(table)
+    console.print(f"report: {report}")
+    raise typer.Exit(1 if failed else 0)
+
+
+@reference_app.command("build")
+def reference_build(
+    assignment: Annotated[str, typer.Argument(help="Assignment id.")],
+    profile: Annotated[str, typer.Option(help="Profile to build, or 'all'.")] = "fast",
+    mnist: MnistOpt = None,
+) -> None:
+    """Train the reference models and write expected/<profile>.json."""
+    from grader.data import locate_mnist
+    from grader.pack import find_pack
+    from grader.reference import build_expected, summarize, write_expected
+
+    try:
+        pack = find_pack(assignment)
+        names = list(pack.spec.profiles) if profile == "all" else [pack.spec.profile(profile).name]
+        mnist_path = locate_mnist(mnist)
+        for name in names:
+            with console.status(f"training the {pack.id} reference ({name} profile)…"):
+                expected = build_expected(pack, name, mnist_path, Path(".grader") / "data")
+            path = write_expected(pack, name, expected)
+            console.print(f"wrote {path}")
+            console.print_json(json.dumps(summarize(expected)["models"]))
+    except GraderError as exc:
+        raise _fail(exc) from None
+
+
+@reference_app.command("show")
+def reference_show(
+    assignment: Annotated[str, typer.Argument(help="Assignment id.")],
+    profile: Annotated[str, typer.Option(help="Profile, or 'all'.")] = "all",
+    format: Annotated[str, typer.Option("--format", help="json or table.")] = "table",
+) -> None:
+    """Print the expected results: parameter counts, accuracies, thresholds."""
+    from grader.pack import find_pack
+    from grader.reference import summarize
+
+    try:
+        pack = find_pack(assignment)
+        names = list(pack.spec.profiles) if profile == "all" else [pack.spec.profile(profile).name]
+        doc = {"assignment": pack.id, "title": pack.spec.title, "max_score": pack.spec.max_score,
+               "profiles": {n: summarize(pack.expected(n)) for n in names}}
+    except GraderError as exc:
+        raise _fail(exc) from None
+    if format == "json":
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    for name, prof in doc["profiles"].items():
+        table = Table(title=f"{pack.id} — {name} profile")
+        for col in ("model", "total params", "trainable", "test accuracy", "epochs"):
+            table.add_column(col)
+        for model, m in prof["models"].items():
+            table.add_row(model, f"{m['total_params']:,}", f"{m['trainable_params']:,}",
+                          f"{100 * m['accuracy']:.2f} %", str(m["epochs"]))
+        console.print(table)
+        for check_id, values in prof["checks"].items():
+            if values:
+                console.print(f"  {check_id}: {json.dumps(values)}", highlight=False)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

@@ -1,0 +1,260 @@
+"""Grade one submission: execute, probe, evaluate, select, check.
+
+The result is one plain-data document that the gradebook stores and the report
+renders; nothing in it comes from what the student's code printed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grader
+from grader import layers as L
+from grader.answers import find_answer
+from grader.checks import CheckInput, CheckResult, Outcome, checks
+from grader.errors import GraderError, ProbeError
+from grader.evaluate import Evaluator
+from grader.execute import execute, prepare, read_notebook
+from grader.inject import probe_cell, setup_cell
+from grader.pack import Pack
+from grader.select import Selection, select_model
+from grader.spec import Profile, Question
+
+RESULT_VERSION = 1
+
+
+def sha256_file(path: Path) -> str:
+    """Hex digest of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def hardware() -> dict[str, Any]:
+    """Where grading ran, for the report header."""
+    gpu = "none detected" if shutil.which("nvidia-smi") is None else "NVIDIA (see nvidia-smi)"
+    return {"machine": platform.machine(), "system": platform.system(),
+            "cpus": os.cpu_count(), "python": platform.python_version(), "gpu": gpu,
+            "device": "CPU"}
+
+
+@dataclass(frozen=True)
+class GradingSetup:
+    """Everything shared by the submissions of one batch."""
+
+    pack: Pack
+    profile: Profile
+    expected: Mapping[str, Any]
+    kernel_mnist: Path
+    evaluator: Evaluator
+    fingerprint: str
+    parameters: Mapping[str, Any]
+
+
+def kernel_env(work_dir: Path, seed: int, profile: str) -> dict[str, str]:
+    """Environment for the student's kernel: quiet TensorFlow, Agg, a private Keras home."""
+    return {
+        "MPLBACKEND": "Agg",
+        "PYTHONHASHSEED": str(seed),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "KERAS_HOME": str(work_dir / ".keras"),
+        "MPLCONFIGDIR": str(work_dir / ".matplotlib"),
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "GRADER_PROFILE": profile,
+    }
+
+
+def read_probe(work_dir: Path) -> dict[str, Any]:
+    """The probe's document, or a clear error saying why it is missing."""
+    path = work_dir / "probe.json"
+    if not path.exists():
+        raise ProbeError("the probe did not run, so no models could be collected", path=path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProbeError(f"probe output is not valid JSON ({exc})", path=path) from None
+    if not isinstance(doc, dict) or "error" in doc:
+        raise ProbeError(f"the probe failed: {doc.get('error') if isinstance(doc, dict) else doc}",
+                         path=path)
+    return doc
+
+
+def read_figures(figures_dir: Path) -> list[dict[str, Any]]:
+    """Figures captured in the kernel, last state of each."""
+    path = figures_dir / "figures.jsonl"
+    by_number: dict[int, dict[str, Any]] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+                by_number[int(record["number"])] = record
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                continue
+    return [by_number[k] for k in sorted(by_number)]
+
+
+def _history_for(model_id: int | None, histories: list[dict[str, Any]]) -> dict[str, Any] | None:
+    linked = [h for h in histories if h.get("model_id") == model_id and model_id is not None]
+    pool = linked or [h for h in histories if h.get("model_id") is None]
+    if not pool or (not linked and len(pool) > 1 and model_id is None):
+        return None
+    return max(pool, key=lambda h: h.get("epochs_run", 0))
+
+
+def _question_outcome(results: list[CheckResult]) -> str:
+    outcomes = {r.outcome for r in results}
+    if outcomes <= {Outcome.PASS}:
+        return "pass"
+    if Outcome.MANUAL in outcomes and outcomes <= {Outcome.MANUAL, Outcome.PASS}:
+        return "manual"
+    return "partial" if any(r.score > 0 for r in results) else "fail"
+
+
+def _run_check(spec_check: Any, question: Question, found: Mapping[str, Any],
+               expected: Mapping[str, Any]) -> CheckResult:
+    check_id = f"{question.id}.{spec_check.name}"
+    registered = checks.get(spec_check.name)
+    inp = CheckInput(check_id, spec_check.points, spec_check.params,
+                     expected.get("checks", {}).get(check_id, {}), found)
+    try:
+        return registered.run(inp)
+    except Exception as exc:  # noqa: BLE001 - a faulty check is recorded, never fatal
+        return CheckResult(check_id, Outcome.ERROR, 0.0, spec_check.points,
+                           f"The check itself failed ({type(exc).__name__}: {exc}); "
+                           "tell your instructor.", {"error": repr(exc)})
+
+
+def grade_questions(
+    pack: Pack, expected: Mapping[str, Any], probe: Mapping[str, Any],
+    evaluations: Mapping[int, Mapping[str, Any]], figures: list[dict[str, Any]],
+    cells: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Select each question's object and run its checks (pure: plain data in and out)."""
+    models = probe.get("models", [])
+    by_id = {m["id"]: m for m in models}
+    histories = probe.get("histories", [])
+    refs = expected.get("models", {})
+    answers = [q.answer for q in pack.spec.questions if q.answer]
+    selections: dict[str, Selection] = {}
+    out = []
+    for q in pack.spec.questions:
+        found: dict[str, Any] = {"figures": figures, "arrays": probe.get("arrays", [])}
+        selection = None
+        if q.select is not None:
+            if q.select.same_as:
+                selection = selections[q.select.same_as]
+            else:
+                ref = refs.get(q.select.reference) if q.select.reference else None
+                selection = select_model(q.select, models, evaluations, ref,
+                                         pack.spec.n_classes)
+            selections[q.id] = selection
+            found["selection"] = selection.to_dict()
+            model = by_id.get(selection.model_id)
+            found["model"] = model
+            found["evaluation"] = evaluations.get(selection.model_id) if model else None
+            found["history"] = _history_for(selection.model_id, histories) if model else None
+        if q.answer is not None:
+            found["answer"] = find_answer(cells, q.answer, [a for a in answers if a != q.answer])
+        results = [_run_check(c, q, found, expected) for c in q.checks]
+        out.append({
+            "id": q.id, "title": q.title, "points": q.points, "manual": q.manual,
+            "score": round(sum(r.score for r in results), 4),
+            "outcome": _question_outcome(results),
+            "selection": selection.to_dict() if selection else None,
+            "history_id": (found.get("history") or {}).get("id"),
+            "answer": found.get("answer"),
+            "checks": [r.to_dict() | {"public": c.public} for r, c in zip(results, q.checks,
+                                                                          strict=True)],
+        })
+    return out
+
+
+def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Path) -> dict:
+    """Grade one notebook file; raises :class:`GraderError` only when nothing can be graded."""
+    started = time.time()
+    digest = sha256_file(path)
+    nb = read_notebook(path)
+    if work_dir.exists():
+        shutil.rmtree(work_dir)
+    (work_dir / "figures").mkdir(parents=True)
+    shutil.copyfile(path, work_dir / "submission.ipynb")
+    cells = [dict(c) for c in nb.cells]
+    for number, cell in enumerate(cells, 1):
+        cell["metadata"] = {"grader": {"cell": number}}
+    seed = setup.profile.seed
+    prepared = prepare(nb, setup_cell(seed, setup.kernel_mnist, work_dir / "figures"),
+                       probe_cell(work_dir))
+    params = {**setup.profile.parameters, **setup.parameters}
+    run = execute(prepared, work_dir, kernel_env=kernel_env(work_dir, seed, setup.profile.name),
+                  parameters=params, cell_timeout=setup.profile.cell_timeout,
+                  notebook_timeout=setup.profile.notebook_timeout)
+    notes = list(run.notes)
+    try:
+        probe = read_probe(work_dir)
+    except ProbeError as exc:
+        if run.kernel_died_in is not None:
+            exc = ProbeError(f"the kernel died in cell {run.kernel_died_in}, so nothing after "
+                             "it could be collected", path=exc.path)
+        notes.append(str(exc.message))
+        probe = {"models": [], "histories": [], "arrays": []}
+    eval_started = time.time()
+    files = {m["id"]: work_dir / m["file"] for m in probe.get("models", [])
+             if m.get("file") and "layers" in m and L.takes_mnist(m, setup.pack.spec.n_classes)}
+    measured = setup.evaluator.evaluate(list(files.values()), setup.pack.spec.n_classes)
+    evaluations = {mid: measured.get(str(f.resolve()), {"error": "not evaluated"})
+                   for mid, f in files.items()}
+    for m in probe.get("models", []):
+        if m["id"] not in evaluations and m.get("export_error"):
+            evaluations[m["id"]] = {"error": m["export_error"]}
+    eval_seconds = time.time() - eval_started
+    figures = read_figures(work_dir / "figures")
+    questions = grade_questions(setup.pack, setup.expected, probe, evaluations, figures, cells)
+    result = {
+        "result_version": RESULT_VERSION,
+        "student": student, "assignment": setup.pack.id, "title": setup.pack.spec.title,
+        "file": str(path), "sha256": digest, "profile": setup.profile.name,
+        "profile_description": setup.profile.description, "fingerprint": setup.fingerprint,
+        "status": "graded", "error": None, "traceback": None,
+        "score": round(sum(q["score"] for q in questions), 4),
+        "max_score": setup.pack.spec.max_score,
+        "manual_pending": sum(1 for q in questions for c in q["checks"]
+                              if c["outcome"] == "manual"),
+        "questions": questions,
+        "execution": run.to_dict(), "notes": notes, "seed": seed,
+        "models": [m | {"evaluation": evaluations.get(m["id"])} for m in probe.get("models", [])],
+        "histories": probe.get("histories", []), "figures": figures,
+        "keras_version": probe.get("keras_version"), "grader_version": grader.__version__,
+        "hardware": hardware(), "started_at": started,
+        "timings": {"execute": round(run.seconds, 2), "evaluate": round(eval_seconds, 2),
+                    "total": round(time.time() - started, 2)},
+    }
+    (work_dir / "result.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    return result
+
+
+def error_result(path: Path, student: str, setup: GradingSetup, exc: BaseException,
+                 tb: str | None) -> dict[str, Any]:
+    """The recorded result of a submission that could not be graded at all."""
+    try:
+        digest = sha256_file(path)
+    except OSError:
+        digest = ""
+    message = str(exc) if isinstance(exc, GraderError) else f"{type(exc).__name__}: {exc}"
+    return {
+        "result_version": RESULT_VERSION, "student": student, "assignment": setup.pack.id,
+        "title": setup.pack.spec.title, "file": str(path), "sha256": digest,
+        "profile": setup.profile.name, "profile_description": setup.profile.description,
+        "fingerprint": setup.fingerprint, "status": "error", "error": message, "traceback": tb,
+        "score": 0.0, "max_score": setup.pack.spec.max_score, "manual_pending": 0,
+        "questions": [], "execution": None, "notes": [], "seed": setup.profile.seed,
+        "models": [], "histories": [], "figures": [], "keras_version": None,
+        "grader_version": grader.__version__, "hardware": hardware(), "started_at": time.time(),
+        "timings": {"execute": 0.0, "evaluate": 0.0, "total": 0.0},
+    }

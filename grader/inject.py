@@ -1,0 +1,53 @@
+"""Cells the grader adds to a notebook: setup before the student's code, probe after.
+
+The injected source is a module's own text passed through ``repr`` and its
+configuration a JSON literal: no value is ever pasted into code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from grader.kernel import probe_src, setup_src
+
+INJECTED_TAG = "grader-injected"
+
+
+def _source_of(module: Any) -> str:
+    return Path(module.__file__).read_text(encoding="utf-8")
+
+
+def code_cell(module: Any, cfg: dict[str, Any], role: str) -> nbformat.NotebookNode:
+    """A code cell that runs ``module.main(cfg)`` in a private namespace in the kernel."""
+    src = _source_of(module)
+    lines = [
+        "import json as _grader_json",
+        f"_grader_ns = {{'__name__': {('grader_' + role)!r}}}",
+        f"exec(compile({src!r}, {('<grader ' + role + '>')!r}, 'exec'), _grader_ns)",
+        f"_grader_ns['main'](_grader_json.loads({json.dumps(cfg)!r}))",
+        "del _grader_ns, _grader_json",
+    ]
+    cell = nbformat.v4.new_code_cell("\n".join(lines))
+    cell.metadata["tags"] = [INJECTED_TAG, f"grader-{role}"]
+    cell.metadata["jupyter"] = {"source_hidden": True}
+    return cell
+
+
+def setup_cell(seed: int, mnist_path: Path, figures_dir: Path) -> nbformat.NotebookNode:
+    """The cell that seeds, sets the Agg backend, captures figures and serves MNIST offline."""
+    cfg = {"seed": seed, "mnist_path": str(mnist_path), "figures_dir": str(figures_dir)}
+    return code_cell(setup_src, cfg, "setup")
+
+
+def probe_cell(out_dir: Path, max_models: int = 20) -> nbformat.NotebookNode:
+    """The cell that collects models, histories and arrays after the student's code."""
+    return code_cell(probe_src, {"out_dir": str(out_dir), "max_models": max_models}, "probe")
+
+
+def is_injected(cell: Any) -> bool:
+    """Whether a cell was added by the grader."""
+    return INJECTED_TAG in cell.get("metadata", {}).get("tags", [])

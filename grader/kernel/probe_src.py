@@ -1,0 +1,269 @@
+"""Runs in the student's kernel after their last cell: collects what was built.
+
+Walks the notebook's globals (and lists, tuples and dicts inside them) for Keras
+models, training histories and small square arrays (confusion matrices). Writes
+``probe.json`` and one ``.keras`` file per model; never a pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import traceback
+from typing import Any
+
+SKIP_NAMES = {"In", "Out", "exit", "quit", "get_ipython"}
+PROBE_VERSION = 1
+
+
+def jsonable(value: Any, depth: int = 0) -> Any:
+    """Convert to JSON-safe plain data: NumPy scalars to floats, NaN to None, rest to text."""
+    if depth > 6:
+        return None
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v, depth + 1) for k, v in list(value.items())[:200]}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v, depth + 1) for v in list(value)[:10000]]
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        return jsonable(value.item(), depth + 1)
+    if hasattr(value, "tolist"):
+        return jsonable(value.tolist(), depth + 1)
+    return str(value)[:200]
+
+
+def _shape(tensor: Any) -> list[int | None] | None:
+    try:
+        return [None if d is None else int(d) for d in tuple(tensor.shape)]
+    except Exception:  # noqa: BLE001 - unbuilt layers have no shape
+        return None
+
+
+def _n_weights(weights: Any) -> int:
+    total = 0
+    for w in weights:
+        n = 1
+        for d in tuple(w.shape):
+            n *= int(d)
+        total += n
+    return total
+
+
+def _serialized(obj: Any) -> Any:
+    if obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, dict):
+        return {"class_name": obj.get("class_name"), "config": jsonable(obj.get("config"))}
+    return str(obj)
+
+
+def describe_layer(layer: Any) -> dict[str, Any]:
+    """One row of the layer table."""
+    try:
+        config = layer.get_config()
+    except Exception:  # noqa: BLE001 - custom layers may not implement get_config
+        config = {}
+    activation = config.get("activation")
+    if isinstance(activation, dict):
+        activation = activation.get("config", {}).get("name") or activation.get("class_name")
+    try:
+        output = _shape(layer.output)
+    except Exception:  # noqa: BLE001
+        output = None
+    return {
+        "name": layer.name,
+        "class_name": type(layer).__name__,
+        "output_shape": output,
+        "params": _n_weights(layer.weights),
+        "trainable_params": _n_weights(layer.trainable_weights),
+        "activation": activation,
+        "units": config.get("units"),
+        "filters": config.get("filters"),
+        "kernel_size": jsonable(config.get("kernel_size")),
+        "rate": config.get("rate"),
+        "kernel_regularizer": _serialized(config.get("kernel_regularizer")),
+        "activity_regularizer": _serialized(config.get("activity_regularizer")),
+        "bias_regularizer": _serialized(config.get("bias_regularizer")),
+    }
+
+
+def _loss_name(loss: Any) -> str | None:
+    if loss is None or isinstance(loss, str):
+        return loss
+    return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
+
+
+def _optimizer(model: Any) -> dict[str, Any] | None:
+    opt = getattr(model, "optimizer", None)
+    if opt is None:
+        return None
+    info: dict[str, Any] = {"class_name": type(opt).__name__}
+    try:
+        lr = opt.learning_rate
+        info["learning_rate"] = float(lr.numpy() if hasattr(lr, "numpy") else lr)
+    except Exception:  # noqa: BLE001 - schedules have no single value
+        info["learning_rate"] = None
+    return info
+
+
+def describe_model(model: Any) -> dict[str, Any]:
+    """The plain-data summary of a Keras model that checks and reports read."""
+    try:
+        inputs = _shape(model.inputs[0])
+    except Exception:  # noqa: BLE001 - subclassed or unbuilt models
+        inputs = None
+    try:
+        outputs = _shape(model.outputs[0])
+    except Exception:  # noqa: BLE001
+        outputs = None
+    layers = [describe_layer(layer) for layer in model.layers]
+    if outputs is None and layers:
+        outputs = layers[-1]["output_shape"]
+    total = _n_weights(model.weights)
+    trainable = _n_weights(model.trainable_weights)
+    return {
+        "name": model.name,
+        "class_name": type(model).__name__,
+        "built": bool(getattr(model, "built", False)),
+        "input_shape": inputs,
+        "output_shape": outputs,
+        "total_params": total,
+        "trainable_params": trainable,
+        "non_trainable_params": total - trainable,
+        "layers": layers,
+        "optimizer": _optimizer(model),
+        "loss": _loss_name(getattr(model, "loss", None)),
+        "compiled": getattr(model, "optimizer", None) is not None,
+    }
+
+
+def describe_history(history: Any) -> dict[str, Any]:
+    """Summary of a ``keras.callbacks.History`` or a ``history.history``-style dict."""
+    data = history if isinstance(history, dict) else getattr(history, "history", {}) or {}
+    series = {str(k): jsonable(list(v)) for k, v in data.items()}
+    epochs = max((len(v) for v in series.values()), default=0)
+    params = {} if isinstance(history, dict) else jsonable(getattr(history, "params", {}) or {})
+    return {"epochs_run": epochs, "params": params, "history": series}
+
+
+def _looks_like_history_dict(value: dict) -> bool:
+    return "loss" in value and all(
+        isinstance(v, list) and all(isinstance(x, (int, float)) for x in v[:3])
+        for v in value.values()
+    )
+
+
+class Walker:
+    """Finds models, histories and small square arrays reachable from the globals."""
+
+    def __init__(self, keras: Any, max_depth: int = 3, max_items: int = 64) -> None:
+        self.keras, self.max_depth, self.max_items = keras, max_depth, max_items
+        self.models: list[tuple[Any, list[str]]] = []
+        self.histories: list[tuple[Any, list[str]]] = []
+        self.arrays: list[dict[str, Any]] = []
+        self._ids: dict[int, tuple[str, int]] = {}
+
+    def _add(self, kind: str, obj: Any, path: str) -> None:
+        seen = self._ids.get(id(obj))
+        target = self.models if kind == "model" else self.histories
+        if seen is not None:
+            target[seen[1]][1].append(path)
+            return
+        self._ids[id(obj)] = (kind, len(target))
+        target.append((obj, [path]))
+
+    def _array(self, value: Any, path: str) -> None:
+        shape = getattr(value, "shape", None)
+        try:
+            shape = tuple(int(d) for d in shape)
+        except Exception:  # noqa: BLE001
+            return
+        if len(shape) == 2 and shape[0] == shape[1] and 2 <= shape[0] <= 100:
+            import numpy as np
+
+            a = np.asarray(value, dtype=float)
+            self.arrays.append({"path": path, "shape": list(shape), "sum": jsonable(a.sum()),
+                                "trace": jsonable(np.trace(a))})
+
+    def visit(self, value: Any, path: str, depth: int = 0) -> None:
+        keras = self.keras
+        if isinstance(value, keras.Model):
+            self._add("model", value, path)
+            hist = getattr(value, "history", None)
+            if isinstance(hist, keras.callbacks.History):
+                self._add("history", hist, f"{path}.history")
+        elif isinstance(value, keras.callbacks.History):
+            self._add("history", value, path)
+        elif isinstance(value, dict) and _looks_like_history_dict(value):
+            self._add("history", value, path)
+        elif type(value).__name__ in ("ndarray", "DataFrame", "EagerTensor", "Tensor"):
+            self._array(value, path)
+        elif depth < self.max_depth and isinstance(value, (list, tuple)):
+            for i, item in enumerate(value[: self.max_items]):
+                self.visit(item, f"{path}[{i}]", depth + 1)
+        elif depth < self.max_depth and isinstance(value, dict):
+            for key, item in list(value.items())[: self.max_items]:
+                self.visit(item, f"{path}[{key!r}]", depth + 1)
+
+    def walk(self, namespace: dict[str, Any]) -> None:
+        for name, value in list(namespace.items()):
+            if not name.startswith("_") and name not in SKIP_NAMES:
+                self.visit(value, name)
+
+
+def collect(namespace: dict[str, Any], out_dir: str, max_models: int = 20) -> dict[str, Any]:
+    """Describe and export everything found in ``namespace``; return the probe document."""
+    import keras
+
+    walker = Walker(keras)
+    walker.walk(namespace)
+    os.makedirs(os.path.join(out_dir, "models"), exist_ok=True)
+    models = []
+    for index, (model, paths) in enumerate(walker.models[:max_models]):
+        entry: dict[str, Any] = {"id": index, "path": paths[0], "paths": paths}
+        try:
+            entry.update(describe_model(model))
+        except Exception as exc:  # noqa: BLE001 - one odd model must not hide the others
+            entry["describe_error"] = f"{type(exc).__name__}: {exc}"
+        entry["file"], entry["export_error"] = None, None
+        if getattr(model, "built", False):
+            name = f"models/model-{index}.keras"
+            try:
+                model.save(os.path.join(out_dir, name))
+                entry["file"] = name
+            except Exception as exc:  # noqa: BLE001
+                entry["export_error"] = f"{type(exc).__name__}: {exc}"[:500]
+        else:
+            entry["export_error"] = "the model was never built (no Input and never trained)"
+        models.append(entry)
+    model_ids = {id(m): i for i, (m, _) in enumerate(walker.models[:max_models])}
+    histories = []
+    for index, (hist, paths) in enumerate(walker.histories):
+        entry = {"id": index, "path": paths[0], "paths": paths, **describe_history(hist)}
+        entry["model_id"] = model_ids.get(id(getattr(hist, "model", None)))
+        histories.append(entry)
+    return {"probe_version": PROBE_VERSION, "keras_version": keras.__version__,
+            "models": models, "histories": histories, "arrays": walker.arrays,
+            "models_skipped": max(0, len(walker.models) - max_models)}
+
+
+def main(cfg: dict[str, Any]) -> None:
+    """Entry point in the kernel: write ``probe.json`` into ``cfg['out_dir']``."""
+    from IPython import get_ipython
+
+    out_dir = cfg["out_dir"]
+    try:
+        doc = collect(get_ipython().user_ns, out_dir, int(cfg.get("max_models", 20)))
+    except Exception as exc:  # noqa: BLE001 - the grader records why the probe failed
+        doc = {"probe_version": PROBE_VERSION, "error": f"{type(exc).__name__}: {exc}",
+               "traceback": traceback.format_exc()}
+    tmp = os.path.join(out_dir, "probe.json.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(doc, f)
+    os.replace(tmp, os.path.join(out_dir, "probe.json"))

@@ -1,0 +1,124 @@
+"""Reading layer tables: the shape of a model as a student would describe it.
+
+Pure functions over the model summaries the probe writes (plain dicts). A model
+``Dense(16) -> ReLU() -> Dense(10) -> Softmax()`` and one built with
+``Dense(16, activation="relu")`` read the same here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+ACTIVATION_LAYERS = {
+    "ReLU": "relu",
+    "Softmax": "softmax",
+    "LeakyReLU": "leaky_relu",
+    "ELU": "elu",
+    "PReLU": "prelu",
+}
+SHAPE_ONLY = {"InputLayer", "Flatten", "Reshape"}
+DENSE_FAMILY = {
+    "Dense",
+    "Dropout",
+    "BatchNormalization",
+    "Activation",
+    "GaussianNoise",
+    "Rescaling",
+    "Normalization",
+    *ACTIVATION_LAYERS,
+    *SHAPE_ONLY,
+}
+WEIGHTED = {"Dense", "Conv2D", "Conv1D", "Conv3D", "SeparableConv2D", "DepthwiseConv2D"}
+
+Block = dict[str, Any]
+
+
+def blocks(layers: Sequence[Mapping[str, Any]]) -> list[Block]:
+    """Fold a layer table into blocks: activation layers join the layer before them."""
+    out: list[Block] = []
+    for layer in layers:
+        cls = layer.get("class_name", "?")
+        if cls in SHAPE_ONLY:
+            continue
+        if cls == "Activation" or cls in ACTIVATION_LAYERS:
+            act = layer.get("activation") if cls == "Activation" else ACTIVATION_LAYERS[cls]
+            last = out[-1] if out else None
+            if last and last["kind"] in WEIGHTED and last.get("activation") in (None, "linear"):
+                last["activation"] = act
+            else:
+                out.append({"kind": "Activation", "activation": act})
+            continue
+        block: Block = {"kind": cls}
+        for key in ("units", "filters", "kernel_size", "rate"):
+            if layer.get(key) is not None:
+                block[key] = layer[key]
+        if cls in WEIGHTED:
+            block["activation"] = layer.get("activation") or "linear"
+        out.append(block)
+    return out
+
+
+def describe_block(block: Mapping[str, Any]) -> str:
+    """One block as Keras code would name it, e.g. ``Dense(16, relu)``."""
+    kind = block["kind"]
+    if kind in WEIGHTED:
+        size = block.get("units", block.get("filters", "?"))
+        return f"{kind}({size}, {block.get('activation', 'linear')})"
+    if kind == "Dropout":
+        return f"Dropout({block.get('rate', '?')})"
+    if kind == "Activation":
+        return f"Activation({block.get('activation')})"
+    return kind
+
+
+def describe(layers: Sequence[Mapping[str, Any]]) -> str:
+    """A whole layer table as one line, ``Dense(16, relu) → Dense(10, softmax)``."""
+    return " → ".join(describe_block(b) for b in blocks(layers)) or "(no layers)"
+
+
+def input_size(summary: Mapping[str, Any]) -> int | None:
+    """Number of input values per example, or None if unknown."""
+    shape = summary.get("input_shape") or []
+    dims = shape[1:]
+    if not dims or any(d is None for d in dims):
+        return None
+    return math.prod(dims)
+
+
+def output_size(summary: Mapping[str, Any]) -> int | None:
+    """Width of the model's output, or None if unknown."""
+    shape = summary.get("output_shape") or []
+    return shape[-1] if shape else None
+
+
+def is_mlp(summary: Mapping[str, Any]) -> bool:
+    """True when the model is built only from dense-network layers."""
+    layers = summary.get("layers") or []
+    kinds = {layer.get("class_name") for layer in layers}
+    return "Dense" in kinds and kinds <= DENSE_FAMILY
+
+
+def takes_mnist(summary: Mapping[str, Any], n_classes: int = 10) -> bool:
+    """True when the model maps a 28×28 image to ``n_classes`` outputs."""
+    return input_size(summary) == 784 and output_size(summary) == n_classes
+
+
+def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
+    """Levenshtein distance between two block sequences."""
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+def distance(summary: Mapping[str, Any], reference: Mapping[str, Any]) -> tuple[int, int]:
+    """How far a model is from a reference: (block edits, parameter difference)."""
+    ours = [describe_block(b) for b in blocks(summary.get("layers") or [])]
+    theirs = [describe_block(b) for b in blocks(reference.get("layers") or [])]
+    params = abs(int(summary.get("total_params") or 0) - int(reference.get("total_params") or 0))
+    return edit_distance(ours, theirs), params

@@ -1,0 +1,98 @@
+"""Assignment packs: a folder with a spec, a reference implementation, a starter
+notebook and the expected results the reference produced, per profile."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.errors import AssignmentNotFound, ReferenceResultsMissing, SpecError
+from grader.spec import Spec, load_spec
+
+PACKS_ENV = "GRADER_PACKS"
+
+
+def pack_roots() -> list[Path]:
+    """Folders searched for packs: ``$GRADER_PACKS``, ``./reference``, then the source tree's."""
+    roots = [Path(p) for p in os.environ.get(PACKS_ENV, "").split(os.pathsep) if p]
+    roots.append(Path.cwd() / "reference")
+    roots.append(Path(__file__).resolve().parents[1] / "reference")
+    unique: list[Path] = []
+    for root in roots:
+        if root.is_dir() and root.resolve() not in [u.resolve() for u in unique]:
+            unique.append(root)
+    return unique
+
+
+@dataclass(frozen=True)
+class Pack:
+    """One assignment pack on disk."""
+
+    root: Path
+    spec: Spec
+
+    @property
+    def id(self) -> str:
+        """The assignment id."""
+        return self.spec.id
+
+    @property
+    def reference_file(self) -> Path:
+        """The reference Keras implementation."""
+        return self.root / "reference.py"
+
+    @property
+    def starter(self) -> Path:
+        """The notebook students start from."""
+        return self.root / "starter.ipynb"
+
+    def expected_path(self, profile: str) -> Path:
+        """Where the expected results of a profile live."""
+        return self.root / "expected" / f"{profile}.json"
+
+    def expected(self, profile: str) -> dict[str, Any]:
+        """The expected results of a profile; a clear error if they were never built."""
+        self.spec.profile(profile)
+        path = self.expected_path(profile)
+        if not path.exists():
+            raise ReferenceResultsMissing(
+                f"no expected results for profile {profile!r}; run "
+                f"`grader reference build {self.id} --profile {profile}`",
+                path=path, assignment=self.id, profile=profile,
+            )
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"expected results are not valid JSON: {exc}", path=path,
+                            key="") from None
+
+    def fingerprint(self, profile: str) -> str:
+        """Hash of everything that decides a grade besides the notebook: spec and expectations."""
+        h = hashlib.sha256(self.spec.path.read_bytes())
+        path = self.expected_path(profile)
+        h.update(path.read_bytes() if path.exists() else b"")
+        h.update(profile.encode())
+        return h.hexdigest()[:16]
+
+
+def find_pack(assignment: str, roots: list[Path] | None = None) -> Pack:
+    """Load the pack with id ``assignment`` from the pack roots."""
+    roots = pack_roots() if roots is None else roots
+    for root in roots:
+        spec_path = root / assignment / "spec.toml"
+        if spec_path.exists():
+            spec = load_spec(spec_path)
+            if spec.id != assignment:
+                raise SpecError(f"folder is {assignment!r} but the spec's id is {spec.id!r}",
+                                path=spec_path, key="id")
+            return Pack(spec_path.parent, spec)
+    known = sorted(p.name for r in roots for p in r.iterdir() if (p / "spec.toml").exists())
+    raise AssignmentNotFound(
+        f"unknown assignment {assignment!r} (known: {', '.join(known) or 'none'}; "
+        f"searched {', '.join(str(r) for r in roots) or 'no folders'})",
+        assignment=assignment, known=known,
+    )

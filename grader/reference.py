@@ -1,0 +1,125 @@
+"""Expected results, computed by running a pack's reference implementation.
+
+``build_expected`` trains every reference model on MNIST exactly as the students'
+kernels see it under a profile, describes each model with the probe's own code,
+measures it with the grader's own evaluation, and derives each check's expected
+values through the check's registered ``expect`` function.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import platform
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+import grader
+from grader.checks import checks
+from grader.data import load_mnist, prepare_kernel_copy
+from grader.errors import GraderError, SpecError
+from grader.evaluate import measure
+from grader.kernel.probe_src import describe_history, describe_model
+from grader.pack import Pack
+
+
+def load_reference(pack: Pack) -> ModuleType:
+    """Import the pack's ``reference.py`` (instructor code, trusted)."""
+    path = pack.reference_file
+    if not path.exists():
+        raise SpecError("the pack has no reference.py", path=path, key="reference")
+    spec = importlib.util.spec_from_file_location(f"grader_reference_{pack.id}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not callable(getattr(module, "train", None)):
+        raise SpecError("reference.py must define train(name, data)", path=path, key="train")
+    return module
+
+
+def expected_checks(pack: Pack, expected: dict[str, Any]) -> dict[str, Any]:
+    """Each check's expected values, keyed ``<question>.<check>``."""
+    out = {}
+    for q in pack.spec.questions:
+        for c in q.checks:
+            try:
+                out[f"{q.id}.{c.name}"] = checks.get(c.name).expect(c.params, expected)
+            except GraderError as exc:
+                raise SpecError(f"{q.id}.{c.name}: {exc.message}", path=pack.spec.path,
+                                key=f"{q.id}.{c.name}") from None
+    return out
+
+
+def build_expected(pack: Pack, profile_name: str, mnist_path: Path, cache_dir: Path) -> dict:
+    """Train and measure the reference under a profile; return the expected-results document."""
+    import keras
+
+    profile = pack.spec.profile(profile_name)
+    module = load_reference(pack)
+    kernel_data = load_mnist(prepare_kernel_copy(mnist_path, cache_dir, profile.train_limit))
+    test_data = load_mnist(mnist_path)
+    models: dict[str, Any] = {}
+    started = time.time()
+    for name in pack.spec.reference_models:
+        keras.utils.set_random_seed(profile.seed)
+        t0 = time.time()
+        model, history = module.train(name, kernel_data)
+        summary = describe_model(model)
+        summary["history"] = describe_history(history)
+
+        def predict(x: np.ndarray, model: Any = model) -> np.ndarray:
+            return np.asarray(model.predict(x, batch_size=1000, verbose=0))
+
+        summary["evaluation"] = measure(predict, tuple(model.inputs[0].shape), test_data,
+                                        pack.spec.n_classes)
+        summary["train_seconds"] = round(time.time() - t0, 1)
+        models[name] = summary
+    expected: dict[str, Any] = {
+        "assignment": pack.id,
+        "spec_version": pack.spec.version,
+        "profile": profile.name,
+        "profile_description": profile.description,
+        "generated_with": {
+            "grader": grader.__version__, "keras": keras.__version__,
+            "python": platform.python_version(), "machine": platform.machine(),
+            "seed": profile.seed, "train_images": int(len(kernel_data["x_train"])),
+            "seconds": round(time.time() - started, 1),
+        },
+        "models": models,
+    }
+    expected["checks"] = expected_checks(pack, expected)
+    return expected
+
+
+def write_expected(pack: Pack, profile: str, expected: dict[str, Any]) -> Path:
+    """Write expected results where the pack keeps them (stable key order, atomically)."""
+    path = pack.expected_path(profile)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def summarize(expected: dict[str, Any]) -> dict[str, Any]:
+    """The part of expected results an instructor reads: sizes, accuracies, thresholds."""
+    return {
+        "profile": expected["profile"],
+        "generated_with": expected.get("generated_with", {}),
+        "models": {
+            name: {
+                "total_params": m["total_params"],
+                "trainable_params": m["trainable_params"],
+                "non_trainable_params": m["non_trainable_params"],
+                "accuracy": m["evaluation"]["accuracy"],
+                "loss": m["evaluation"]["loss"],
+                "epochs": m["history"]["epochs_run"],
+            }
+            for name, m in expected["models"].items()
+        },
+        "checks": expected.get("checks", {}),
+    }

@@ -1,0 +1,78 @@
+"""Plots the grader draws for reports, returned as PNG data URIs."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+
+from grader.checks.history import metric_series  # noqa: E402
+
+
+def _data_uri(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def training_curves(student: Mapping[str, Any] | None,
+                    reference: Mapping[str, Any] | None, reference_name: str) -> str | None:
+    """Accuracy and loss per epoch: the student's (colour) over the reference's (grey)."""
+    if not student and not reference:
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3))
+    for ax, metric in zip(axes, ("accuracy", "loss"), strict=True):
+        for hist, who, colour in ((reference, f"reference ({reference_name})", "#9a9a9a"),
+                                  (student, "yours", "#1f6fb2")):
+            if not hist:
+                continue
+            for validation, style in ((False, "-"), (True, "--")):
+                found = metric_series(hist, metric, validation)
+                if found:
+                    epochs = range(1, len(found[1]) + 1)
+                    label = f"{who}, {'validation' if validation else 'training'}"
+                    ax.plot(epochs, found[1], style, color=colour, marker="o", ms=3, label=label)
+        ax.set_title(metric)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8,
+                   bbox_to_anchor=(0.5, -0.12))
+    return _data_uri(fig)
+
+
+def confusion_matrix(matrix: Sequence[Sequence[int]]) -> str:
+    """Heatmap of the grader's confusion matrix (rows: true digit, columns: predicted)."""
+    n = len(matrix)
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    im = ax.imshow(matrix, cmap="Blues")
+    high = max(max(row) for row in matrix) / 2 if n else 0
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, str(matrix[i][j]), ha="center", va="center", fontsize=6.5,
+                    color="white" if matrix[i][j] > high else "black")
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(n))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    return _data_uri(fig)
+
+
+def score_histogram(scores: Sequence[float], max_score: float) -> str | None:
+    """Distribution of the class's scores."""
+    if not scores:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 2.6))
+    ax.hist(scores, bins=min(20, max(5, len(scores))), range=(0, max_score), color="#1f6fb2")
+    ax.set_xlabel(f"score (out of {max_score:g})")
+    ax.set_ylabel("students")
+    return _data_uri(fig)

@@ -1,0 +1,150 @@
+"""Render reports with Jinja2 from plain result dicts (autoescaped)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from grader import layers as L
+from grader.report import plots
+
+TEMPLATES_ENV = "GRADER_TEMPLATES"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def templates_dir() -> Path:
+    """``$GRADER_TEMPLATES`` or the ``templates/`` folder of the source tree."""
+    env = os.environ.get(TEMPLATES_ENV)
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "templates"
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["pct"] = lambda x: "–" if x is None else f"{100 * float(x):.2f} %"
+    env.filters["pts"] = lambda x: f"{float(x):g}"
+    return env
+
+
+def _traceback(lines: Sequence[str], keep: int = 12) -> str:
+    text = ANSI.sub("", "\n".join(lines))
+    rows = text.splitlines()
+    return "\n".join(rows[-keep:])
+
+
+def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | None,
+                    report_dir: Path) -> dict[str, Any]:
+    """The plain dict the student template renders."""
+    models = {m["id"]: m for m in result.get("models", [])}
+    histories = {h["id"]: h for h in result.get("histories", [])}
+    ref_models = (expected or {}).get("models", {})
+    curves_ref = "improved" if "improved" in ref_models else next(iter(ref_models), None)
+    questions = []
+    for q in result.get("questions", []):
+        sel = q.get("selection") or {}
+        model = models.get(sel.get("model_id"))
+        hist = histories.get(q.get("history_id"))
+        ref_name = curves_ref
+        ref_hist = ref_models.get(ref_name, {}).get("history", {}).get("history")
+        evaluation = (model or {}).get("evaluation") or {}
+        questions.append({
+            **q,
+            "model": model,
+            "structure": L.describe(model["layers"]) if model and "layers" in model else None,
+            "curves": plots.training_curves(hist["history"] if hist else None, ref_hist,
+                                            ref_name or "") if hist else None,
+            "confusion": plots.confusion_matrix(evaluation["confusion"])
+            if evaluation.get("confusion") and q["id"] == _confusion_owner(result) else None,
+            "evaluation": evaluation,
+        })
+    executed = Path(result["execution"]["executed_path"]) if result.get("execution") else None
+    failures = [
+        {**f, "traceback": _traceback(f["traceback"])}
+        for f in (result.get("execution") or {}).get("failures", [])
+    ]
+    return {
+        "r": result, "questions": questions, "failures": failures,
+        "executed_link": os.path.relpath(executed, report_dir) if executed else None,
+        "reference": {name: {"structure": L.describe(m["layers"]),
+                             "total_params": m["total_params"],
+                             "accuracy": m["evaluation"]["accuracy"]}
+                      for name, m in ref_models.items()},
+    }
+
+
+def _confusion_owner(result: Mapping[str, Any]) -> str | None:
+    """The first question with a measured model: its report section shows the matrix."""
+    models = {m["id"]: m for m in result.get("models", [])}
+    for q in result.get("questions", []):
+        mid = (q.get("selection") or {}).get("model_id")
+        if mid is not None and ((models.get(mid) or {}).get("evaluation") or {}).get("confusion"):
+            if any(c["id"].endswith("accuracy_threshold") for c in q["checks"]):
+                return q["id"]
+    return None
+
+
+def render_student(result: Mapping[str, Any], expected: Mapping[str, Any] | None,
+                   out_path: Path) -> Path:
+    """Write one student's HTML report."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    html = _env().get_template("report.html.j2").render(
+        **student_context(result, expected, out_path.parent))
+    out_path.write_text(html, encoding="utf-8")
+    return out_path
+
+
+def summary_context(results: Sequence[Mapping[str, Any]], title: str,
+                    questions: Sequence[Mapping[str, Any]], max_score: float) -> dict[str, Any]:
+    """The plain dict the class summary template renders."""
+    graded = [r for r in results if r["status"] == "graded"]
+    per_q = []
+    for q in questions:
+        rows = [x for r in graded for x in r["questions"] if x["id"] == q["id"]]
+        per_q.append({
+            "id": q["id"], "title": q["title"], "points": q["points"],
+            "mean": sum(x["score"] for x in rows) / len(rows) if rows else None,
+            "pass_rate": sum(x["outcome"] == "pass" for x in rows) / len(rows) if rows else None,
+        })
+    messages = Counter(c["message"] for r in graded for q in r["questions"] for c in q["checks"]
+                       if c["outcome"] in ("fail", "error"))
+    return {
+        "title": title, "results": results, "questions": per_q, "max_score": max_score,
+        "n": len(results), "n_graded": len(graded),
+        "mean": sum(r["score"] for r in graded) / len(graded) if graded else None,
+        "histogram": plots.score_histogram([r["score"] for r in graded], max_score),
+        "common_failures": messages.most_common(8),
+        "errors": [r for r in results if r["status"] == "error"],
+    }
+
+
+def render_summary(results: Sequence[Mapping[str, Any]], title: str,
+                   questions: Sequence[Mapping[str, Any]], max_score: float,
+                   out_path: Path) -> Path:
+    """Write the class summary HTML."""
+    html = _env().get_template("summary.html.j2").render(
+        **summary_context(results, title, questions, max_score))
+    out_path.write_text(html, encoding="utf-8")
+    return out_path
+
+
+def write_grades_csv(results: Sequence[Mapping[str, Any]], question_ids: Sequence[str],
+                     out_path: Path) -> Path:
+    """``grades.csv``: student, score, max_score, status, then one column per question."""
+    with out_path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "score", "max_score", "status", *question_ids])
+        for r in sorted(results, key=lambda r: r["student"]):
+            by_q = {q["id"]: q["score"] for q in r.get("questions", [])}
+            writer.writerow([r["student"], f"{r['score']:g}", f"{r['max_score']:g}", r["status"],
+                             *(f"{by_q[q]:g}" if q in by_q else "" for q in question_ids)])
+    return out_path

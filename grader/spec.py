@@ -1,0 +1,250 @@
+"""Assignment specs: the declarative description of questions, points and checks.
+
+A spec is a TOML file (``spec.toml``) in an assignment pack. Loading validates it
+completely, so a typo fails with the file, the key and what is wrong, before any
+notebook runs.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.checks import checks
+from grader.errors import CheckError, SpecError
+
+PREFER = ("closest", "best", "last")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How hard the grader trains: the data students get and the time limits."""
+
+    name: str
+    description: str
+    train_limit: int
+    cell_timeout: int
+    notebook_timeout: int
+    seed: int
+    parameters: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Which of the notebook's models a question grades.
+
+    Attributes:
+        names: Variable names tried first, in order (``"models"`` matches ``models[2]``).
+        kind: ``"mlp"`` (dense layers only) or ``"any"``.
+        prefer: Among structural candidates: ``closest`` to ``reference``, ``best``
+            test accuracy, or ``last`` defined.
+        reference: The reference model ``closest`` compares with.
+        same_as: Reuse another question's selection.
+    """
+
+    names: tuple[str, ...] = ()
+    kind: str = "any"
+    prefer: str = "last"
+    reference: str | None = None
+    same_as: str | None = None
+
+    def looked_for(self) -> str:
+        """A sentence naming what this selector accepts, for 'not found' messages."""
+        kind = "an MLP (Dense layers only)" if self.kind == "mlp" else "a Keras model"
+        names = f" named {' or '.join(f'`{n}`' for n in self.names)}, or" if self.names else ""
+        return f"{kind}{names} taking 28×28 = 784 pixels and giving 10 class outputs"
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One check of a question: a registered check name, its points and params."""
+
+    name: str
+    points: float
+    params: Mapping[str, Any]
+    public: bool = True
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How to find a written answer: a regex over Markdown cells and the starter's placeholder."""
+
+    pattern: str
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class Question:
+    """A graded question."""
+
+    id: str
+    title: str
+    points: float
+    checks: tuple[CheckSpec, ...]
+    select: Selector | None = None
+    answer: Answer | None = None
+
+    @property
+    def manual(self) -> bool:
+        """Whether its points are given by hand (written answers)."""
+        return all(c.name == "answer_present" for c in self.checks)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A whole assignment."""
+
+    id: str
+    title: str
+    version: int
+    path: Path
+    reference_models: tuple[str, ...]
+    profiles: Mapping[str, Profile]
+    questions: tuple[Question, ...]
+    default_profile: str = "fast"
+    n_classes: int = 10
+
+    @property
+    def max_score(self) -> float:
+        """Total points of the assignment."""
+        return sum(q.points for q in self.questions)
+
+    def profile(self, name: str | None) -> Profile:
+        """A profile by name (the spec's default when None), with a clear error."""
+        name = name or self.default_profile
+        if name not in self.profiles:
+            raise SpecError(f"no profile {name!r} (profiles: {', '.join(self.profiles)})",
+                            path=self.path, key="profiles")
+        return self.profiles[name]
+
+
+class _Reader:
+    """Typed access to a TOML table that names the key in every error."""
+
+    def __init__(self, path: Path, table: Mapping[str, Any], where: str) -> None:
+        self.path, self.table, self.where = path, table, where
+
+    def _err(self, key: str, msg: str) -> SpecError:
+        full = f"{self.where}.{key}" if self.where else key
+        return SpecError(f"{full}: {msg}", path=self.path, key=full)
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        if key not in self.table:
+            if default is ...:
+                raise self._err(key, "missing")
+            return default
+        value = self.table[key]
+        if kind in (int, float) and isinstance(value, bool) or not isinstance(value, kind):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise self._err(key, f"should be {names}, got {type(value).__name__} {value!r}")
+        return value
+
+    def sub(self, key: str, where: str) -> _Reader:
+        return _Reader(self.path, self.get(key, dict, {}), where)
+
+
+def _profile(r: _Reader, name: str) -> Profile:
+    return Profile(
+        name=name,
+        description=r.get("description", str, ""),
+        train_limit=r.get("train_limit", int, 0),
+        cell_timeout=r.get("cell_timeout", int, 600),
+        notebook_timeout=r.get("notebook_timeout", int, 1800),
+        seed=r.get("seed", int, 0),
+        parameters=dict(r.get("parameters", dict, {})),
+    )
+
+
+def _selector(r: _Reader, refs: tuple[str, ...]) -> Selector:
+    sel = Selector(
+        names=tuple(r.get("names", list, [])),
+        kind=r.get("kind", str, "any"),
+        prefer=r.get("prefer", str, "last"),
+        reference=r.get("reference", str, None),
+        same_as=r.get("same_as", str, None),
+    )
+    if sel.kind not in ("mlp", "any"):
+        raise r._err("kind", f"should be 'mlp' or 'any', got {sel.kind!r}")
+    if sel.prefer not in PREFER:
+        raise r._err("prefer", f"should be one of {', '.join(PREFER)}, got {sel.prefer!r}")
+    if sel.prefer == "closest" and sel.reference not in refs:
+        raise r._err("reference", f"'closest' needs a reference model, one of {list(refs)}")
+    return sel
+
+
+def _check(r: _Reader, refs: tuple[str, ...]) -> CheckSpec:
+    name = r.get("check", str)
+    try:
+        checks.get(name)
+    except CheckError as exc:
+        raise r._err("check", exc.message) from None
+    points = float(r.get("points", (int, float)))
+    if points < 0 or not math.isfinite(points):
+        raise r._err("points", f"should be a non-negative number, got {points}")
+    params = {k: v for k, v in r.table.items() if k not in ("check", "points", "public")}
+    for key in ("reference", "lower_model", "upper_model"):
+        if key in params and params[key] not in refs:
+            raise r._err(key, f"names no reference model (known: {', '.join(refs)})")
+    return CheckSpec(name, points, params, r.get("public", bool, True))
+
+
+def _question(r: _Reader, refs: tuple[str, ...], seen: set[str]) -> Question:
+    qid = r.get("id", str)
+    if qid in seen:
+        raise r._err("id", f"duplicate question id {qid!r}")
+    seen.add(qid)
+    raw_checks = r.get("checks", list)
+    if not raw_checks:
+        raise r._err("checks", "a question needs at least one check")
+    specs = tuple(_check(_Reader(r.path, c if isinstance(c, dict) else {}, f"{r.where}.checks[{i}]"),
+                         refs) for i, c in enumerate(raw_checks))
+    points = float(r.get("points", (int, float)))
+    if not math.isclose(points, sum(c.points for c in specs)):
+        raise r._err("points", f"is {points:g} but its checks add up to "
+                               f"{sum(c.points for c in specs):g}")
+    select = _selector(r.sub("select", f"{r.where}.select"), refs) if "select" in r.table else None
+    if select is None and any(checks.get(c.name).needs_model for c in specs):
+        raise r._err("select", "missing: this question's checks grade a model")
+    answer = None
+    if "answer" in r.table:
+        a = r.sub("answer", f"{r.where}.answer")
+        answer = Answer(a.get("pattern", str), a.get("placeholder", str, ""))
+    return Question(qid, r.get("title", str), points, specs, select, answer)
+
+
+def load_spec(path: Path | str) -> Spec:
+    """Read and validate a ``spec.toml``; raise :class:`SpecError` naming file and key."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError("spec file not found", path=path, key="") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpecError(f"not valid TOML: {exc}", path=path, key="") from None
+    r = _Reader(path, data, "")
+    refs = tuple(r.get("reference_models", list))
+    profiles = {name: _profile(_Reader(path, table, f"profiles.{name}"), name)
+                for name, table in r.get("profiles", dict).items()}
+    if not profiles:
+        raise r._err("profiles", "at least one profile is needed")
+    default = r.get("default_profile", str, "fast")
+    if default not in profiles:
+        raise r._err("default_profile", f"{default!r} is not one of the profiles")
+    seen: set[str] = set()
+    questions = tuple(
+        _question(_Reader(path, q if isinstance(q, dict) else {}, f"questions[{i}]"), refs, seen)
+        for i, q in enumerate(r.get("questions", list))
+    )
+    for q in questions:
+        if q.select and q.select.same_as and q.select.same_as not in seen:
+            raise SpecError(f"questions.{q.id}.select.same_as names no question",
+                            path=path, key=f"{q.id}.select.same_as")
+    return Spec(
+        id=r.get("id", str), title=r.get("title", str), version=r.get("version", int, 1),
+        path=path, reference_models=refs, profiles=profiles, questions=questions,
+        default_profile=default, n_classes=r.get("classes", int, 10),
+    )
