@@ -20,7 +20,7 @@ reference_app = typer.Typer(help="Build and inspect a pack's expected results.",
                             no_args_is_help=True)
 app.add_typer(reference_app, name="reference")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 AssignmentOpt = Annotated[str, typer.Option("--assignment", "-a", help="Assignment id.")]
 ProfileOpt = Annotated[str | None, typer.Option(help="Grading profile (spec default: fast).")]

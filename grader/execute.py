@@ -48,6 +48,8 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         nb = nbformat.reads(text, as_version=4)
     except nbformat.reader.NotJSONError:
         raise NotebookError("not a notebook: the file is not valid JSON", path=path) from None
+    except nbformat.ValidationError as exc:
+        raise NotebookError(f"not a valid notebook: {exc.message}", path=path) from None
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for odd documents
         raise NotebookError(f"not a readable notebook ({type(exc).__name__}: {exc})",
                             path=path) from None

@@ -100,12 +100,11 @@ def read_figures(figures_dir: Path) -> list[dict[str, Any]]:
     return [by_number[k] for k in sorted(by_number)]
 
 
-def _history_for(model_id: int | None, histories: list[dict[str, Any]]) -> dict[str, Any] | None:
-    linked = [h for h in histories if h.get("model_id") == model_id and model_id is not None]
+def _history_for(model_id: int, histories: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The longest history of the model; else the longest one not tied to any model."""
+    linked = [h for h in histories if h.get("model_id") == model_id]
     pool = linked or [h for h in histories if h.get("model_id") is None]
-    if not pool or (not linked and len(pool) > 1 and model_id is None):
-        return None
-    return max(pool, key=lambda h: h.get("epochs_run", 0))
+    return max(pool, key=lambda h: h.get("epochs_run", 0), default=None)
 
 
 def _question_outcome(results: list[CheckResult]) -> str:
@@ -115,6 +114,15 @@ def _question_outcome(results: list[CheckResult]) -> str:
     if Outcome.MANUAL in outcomes and outcomes <= {Outcome.MANUAL, Outcome.PASS}:
         return "manual"
     return "partial" if any(r.score > 0 for r in results) else "fail"
+
+
+def _reference_model(question: Question) -> str | None:
+    """The reference model a question compares with (for the report's curves)."""
+    for c in question.checks:
+        name = c.params.get("reference") or c.params.get("upper_model")
+        if name:
+            return str(name)
+    return question.select.reference if question.select else None
 
 
 def _run_check(spec_check: Any, question: Question, found: Mapping[str, Any],
@@ -165,6 +173,7 @@ def grade_questions(
         results = [_run_check(c, q, found, expected) for c in q.checks]
         out.append({
             "id": q.id, "title": q.title, "points": q.points, "manual": q.manual,
+            "reference_model": _reference_model(q),
             "score": round(sum(r.score for r in results), 4),
             "outcome": _question_outcome(results),
             "selection": selection.to_dict() if selection else None,

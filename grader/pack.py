@@ -1,5 +1,8 @@
-"""Assignment packs: a folder with a spec, a reference implementation, a starter
-notebook and the expected results the reference produced, per profile."""
+"""Assignment packs on disk.
+
+A pack is a folder with a spec, a reference implementation, a starter notebook
+and the expected results the reference produced, one file per profile.
+"""
 
 from __future__ import annotations
 

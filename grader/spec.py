@@ -8,11 +8,12 @@ notebook runs.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from grader.checks import checks
 from grader.errors import CheckError, SpecError
@@ -138,8 +139,9 @@ class _Reader:
                 raise self._err(key, "missing")
             return default
         value = self.table[key]
-        if kind in (int, float) and isinstance(value, bool) or not isinstance(value, kind):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            names = " or ".join(k.__name__ for k in kinds)
             raise self._err(key, f"should be {names}, got {type(value).__name__} {value!r}")
         return value
 
@@ -200,8 +202,10 @@ def _question(r: _Reader, refs: tuple[str, ...], seen: set[str]) -> Question:
     raw_checks = r.get("checks", list)
     if not raw_checks:
         raise r._err("checks", "a question needs at least one check")
-    specs = tuple(_check(_Reader(r.path, c if isinstance(c, dict) else {}, f"{r.where}.checks[{i}]"),
-                         refs) for i, c in enumerate(raw_checks))
+    specs = tuple(
+        _check(_Reader(r.path, c if isinstance(c, dict) else {}, f"{r.where}.checks[{i}]"), refs)
+        for i, c in enumerate(raw_checks)
+    )
     points = float(r.get("points", (int, float)))
     if not math.isclose(points, sum(c.points for c in specs)):
         raise r._err("points", f"is {points:g} but its checks add up to "

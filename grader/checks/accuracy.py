@@ -15,7 +15,8 @@ def _bound(params: Mapping[str, Any], reference: Mapping[str, Any], which: str) 
     if isinstance(value, (int, float)):
         return float(value)
     model = reference_model({"reference": params.get(f"{which}_model")}, reference)
-    return round(float(model["evaluation"]["accuracy"]) + float(params.get(f"{which}_offset", 0)), 4)
+    offset = float(params.get(f"{which}_offset", 0))
+    return round(float(model["evaluation"]["accuracy"]) + offset, 4)
 
 
 def _expect(params: Mapping[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:

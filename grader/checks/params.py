@@ -82,7 +82,8 @@ def _expect_structure(params: Mapping[str, Any], reference: Mapping[str, Any]) -
     if params.get("mode", "reference") == "mlp":
         return {"input_size": 784, "outputs": int(params.get("outputs", 10))}
     model = reference_model(params, reference)
-    return {"model": model["name"], "blocks": [L.describe_block(b) for b in L.blocks(model["layers"])]}
+    blocks = [L.describe_block(b) for b in L.blocks(model["layers"])]
+    return {"model": model["name"], "blocks": blocks}
 
 
 def _mlp_problems(model: Mapping[str, Any], outputs: int) -> list[str]:

@@ -192,15 +192,15 @@ class Walker:
                                 "trace": jsonable(np.trace(a))})
 
     def visit(self, value: Any, path: str, depth: int = 0) -> None:
+        """Record ``value`` if it is of interest, else look inside lists, tuples and dicts."""
         keras = self.keras
         if isinstance(value, keras.Model):
             self._add("model", value, path)
             hist = getattr(value, "history", None)
             if isinstance(hist, keras.callbacks.History):
                 self._add("history", hist, f"{path}.history")
-        elif isinstance(value, keras.callbacks.History):
-            self._add("history", value, path)
-        elif isinstance(value, dict) and _looks_like_history_dict(value):
+        elif isinstance(value, keras.callbacks.History) or (
+                isinstance(value, dict) and _looks_like_history_dict(value)):
             self._add("history", value, path)
         elif type(value).__name__ in ("ndarray", "DataFrame", "EagerTensor", "Tensor"):
             self._array(value, path)
@@ -212,6 +212,7 @@ class Walker:
                 self.visit(item, f"{path}[{key!r}]", depth + 1)
 
     def walk(self, namespace: dict[str, Any]) -> None:
+        """Visit every public global of the notebook."""
         for name, value in list(namespace.items()):
             if not name.startswith("_") and name not in SKIP_NAMES:
                 self.visit(value, name)
@@ -244,7 +245,8 @@ def collect(namespace: dict[str, Any], out_dir: str, max_models: int = 20) -> di
         models.append(entry)
     model_ids = {id(m): i for i, (m, _) in enumerate(walker.models[:max_models])}
     histories = []
-    for index, (hist, paths) in enumerate(walker.histories):
+    for index, (hist, found_as) in enumerate(walker.histories):
+        paths = sorted(found_as, key=lambda p: p.endswith(".history"))  # the student's name first
         entry = {"id": index, "path": paths[0], "paths": paths, **describe_history(hist)}
         entry["model_id"] = model_ids.get(id(getattr(hist, "model", None)))
         histories.append(entry)

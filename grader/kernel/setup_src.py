@@ -53,6 +53,7 @@ class FigureCapture:
         os.makedirs(out_dir, exist_ok=True)
 
     def capture(self, display: bool) -> None:
+        """Describe and save every open figure; show it in the cell's output if asked."""
         import matplotlib.pyplot as plt
 
         for num in plt.get_fignums():
@@ -76,6 +77,7 @@ class FigureCapture:
                 show(Image(data=buf.getvalue(), format="png"))
 
     def after_cell(self) -> None:
+        """After each cell: capture, then show and close figures when the backend is Agg."""
         import matplotlib
 
         agg = matplotlib.get_backend().lower() == "agg"

@@ -44,8 +44,8 @@ def training_curves(student: Mapping[str, Any] | None,
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8,
-                   bbox_to_anchor=(0.5, -0.12))
+        fig.legend(handles, labels, loc="upper center", ncol=2, fontsize=8,
+                   bbox_to_anchor=(0.5, -0.02))
     return _data_uri(fig)
 
 

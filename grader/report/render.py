@@ -48,13 +48,17 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
     models = {m["id"]: m for m in result.get("models", [])}
     histories = {h["id"]: h for h in result.get("histories", [])}
     ref_models = (expected or {}).get("models", {})
-    curves_ref = "improved" if "improved" in ref_models else next(iter(ref_models), None)
     questions = []
+    shown: set[int] = set()
     for q in result.get("questions", []):
         sel = q.get("selection") or {}
         model = models.get(sel.get("model_id"))
         hist = histories.get(q.get("history_id"))
-        ref_name = curves_ref
+        if hist is not None and hist["id"] in shown:
+            hist = None  # each history is drawn once, under the first question that grades it
+        elif hist is not None:
+            shown.add(hist["id"])
+        ref_name = q.get("reference_model")
         ref_hist = ref_models.get(ref_name, {}).get("history", {}).get("history")
         evaluation = (model or {}).get("evaluation") or {}
         questions.append({
@@ -87,9 +91,9 @@ def _confusion_owner(result: Mapping[str, Any]) -> str | None:
     models = {m["id"]: m for m in result.get("models", [])}
     for q in result.get("questions", []):
         mid = (q.get("selection") or {}).get("model_id")
-        if mid is not None and ((models.get(mid) or {}).get("evaluation") or {}).get("confusion"):
-            if any(c["id"].endswith("accuracy_threshold") for c in q["checks"]):
-                return q["id"]
+        measured = ((models.get(mid) or {}).get("evaluation") or {}).get("confusion")
+        if measured and any(c["id"].endswith("accuracy_threshold") for c in q["checks"]):
+            return q["id"]
     return None
 
 

@@ -1,0 +1,70 @@
+"""Shared fixtures: MNIST locations, tiny data, and the sample batch graded once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.gradebook import Gradebook
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLES = ROOT / "submissions" / "dlcourse_mlp"
+
+
+def _mnist() -> Path:
+    env = os.environ.get("GRADER_MNIST")
+    path = Path(env) if env else ROOT.parent / "shared" / "data" / "mnist.npz"
+    if not path.exists():
+        pytest.fail(f"MNIST not found at {path}: set GRADER_MNIST to a Keras-layout mnist.npz")
+    return path.resolve()
+
+
+@pytest.fixture(scope="session")
+def mnist_path() -> Path:
+    """The real MNIST file (CI points GRADER_MNIST at ../shared/data/mnist.npz)."""
+    return _mnist()
+
+
+@pytest.fixture(scope="session")
+def tiny_mnist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small, random MNIST-shaped file in Keras layout."""
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("tiny") / "mnist.npz"
+    np.savez(path, x_train=rng.integers(0, 256, (300, 28, 28), dtype=np.uint8),
+             y_train=rng.integers(0, 10, 300, dtype=np.uint8),
+             x_test=rng.integers(0, 256, (100, 28, 28), dtype=np.uint8),
+             y_test=rng.integers(0, 10, 100, dtype=np.uint8))
+    return path
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None,
+            cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``grader`` command as a user would."""
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    exe = Path(sys.executable).with_name("grader")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, env=full_env,
+                          cwd=cwd, timeout=1200)
+
+
+@pytest.fixture(scope="session")
+def batch(tmp_path_factory: pytest.TempPathFactory, mnist_path: Path) -> dict:
+    """The shipped samples plus two broken files, graded once through the CLI."""
+    folder = tmp_path_factory.mktemp("class")
+    for nb in SAMPLES.glob("*.ipynb"):
+        shutil.copy(nb, folder / nb.name)
+    (folder / "not_a_notebook.ipynb").write_text("print('hello')\n", encoding="utf-8")
+    (folder / "truncated_json.ipynb").write_text('{"cells": [', encoding="utf-8")
+    out = tmp_path_factory.mktemp("reports")
+    proc = run_cli("grade", str(folder), "--assignment", "dlcourse_mlp", "--out", str(out),
+                   env={"GRADER_MNIST": str(mnist_path)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with Gradebook(out / "gradebook.sqlite") as book:
+        results = {r["student"]: r for r in book.latest("dlcourse_mlp")}
+    return {"folder": folder, "out": out, "proc": proc, "results": results}

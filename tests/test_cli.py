@@ -1,0 +1,152 @@
+"""End to end through the CLI: the shipped samples get the grades each one must get."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sqlite3
+
+import nbformat
+import pytest
+
+from tests.conftest import SAMPLES, run_cli
+
+pytestmark = pytest.mark.kernel
+
+
+def q(result, qid):
+    return next(x for x in result["questions"] if x["id"] == qid)
+
+
+def test_every_file_has_a_result_and_the_batch_finished(batch):
+    assert set(batch["results"]) == {
+        "doejane", "missing_answers", "raises_in_cell8", "too_few_epochs", "unchanged_starter",
+        "wrong_architecture", "not_a_notebook", "truncated_json"}
+    assert "6 graded" not in batch["proc"].stdout  # 8 files: 6 graded + 2 errors
+    assert "8 graded, 0 unchanged (cached), 2 in error" in batch["proc"].stdout
+
+
+def test_full_solution_earns_every_automatic_point(batch):
+    r = batch["results"]["doejane"]  # Canvas name doejane_12345_67890_full_solution.ipynb
+    assert r["status"] == "graded" and r["profile"] == "fast"
+    assert [q(r, x)["score"] for x in ("q1_starter", "q2_accuracy", "q3_training",
+                                       "q4_confusion")] == [2, 4, 2, 1]
+    assert r["score"] == 9 and r["max_score"] == 13 and r["manual_pending"] == 4
+    assert q(r, "q1_starter")["selection"]["path"] == "baseline"
+    assert "best test accuracy" in q(r, "q2_accuracy")["selection"]["reason"]
+    assert r["execution"]["failures"] == []
+
+
+def test_missing_answers_lose_only_the_answers(batch):
+    r = batch["results"]["missing_answers"]
+    assert r["score"] == 9 and r["manual_pending"] == 0
+    assert all(q(r, a)["outcome"] == "fail" for a in ("a1_training_time", "a4_overfitting"))
+
+
+def test_unchanged_starter(batch):
+    r = batch["results"]["unchanged_starter"]
+    assert q(r, "q1_starter")["score"] == 2
+    acc = q(r, "q2_accuracy")["checks"][1]
+    assert acc["score"] < 0.5  # the starter's own accuracy is where points start
+    assert q(r, "q3_training")["score"] == 2 and q(r, "q4_confusion")["score"] == 1
+
+
+def test_wrong_architecture(batch):
+    r = batch["results"]["wrong_architecture"]
+    assert q(r, "q1_starter")["score"] == 0
+    structure = q(r, "q2_accuracy")["checks"][0]
+    assert structure["outcome"] == "fail" and "no activation" in structure["message"]
+    assert r["score"] < 5
+
+
+def test_too_few_epochs(batch):
+    r = batch["results"]["too_few_epochs"]
+    training = q(r, "q3_training")
+    assert training["score"] == 0
+    assert "1 epoch" in training["checks"][0]["message"]
+
+
+def test_error_in_a_middle_cell_does_not_stop_later_questions(batch):
+    r = batch["results"]["raises_in_cell8"]
+    assert r["status"] == "graded"
+    assert [(f["cell"], f["ename"]) for f in r["execution"]["failures"]] == [(8, "NameError")]
+    assert q(r, "q4_confusion")["score"] == 1  # computed after the failing cell
+    assert q(r, "q3_training")["checks"][2]["outcome"] == "fail"  # its plot cell failed
+
+
+def test_broken_files_are_recorded_as_errors_naming_the_file(batch):
+    for student in ("not_a_notebook", "truncated_json"):
+        r = batch["results"][student]
+        assert r["status"] == "error" and r["score"] == 0
+        assert f"{student}.ipynb" in r["error"] and "not valid JSON" in r["error"]
+
+
+def test_outputs_written(batch):
+    out = batch["out"]
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert list(rows[0])[:4] == ["student", "score", "max_score", "status"]
+    assert "q2_accuracy" in rows[0] and len(rows) == 8
+    assert {r["student"]: r["status"] for r in rows}["truncated_json"] == "error"
+    db = sqlite3.connect(out / "gradebook.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 8
+    checks = db.execute("SELECT COUNT(*) FROM checks c JOIN submissions s ON s.id = "
+                        "c.submission_id WHERE s.student = 'doejane'").fetchone()[0]
+    assert checks == 12
+    sha, seconds = db.execute("SELECT sha256, total_seconds FROM submissions WHERE student = "
+                              "'doejane'").fetchone()
+    assert len(sha) == 64 and seconds > 0
+    report = (out / "doejane" / "report.html").read_text()
+    assert report.count("data:image/png;base64,") >= 2 and "fast</strong> profile" in report
+    assert "baseline" in report and (out / "doejane" / "work" / "executed.ipynb").exists()
+    summary = (out / "summary.html").read_text()
+    assert "not_a_notebook" in summary and "not valid JSON" in summary
+
+
+def test_second_run_regrades_only_changed_notebooks(batch, mnist_path):
+    folder, out = batch["folder"], batch["out"]
+    proc = run_cli("grade", str(folder), "-a", "dlcourse_mlp", "--out", str(out),
+                   env={"GRADER_MNIST": str(mnist_path)})
+    assert "0 graded, 8 unchanged (cached)" in proc.stdout, proc.stdout + proc.stderr
+    nb = nbformat.read(folder / "unchanged_starter.ipynb", as_version=4)
+    nb.cells[-1].source += "\n\nI trained it for 5 epochs."
+    nbformat.write(nb, folder / "unchanged_starter.ipynb")
+    proc = run_cli("grade", str(folder), "-a", "dlcourse_mlp", "--out", str(out),
+                   env={"GRADER_MNIST": str(mnist_path)})
+    assert "1 graded, 7 unchanged (cached)" in proc.stdout, proc.stdout + proc.stderr
+    rows = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert rows["unchanged_starter"]["status"] == "graded"
+
+
+def test_self_check_passes_the_full_solution(tmp_path, mnist_path):
+    nb = SAMPLES / "doejane_12345_67890_full_solution.ipynb"
+    proc = run_cli("check", str(nb), "--assignment", "dlcourse_mlp", "--out", str(tmp_path),
+                   env={"GRADER_MNIST": str(mnist_path)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "✔" in proc.stdout and "awaiting manual grade" in proc.stdout
+    assert str(tmp_path / "doejane" / "report.html") in proc.stdout.replace("\n", "")
+
+
+def test_self_check_fails_a_notebook_with_mistakes(tmp_path, mnist_path):
+    shutil.copy(SAMPLES / "wrong_architecture.ipynb", tmp_path / "mine.ipynb")
+    proc = run_cli("check", str(tmp_path / "mine.ipynb"), "-a", "dlcourse_mlp", "--out",
+                   str(tmp_path / "out"), env={"GRADER_MNIST": str(mnist_path)})
+    assert proc.returncode == 1
+    assert "✘" in proc.stdout and "12,730" in proc.stdout
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["grade", "{samples}", "-a", "no_such"], "unknown assignment 'no_such'"),
+    (["grade", "{tmp}/missing_dir", "-a", "dlcourse_mlp"], "no such folder"),
+    (["grade", "{samples}", "-a", "dlcourse_mlp", "--mnist", "{tmp}/none.npz"],
+     "none.npz: MNIST file not found"),
+    (["check", "{tmp}/bad.ipynb", "-a", "dlcourse_mlp"], "bad.ipynb: not a notebook"),
+])
+def test_bad_input_is_one_clear_line(tmp_path, mnist_path, args, words):
+    (tmp_path / "bad.ipynb").write_text("{ nope")
+    args = [a.format(samples=SAMPLES, tmp=tmp_path) for a in args]
+    proc = run_cli(*args, "--out", str(tmp_path / "out"), env={"GRADER_MNIST": str(mnist_path)})
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = [x for x in (proc.stderr + proc.stdout).strip().splitlines() if x.strip()]
+    assert any(words in x for x in lines), lines
+    assert json.dumps(lines).count("Traceback") == 0

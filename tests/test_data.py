@@ -1,0 +1,61 @@
+"""MNIST is found where users keep it, checked, and cut per profile for kernels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.data import load_mnist, locate_mnist, prepare_kernel_copy
+from grader.errors import DataError
+
+
+def test_explicit_path_wins_and_is_validated(tiny_mnist, monkeypatch):
+    monkeypatch.delenv("GRADER_MNIST", raising=False)
+    assert locate_mnist(tiny_mnist) == tiny_mnist
+
+
+def test_env_then_keras_cache(tiny_mnist, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_MNIST", str(tiny_mnist))
+    assert locate_mnist() == tiny_mnist
+    monkeypatch.delenv("GRADER_MNIST")
+    cache = tmp_path / "keras" / "datasets"
+    cache.mkdir(parents=True)
+    (cache / "mnist.npz").write_bytes(tiny_mnist.read_bytes())
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    assert locate_mnist(download=False) == cache / "mnist.npz"
+
+
+def test_missing_file_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("GRADER_MNIST", raising=False)
+    with pytest.raises(DataError) as info:
+        locate_mnist(tmp_path / "nope.npz")
+    assert str(tmp_path / "nope.npz") in str(info.value) and "not found" in str(info.value)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    with pytest.raises(DataError, match="pass --mnist PATH"):
+        locate_mnist(download=False)
+
+
+def test_wrong_content_is_refused(tmp_path):
+    text = tmp_path / "text.npz"
+    text.write_text("hello")
+    with pytest.raises(DataError, match="not a readable .npz"):
+        load_mnist(text)
+    partial = tmp_path / "partial.npz"
+    np.savez(partial, x_train=np.zeros((2, 28, 28), np.uint8))
+    with pytest.raises(DataError, match="missing x_test, y_test, y_train"):
+        load_mnist(partial)
+    floats = tmp_path / "floats.npz"
+    np.savez(floats, x_train=np.zeros((2, 28, 28)), y_train=np.zeros(2, np.uint8),
+             x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.zeros(2, np.uint8))
+    with pytest.raises(DataError, match="x_train has shape"):
+        load_mnist(floats)
+
+
+def test_kernel_copy_keeps_first_images_and_whole_test_set(tiny_mnist, tmp_path):
+    copy = prepare_kernel_copy(tiny_mnist, tmp_path, 50)
+    small, full = load_mnist(copy), load_mnist(tiny_mnist)
+    assert small["x_train"].shape == (50, 28, 28)
+    np.testing.assert_array_equal(small["x_train"], full["x_train"][:50])
+    np.testing.assert_array_equal(small["y_test"], full["y_test"])
+    assert prepare_kernel_copy(tiny_mnist, tmp_path, 50) == copy
+    assert len(load_mnist(prepare_kernel_copy(tiny_mnist, tmp_path, 0))["x_train"]) == 300

@@ -1,0 +1,65 @@
+"""Grader-side evaluation: its own process, safe mode, scaling chosen on training images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.data import load_mnist
+from grader.evaluate import Evaluator, measure
+
+
+def labelled_images(n, rng):
+    """Images whose first pixel encodes their label (label * 20)."""
+    y = rng.integers(0, 10, n).astype(np.uint8)
+    x = rng.integers(0, 10, (n, 28, 28)).astype(np.uint8)
+    x[:, 0, 0] = y * 20
+    return x, y
+
+
+def test_measure_picks_scaling_on_training_data_and_counts_confusions():
+    rng = np.random.default_rng(1)
+    (xtr, ytr), (xte, yte) = labelled_images(300, rng), labelled_images(100, rng)
+    yte[:10] = (yte[:10] + 1) % 10  # ten test labels the "model" will get wrong
+    data = {"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte}
+
+    def predict(x):
+        """Right only when fed [0, 1] inputs; outputs logits, not probabilities."""
+        label = np.clip(np.rint(x.reshape(len(x), -1)[:, 0] * 255 / 20), 0, 9).astype(int)
+        out = np.zeros((len(x), 10))
+        out[np.arange(len(x)), label] = 8.0
+        return out
+
+    result = measure(predict, (None, 784), data, choose_on=300)
+    assert result["scaling"] == "unit"
+    assert result["accuracy"] == pytest.approx(0.9)
+    assert np.trace(result["confusion"]) == 90 and np.sum(result["confusion"]) == 100
+    assert result["scaling_train_accuracy"]["unit"] == 1.0
+    assert result["scaling_train_accuracy"]["raw"] < 0.5
+
+
+def test_wrong_input_shape_is_explained(tiny_mnist):
+    with pytest.raises(ValueError, match="does not take 28×28 images"):
+        measure(lambda x: x, (None, 32), load_mnist(tiny_mnist))
+
+
+@pytest.mark.kernel
+def test_evaluator_loads_in_safe_mode_and_refuses_lambda(tmp_path, tiny_mnist):
+    import keras
+
+    good = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
+                             keras.layers.Dense(10, activation="softmax")])
+    good.save(tmp_path / "good.keras")
+    bad = keras.Sequential([keras.Input((784,)), keras.layers.Lambda(lambda x: x * 0),
+                            keras.layers.Dense(10)])
+    bad.save(tmp_path / "lambda.keras")
+    (tmp_path / "garbage.keras").write_text("not a zip")
+    with Evaluator(tiny_mnist) as ev:
+        out = ev.evaluate([tmp_path / "good.keras", tmp_path / "lambda.keras",
+                           tmp_path / "garbage.keras"])
+    good_r, bad_r, garbage_r = (out[str((tmp_path / n).resolve())] for n in
+                                ("good.keras", "lambda.keras", "garbage.keras"))
+    assert 0 <= good_r["accuracy"] <= 1 and len(good_r["confusion"]) == 10
+    assert good_r["n_test"] == 100
+    assert "refuses to run" in bad_r["error"]
+    assert "could not load" in garbage_r["error"]

@@ -1,0 +1,120 @@
+"""Execution: papermill with the grader's engine, run on real kernels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.errors import NotebookError
+from grader.execute import execute, prepare, read_notebook
+from grader.grade import kernel_env, read_figures
+from grader.inject import INJECTED_TAG, probe_cell, setup_cell
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.kernel
+
+
+def marker(text: str) -> nbformat.NotebookNode:
+    """A light injected cell (no TensorFlow) standing in for setup or probe."""
+    cell = nbformat.v4.new_code_cell(f"print({text!r})")
+    cell.metadata["tags"] = [INJECTED_TAG]
+    return cell
+
+
+def run(name: str, tmp_path: Path, **kwargs):
+    nb = prepare(read_notebook(FIXTURES / name), marker("setup"), marker("probe"))
+    kwargs.setdefault("kernel_env", kernel_env(tmp_path, 0, "test"))
+    result = execute(nb, tmp_path, **kwargs)
+    return result, nbformat.read(result.executed_path, as_version=4)
+
+
+def outputs(nb: nbformat.NotebookNode) -> str:
+    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_parameters_injected_under_any_kernelspec_name(tmp_path):
+    result, nb = run("has_parameters_cell.ipynb", tmp_path, parameters={"epochs": 2})
+    assert "epochs 2 default" in outputs(nb)
+    assert result.failures == () and result.parameters == {"epochs": 2}
+    assert nb.metadata.kernelspec.name == "grader-python"
+    assert (tmp_path / "executed.ipynb").exists()
+
+
+def test_execution_goes_on_after_a_failing_cell(tmp_path):
+    result, nb = run("raises_in_cell2.ipynb", tmp_path)
+    assert [(f.cell, f.ename) for f in result.failures] == [(2, "ZeroDivisionError")]
+    assert "after 2" in outputs(nb) and outputs(nb).rstrip().endswith("probe")
+
+
+def test_cell_timeout_interrupts_and_continues(tmp_path):
+    result, nb = run("sleeps_past_cell_timeout.ipynb", tmp_path, cell_timeout=2)
+    assert [(f.cell, f.ename) for f in result.failures] == [(1, "CellTimeout")]
+    assert "still graded" in outputs(nb) and result.seconds < 60
+
+
+def test_notebook_deadline_skips_the_rest_but_runs_the_probe(tmp_path):
+    result, nb = run("sleeps_in_every_cell.ipynb", tmp_path, notebook_timeout=2)
+    assert result.deadline_hit and result.cells_skipped >= 2
+    assert outputs(nb).rstrip().endswith("probe")
+
+
+def test_dead_kernel_is_reported_with_its_cell(tmp_path):
+    result, _ = run("kills_kernel_in_cell1.ipynb", tmp_path)
+    assert result.kernel_died_in == 1
+    assert result.failures[0].ename == "KernelDied"
+
+
+def test_parameters_without_parameters_cell_are_noted(tmp_path):
+    result, _ = run("raises_in_cell2.ipynb", tmp_path, parameters={"epochs": 1})
+    assert result.parameters == {} and "no cell tagged `parameters`" in result.notes[0]
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    ("print('hi')", "not valid JSON"),
+    ('{"cells": [', "not valid JSON"),
+    ('{"nbformat": 4, "nbformat_minor": 5, "cells": "nope", "metadata": {}}', "not a valid"),
+])
+def test_unreadable_notebooks_name_the_file(tmp_path, content, words):
+    path = tmp_path / "bad.ipynb"
+    path.write_text(content)
+    with pytest.raises(NotebookError) as info:
+        read_notebook(path)
+    assert words in str(info.value) and str(path) in str(info.value)
+
+
+def test_real_setup_and_probe_collect_models_offline(tmp_path, tiny_mnist):
+    """Offline load_data, figure capture and the probe, on a notebook with odd structures."""
+    nb = read_notebook(FIXTURES / "models_in_containers.ipynb")
+    nb = prepare(nb, setup_cell(7, tiny_mnist, tmp_path / "figures"), probe_cell(tmp_path))
+    result = execute(nb, tmp_path, kernel_env=kernel_env(tmp_path, 7, "test"))
+    assert result.failures == ()
+    executed = nbformat.read(result.executed_path, as_version=4)
+    assert "(300, 28, 28) (100, 28, 28)" in outputs(executed)  # the tiny copy, not a download
+    probe = json.loads((tmp_path / "probe.json").read_text())
+    by_path = {m["path"]: m for m in probe["models"]}
+    assert set(by_path) == {"models[0]", "models[1]", "functional", "unbuilt"}
+    first = by_path["models[0]"]
+    assert first["total_params"] == 784 * 8 + 8 + 8 * 10 + 10
+    assert first["optimizer"] == {"class_name": "SGD", "learning_rate": pytest.approx(0.1)}
+    assert first["loss"] == "categorical_crossentropy"
+    assert first["layers"][0]["kernel_regularizer"]["class_name"] == "L2"
+    assert by_path["functional"]["layers"][-1]["activity_regularizer"]["class_name"] == "L1"
+    assert by_path["functional"]["input_shape"] == [None, 28, 28]
+    assert by_path["unbuilt"]["file"] is None and "never built" in by_path["unbuilt"][
+        "export_error"]
+    assert (tmp_path / first["file"]).suffix == ".keras"
+    hist = {h["path"]: h for h in probe["histories"]}
+    assert hist["fits['first']"]["model_id"] == first["id"]
+    assert hist["fits['first']"]["epochs_run"] == 2 and "val_loss" in hist["fits['first']"][
+        "history"]
+    assert hist["models[1].history"]["epochs_run"] == 1
+    assert {"path": "cm", "shape": [10, 10], "sum": 10.0, "trace": 10.0} in probe["arrays"]
+    figures = read_figures(tmp_path / "figures")
+    assert [f["title"] for f in figures] == ["Loss curve", "Confusion"]
+    assert figures[1]["axes"][0]["images"] == [[10, 10]]
+    shown = [o for c in executed.cells for o in c.get("outputs", []) if "image/png" in o.get(
+        "data", {})]
+    assert len(shown) == 2  # figures appear in the executed notebook as Jupyter shows them

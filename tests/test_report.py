@@ -1,0 +1,69 @@
+"""Reports render from plain dicts, escape what students wrote, and show the grader's plots."""
+
+from __future__ import annotations
+
+import csv
+
+from grader.report import render_student, render_summary, write_grades_csv
+
+
+def result(student="alice", answer="<script>alert(1)</script>"):
+    return {
+        "student": student, "assignment": "demo", "title": "Demo", "status": "graded",
+        "error": None, "score": 3.0, "max_score": 4.0, "manual_pending": 1, "profile": "fast",
+        "profile_description": "short", "seed": 1, "keras_version": "3", "grader_version": "0",
+        "hardware": {"device": "CPU", "cpus": 2, "machine": "x86_64", "gpu": "none"},
+        "timings": {"total": 5.0}, "notes": [], "figures": [],
+        "execution": {"executed_path": f"/tmp/{student}/work/executed.ipynb", "failures": [
+            {"cell": 3, "ename": "NameError", "evalue": "x", "source": "print(x)",
+             "traceback": ["\x1b[31mNameError\x1b[39m: name 'x' is not defined"]}]},
+        "models": [{"id": 0, "path": "model", "total_params": 100,
+                    "layers": [{"class_name": "Dense", "units": 10, "activation": "softmax"}],
+                    "evaluation": {"accuracy": 0.9, "loss": 0.3, "scaling": "unit",
+                                   "confusion": [[5, 1], [0, 4]]}}],
+        "histories": [{"id": 0, "history": {"loss": [1, 0.5], "val_loss": [1.1, 0.7],
+                                            "accuracy": [0.8, 0.9]}}],
+        "questions": [
+            {"id": "q1", "title": "Accuracy", "points": 3.0, "score": 3.0, "outcome": "pass",
+             "selection": {"model_id": 0, "path": "model", "reason": "the only one"},
+             "history_id": 0, "answer": None,
+             "checks": [{"id": "q1.accuracy_threshold", "outcome": "pass", "score": 3.0,
+                         "max_score": 3.0, "message": "Test accuracy 90 %.",
+                         "details": {"expected": "85 %", "found": "90 %"}}]},
+            {"id": "a1", "title": "Answer", "points": 1.0, "score": 0.0, "outcome": "manual",
+             "selection": None, "history_id": None, "answer": {"cell": 7, "text": answer},
+             "checks": [{"id": "a1.answer_present", "outcome": "manual", "score": 0.0,
+                         "max_score": 1.0, "message": "awaiting manual grade",
+                         "details": {}}]},
+        ],
+    }
+
+
+EXPECTED = {"models": {"improved": {
+    "total_params": 100, "evaluation": {"accuracy": 0.95},
+    "layers": [{"class_name": "Dense", "units": 10, "activation": "softmax"}],
+    "history": {"history": {"loss": [0.9, 0.4], "val_loss": [1.0, 0.6]}}}}}
+
+
+def test_student_report_has_plots_and_escapes_student_text(tmp_path):
+    path = render_student(result(), EXPECTED, tmp_path / "alice" / "report.html")
+    html = path.read_text()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert html.count("data:image/png;base64,") == 2  # curves and confusion matrix
+    assert "awaiting manual grade" in html and "NameError" in html and "\x1b" not in html
+    assert "fast</strong> profile" in html and "executed.ipynb" in html
+
+
+def test_summary_and_csv(tmp_path):
+    errored = result("bob") | {"status": "error", "error": "bob.ipynb: not valid JSON",
+                               "questions": [], "score": 0.0}
+    questions = [{"id": "q1", "title": "Accuracy", "points": 3.0},
+                 {"id": "a1", "title": "Answer", "points": 1.0}]
+    html = render_summary([result(), errored], "Demo", questions, 4.0,
+                          tmp_path / "summary.html").read_text()
+    assert "not valid JSON" in html and "alice/report.html" in html
+    rows = list(csv.reader(write_grades_csv([result(), errored], ["q1", "a1"],
+                                            tmp_path / "grades.csv").open()))
+    assert rows[0] == ["student", "score", "max_score", "status", "q1", "a1"]
+    assert rows[1] == ["alice", "3", "4", "graded", "3", "0"]
+    assert rows[2] == ["bob", "0", "4", "error", "", ""]

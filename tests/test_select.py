@@ -1,0 +1,69 @@
+"""Which model a question grades: names first, then structure, with a reason."""
+
+from __future__ import annotations
+
+from grader import layers as L
+from grader.select import root_name, select_model
+from grader.spec import Selector
+
+
+def mlp(mid, path, hidden, total=None):
+    layers = [{"class_name": "InputLayer"}]
+    for h in hidden:
+        layers.append({"class_name": "Dense", "units": h, "activation": "relu"})
+    layers.append({"class_name": "Dense", "units": 10, "activation": "softmax"})
+    return {"id": mid, "path": path, "paths": [path], "layers": layers,
+            "total_params": total or sum(hidden) * 800, "input_shape": [None, 784],
+            "output_shape": [None, 10]}
+
+
+CNN = {"id": 9, "path": "cnn", "paths": ["cnn"], "total_params": 5000,
+       "input_shape": [None, 28, 28, 1], "output_shape": [None, 10],
+       "layers": [{"class_name": "Conv2D", "filters": 4, "activation": "relu"},
+                  {"class_name": "Flatten"},
+                  {"class_name": "Dense", "units": 10, "activation": "softmax"}]}
+STARTER = mlp(-1, "ref", [16], total=12730)
+
+
+def test_blocks_fold_activation_layers():
+    layers = [{"class_name": "Dense", "units": 16, "activation": "linear"},
+              {"class_name": "ReLU"}, {"class_name": "Dense", "units": 10},
+              {"class_name": "Activation", "activation": "softmax"}]
+    assert L.describe(layers) == "Dense(16, relu) → Dense(10, softmax)"
+
+
+def test_root_name():
+    assert root_name("models[2]") == "models"
+    assert root_name("results['relu'].history") == "results"
+
+
+def test_named_variable_wins_over_structure():
+    models = [mlp(0, "model", [256]), mlp(1, "baseline", [16], total=12730)]
+    sel = select_model(Selector(names=("baseline",), prefer="best"), models, {})
+    assert sel.path == "baseline" and "variable `baseline`" in sel.reason
+
+
+def test_closest_to_reference():
+    models = [mlp(0, "model", [512, 256]), mlp(1, "small", [16], total=12730)]
+    sel = select_model(Selector(prefer="closest", reference="starter"), models, {}, STARTER)
+    assert sel.path == "small" and "most like the reference" in sel.reason
+
+
+def test_best_uses_grader_measured_accuracy_and_models_in_containers():
+    models = [mlp(0, "models[0]", [16]), mlp(1, "models[1]", [64]), mlp(2, "zoo['big']", [256])]
+    evals = {0: {"accuracy": 0.9}, 1: {"accuracy": 0.97}, 2: {"accuracy": 0.95}}
+    sel = select_model(Selector(prefer="best"), models, evals)
+    assert sel.path == "models[1]" and "97.00 %" in sel.reason
+    assert set(sel.candidates) == {"models[0]", "models[1]", "zoo['big']"}
+
+
+def test_mlp_kind_skips_cnn_and_falls_back_with_explanation():
+    sel = select_model(Selector(kind="mlp", prefer="last"), [CNN], {})
+    assert sel.path == "cnn" and "no model fits" in sel.reason
+    sel = select_model(Selector(kind="mlp", prefer="last"), [CNN, mlp(0, "m", [32])], {})
+    assert sel.path == "m"
+
+
+def test_nothing_found():
+    sel = select_model(Selector(names=("net",)), [], {})
+    assert sel.model_id is None and "`net`" in sel.looked_for

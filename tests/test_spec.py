@@ -1,0 +1,108 @@
+"""Spec loading: the real pack loads; every malformed spec names its file and key."""
+
+from __future__ import annotations
+
+import pickle
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader.errors import AssignmentNotFound, ReferenceResultsMissing, SpecError
+from grader.pack import find_pack
+from grader.spec import load_spec
+
+GOOD = textwrap.dedent("""
+    id = "demo"
+    title = "Demo"
+    reference_models = ["starter"]
+    [profiles.fast]
+    train_limit = 100
+    [[questions]]
+    id = "q1"
+    title = "Q1"
+    points = 2
+    select = { reference = "starter", prefer = "closest" }
+    checks = [
+      { check = "param_count", points = 1, reference = "starter" },
+      { check = "layer_structure", points = 1, reference = "starter" },
+    ]
+""")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "spec.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_dlcourse_pack_loads_with_points_and_profiles():
+    pack = find_pack("dlcourse_mlp")
+    spec = pack.spec
+    assert spec.max_score == 13
+    assert set(spec.profiles) == {"fast", "full"}
+    assert spec.profile(None).name == "fast"
+    assert spec.profiles["fast"].train_limit == 12000
+    q1 = spec.questions[0]
+    assert q1.select is not None and q1.select.prefer == "closest"
+    assert [c.name for c in q1.checks] == ["param_count", "layer_structure"]
+    assert spec.questions[4].manual and not q1.manual
+
+
+def test_good_minimal_spec(tmp_path):
+    spec = load_spec(write(tmp_path, GOOD))
+    assert spec.questions[0].checks[0].params == {"reference": "starter"}
+
+
+@pytest.mark.parametrize(("change", "key", "words"), [
+    (('title = "Demo"\n', ""), "title", "missing"),
+    (('"param_count"', '"param_cuont"'), "questions[0].checks[0].check", "unknown check"),
+    (("points = 2", "points = 3"), "questions[0].points", "add up to 2"),
+    (('prefer = "closest"', 'prefer = "random"'), "questions[0].select.prefer", "one of"),
+    (("train_limit = 100", 'train_limit = "lots"'), "profiles.fast.train_limit", "int"),
+    (("points = 2", "points = true"), "questions[0].points", "should be int or float"),
+    (('reference = "starter" },\n  { check = "layer', 'reference = "other" },\n  { check = "layer'),
+     "questions[0].checks[0].reference", "names no reference model"),
+])
+def test_malformed_spec_errors_name_file_and_key(tmp_path, change, key, words):
+    path = write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    assert info.value.key == key
+    assert words in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_invalid_toml_and_missing_file(tmp_path):
+    with pytest.raises(SpecError, match="not valid TOML"):
+        load_spec(write(tmp_path, "id = "))
+    with pytest.raises(SpecError, match="not found"):
+        load_spec(tmp_path / "nope.toml")
+
+
+def test_question_without_selector_for_model_checks(tmp_path):
+    with pytest.raises(SpecError, match="select: missing"):
+        load_spec(write(tmp_path, GOOD.replace(
+            'select = { reference = "starter", prefer = "closest" }\n', "")))
+
+
+def test_unknown_assignment_lists_known_ones():
+    with pytest.raises(AssignmentNotFound) as info:
+        find_pack("no_such_assignment")
+    assert "dlcourse_mlp" in str(info.value) and info.value.assignment == "no_such_assignment"
+
+
+def test_missing_expected_results_say_how_to_build(tmp_path):
+    pack_dir = tmp_path / "demo"
+    pack_dir.mkdir()
+    (pack_dir / "spec.toml").write_text(GOOD, encoding="utf-8")
+    pack = find_pack("demo", [tmp_path])
+    with pytest.raises(ReferenceResultsMissing, match="grader reference build demo"):
+        pack.expected("fast")
+
+
+def test_errors_pickle_with_their_fields(tmp_path):
+    with pytest.raises(SpecError) as info:
+        load_spec(write(tmp_path, GOOD.replace("points = 2", "points = 3")))
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert type(copy) is SpecError and copy.key == info.value.key and str(copy) == str(info.value)
