@@ -174,7 +174,7 @@ def grade_questions(
         out.append({
             "id": q.id, "title": q.title, "points": q.points, "manual": q.manual,
             "reference_model": _reference_model(q),
-            "score": round(sum(r.score for r in results), 4),
+            "score": round(sum(r.score for r in results), 2),
             "outcome": _question_outcome(results),
             "selection": selection.to_dict() if selection else None,
             "history_id": (found.get("history") or {}).get("id"),
@@ -231,7 +231,7 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Pa
         "file": str(path), "sha256": digest, "profile": setup.profile.name,
         "profile_description": setup.profile.description, "fingerprint": setup.fingerprint,
         "status": "graded", "error": None, "traceback": None,
-        "score": round(sum(q["score"] for q in questions), 4),
+        "score": round(sum(q["score"] for q in questions), 2),
         "max_score": setup.pack.spec.max_score,
         "manual_pending": sum(1 for q in questions for c in q["checks"]
                               if c["outcome"] == "manual"),

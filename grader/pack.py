@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import grader
 from grader.errors import AssignmentNotFound, ReferenceResultsMissing, SpecError
 from grader.spec import Spec, load_spec
 
@@ -74,8 +75,9 @@ class Pack:
                             key="") from None
 
     def fingerprint(self, profile: str) -> str:
-        """Hash of everything that decides a grade besides the notebook: spec and expectations."""
+        """Hash of what decides a grade besides the notebook: spec, expectations, grader."""
         h = hashlib.sha256(self.spec.path.read_bytes())
+        h.update(grader.__version__.encode())
         path = self.expected_path(profile)
         h.update(path.read_bytes() if path.exists() else b"")
         h.update(profile.encode())

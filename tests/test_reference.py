@@ -48,6 +48,14 @@ def test_fast_reference_rebuilds_to_the_committed_results(tmp_path, mnist_path):
         fresh["models"]["improved"]["evaluation"]["accuracy"] - 0.01, abs=1e-4)
 
 
+def test_full_profile_results_have_the_same_structure_as_fast():
+    fast = json.loads((PACK / "expected" / "fast.json").read_text())
+    full = json.loads((PACK / "expected" / "full.json").read_text())
+    same_structure(fast, full)
+    assert full["generated_with"]["train_images"] == 60000
+    assert fast["generated_with"]["train_images"] == 12000
+
+
 def test_show_prints_parameter_counts_and_thresholds_as_json():
     proc = run_cli("reference", "show", "dlcourse_mlp", "--format", "json")
     assert proc.returncode == 0, proc.stderr

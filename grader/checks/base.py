@@ -70,8 +70,8 @@ class CheckInput:
     def result(
         self, outcome: Outcome, score: float, message: str, **details: Any
     ) -> CheckResult:
-        """Build this check's result, clamping the score to ``[0, max_score]``."""
-        score = round(min(max(score, 0.0), self.max_score), 4)
+        """Build this check's result; the score is clamped to ``[0, max_score]``, 2 decimals."""
+        score = round(min(max(score, 0.0), self.max_score), 2)
         return CheckResult(self.check_id, outcome, score, self.max_score, message, details)
 
     def passed(self, message: str, **details: Any) -> CheckResult:

@@ -77,16 +77,24 @@ class FigureCapture:
                 show(Image(data=buf.getvalue(), format="png"))
 
     def after_cell(self) -> None:
-        """After each cell: capture, then show and close figures when the backend is Agg."""
+        """After each cell: capture, then show and close figures when the backend is Agg.
+
+        A figure that cannot be described is noted in ``figures.jsonl``; it never
+        turns the student's cell into a failure.
+        """
         import matplotlib
+        import matplotlib.pyplot as plt
 
         agg = matplotlib.get_backend().lower() == "agg"
-        self.capture(display=agg)
-        if agg:
-            import matplotlib.pyplot as plt
-
-            plt.close("all")
-        self.seen.clear()
+        try:
+            self.capture(display=agg)
+        except Exception as exc:  # noqa: BLE001 - student figures can be anything
+            with open(os.path.join(self.out_dir, "figures.jsonl"), "a", encoding="utf-8") as f:
+                f.write(json.dumps({"capture_error": f"{type(exc).__name__}: {exc}"}) + "\n")
+        finally:
+            if agg:
+                plt.close("all")
+            self.seen.clear()
 
 
 def _offline_mnist(path: str) -> None:
