@@ -27,7 +27,7 @@ from grader.execute import execute, prepare, read_notebook
 from grader.inject import probe_cell, setup_cell
 from grader.pack import Pack
 from grader.select import Selection, select_model
-from grader.spec import Profile, Question
+from grader.spec import CheckSpec, Profile, Question
 
 RESULT_VERSION = 1
 
@@ -37,12 +37,11 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def hardware() -> dict[str, Any]:
-    """Where grading ran, for the report header."""
-    gpu = "none detected" if shutil.which("nvidia-smi") is None else "NVIDIA (see nvidia-smi)"
+def hardware(gpus: list[str] | None = None) -> dict[str, Any]:
+    """Where grading ran, for the report header; ``gpus`` as the kernel's TensorFlow saw them."""
     return {"machine": platform.machine(), "system": platform.system(),
-            "cpus": os.cpu_count(), "python": platform.python_version(), "gpu": gpu,
-            "device": "CPU"}
+            "cpus": os.cpu_count(), "python": platform.python_version(),
+            "gpu": ", ".join(gpus) if gpus else "none", "device": "GPU" if gpus else "CPU"}
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ def _reference_model(question: Question) -> str | None:
     return question.select.reference if question.select else None
 
 
-def _run_check(spec_check: Any, question: Question, found: Mapping[str, Any],
+def _run_check(spec_check: CheckSpec, question: Question, found: Mapping[str, Any],
                expected: Mapping[str, Any]) -> CheckResult:
     check_id = f"{question.id}.{spec_check.name}"
     registered = checks.get(spec_check.name)
@@ -240,7 +239,7 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Pa
         "models": [m | {"evaluation": evaluations.get(m["id"])} for m in probe.get("models", [])],
         "histories": probe.get("histories", []), "figures": figures,
         "keras_version": probe.get("keras_version"), "grader_version": grader.__version__,
-        "hardware": hardware(), "started_at": started,
+        "hardware": hardware(probe.get("gpus")), "started_at": started,
         "timings": {"execute": round(run.seconds, 2), "evaluate": round(eval_seconds, 2),
                     "total": round(time.time() - started, 2)},
     }

@@ -69,10 +69,19 @@ class Pack:
                 path=path, assignment=self.id, profile=profile,
             )
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            expected = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise SpecError(f"expected results are not valid JSON: {exc}", path=path,
                             key="") from None
+        wanted = [f"{q.id}.{c.name}" for q in self.spec.questions for c in q.checks]
+        stale = [w for w in wanted if w not in expected.get("checks", {})]
+        if stale:
+            raise ReferenceResultsMissing(
+                f"expected results predate the spec (nothing for {', '.join(stale[:3])}); run "
+                f"`grader reference build {self.id} --profile {profile}`",
+                path=path, assignment=self.id, profile=profile,
+            )
+        return expected
 
     def fingerprint(self, profile: str) -> str:
         """Hash of what decides a grade besides the notebook: spec, expectations, grader."""

@@ -101,6 +101,15 @@ def test_missing_expected_results_say_how_to_build(tmp_path):
         pack.expected("fast")
 
 
+def test_expected_results_older_than_the_spec_are_refused(tmp_path):
+    pack_dir = tmp_path / "demo"
+    (pack_dir / "expected").mkdir(parents=True)
+    (pack_dir / "spec.toml").write_text(GOOD, encoding="utf-8")
+    (pack_dir / "expected" / "fast.json").write_text('{"checks": {"q1.param_count": {}}}')
+    with pytest.raises(ReferenceResultsMissing, match="predate the spec.*q1.layer_structure"):
+        find_pack("demo", [tmp_path]).expected("fast")
+
+
 def test_errors_pickle_with_their_fields(tmp_path):
     with pytest.raises(SpecError) as info:
         load_spec(write(tmp_path, GOOD.replace("points = 2", "points = 3")))

@@ -218,6 +218,16 @@ class Walker:
                 self.visit(value, name)
 
 
+def _gpus() -> list[str]:
+    """GPUs TensorFlow can see in this kernel (none on a CPU grader)."""
+    try:
+        import tensorflow as tf
+
+        return [d.name for d in tf.config.list_physical_devices("GPU")]
+    except Exception:  # noqa: BLE001 - another backend, or no TensorFlow at all
+        return []
+
+
 def collect(namespace: dict[str, Any], out_dir: str, max_models: int = 20) -> dict[str, Any]:
     """Describe and export everything found in ``namespace``; return the probe document."""
     import keras
@@ -251,6 +261,7 @@ def collect(namespace: dict[str, Any], out_dir: str, max_models: int = 20) -> di
         entry["model_id"] = model_ids.get(id(getattr(hist, "model", None)))
         histories.append(entry)
     return {"probe_version": PROBE_VERSION, "keras_version": keras.__version__,
+            "gpus": _gpus(),
             "models": models, "histories": histories, "arrays": walker.arrays,
             "models_skipped": max(0, len(walker.models) - max_models)}
 
