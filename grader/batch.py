@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from grader.data import prepare_kernel_copy
-from grader.errors import GraderError
-from grader.evaluate import Evaluator
+from grader.errors import DataError, GraderError
+from grader.evaluate import DataSource, Evaluator
 from grader.grade import GradingSetup, error_result, grade_submission, sha256_file
 from grader.gradebook import Gradebook
 from grader.pack import Pack
 from grader.report import render_student, render_summary, write_grades_csv
+from grader.spec import MNIST
 from grader.students import assign_ids
 
 GRADEBOOK = "gradebook.sqlite"
@@ -58,6 +59,7 @@ def grade_batch(
     *,
     force: bool = False,
     parameters: Mapping[str, Any] | None = None,
+    data: Mapping[str, Path] | None = None,
     on_start: Progress | None = None,
     on_done: Progress | None = None,
 ) -> BatchOutcome:
@@ -71,6 +73,7 @@ def grade_batch(
         mnist_path: The grader's MNIST file (test labels never leave the grader).
         force: Re-grade even submissions whose result is cached.
         parameters: Extra papermill parameters for every notebook.
+        data: Files for the spec's extra datasets, by name (``--data NAME=PATH``).
         on_start: Called with (student, file name) before each submission.
         on_done: Called with (student, status) after each submission.
     """
@@ -81,8 +84,9 @@ def grade_batch(
     kernel_mnist = prepare_kernel_copy(mnist_path, out_dir / ".grader" / "data",
                                        profile.train_limit)
     outcome = BatchOutcome(out_dir)
-    fingerprint = pack.fingerprint(profile.name)
-    with Gradebook(out_dir / GRADEBOOK) as book, Evaluator(mnist_path) as evaluator:
+    sources = data_sources(pack, mnist_path, data or {})
+    fingerprint = pack.fingerprint(profile.name, [s.path for n, s in sources.items() if n != MNIST])
+    with Gradebook(out_dir / GRADEBOOK) as book, Evaluator(sources) as evaluator:
         setup = GradingSetup(pack, profile, expected, kernel_mnist, evaluator, fingerprint,
                              dict(parameters or {}))
         for path, student in assign_ids(Path(p).resolve() for p in paths):
@@ -107,6 +111,23 @@ def grade_batch(
                 on_done(student, "cached" if cached else result["status"])
         write_outputs(book, pack, expected, out_dir)
     return outcome
+
+
+def data_sources(pack: Pack, mnist_path: Path, data: Mapping[str, Path]) -> dict[str, DataSource]:
+    """MNIST plus the extra datasets given, each checked before any notebook runs."""
+    sources = {MNIST: DataSource(pack.spec.datasets[MNIST], Path(mnist_path).resolve())}
+    for name, path in data.items():
+        dataset = pack.spec.datasets.get(name)
+        if dataset is None or name == MNIST:
+            known = ", ".join(n for n in pack.spec.datasets if n != MNIST) or "none"
+            raise DataError(f"--data {name}=...: {pack.id} has no dataset {name!r} "
+                            f"(datasets: {known})", path=path)
+        source = DataSource(dataset, Path(path).resolve())
+        if not source.path.exists():
+            raise DataError(f"{name} data file not found", path=path)
+        source.load()
+        sources[name] = source
+    return sources
 
 
 def _grade_one(path: Path, student: str, setup: GradingSetup, work_dir: Path) -> dict[str, Any]:

@@ -28,6 +28,8 @@ MnistOpt = Annotated[Path | None, typer.Option(
     help="MNIST .npz in Keras layout (default: $GRADER_MNIST, then ~/.keras/datasets).")]
 ParamOpt = Annotated[list[str] | None, typer.Option(
     "--parameter", "-p", help="NAME=VALUE injected into the notebook's parameters cell.")]
+DataOpt = Annotated[list[str] | None, typer.Option(
+    "--data", help="NAME=PATH: a file for one of the assignment's extra datasets.")]
 
 
 def _parameters(items: list[str] | None) -> dict[str, Any]:
@@ -40,6 +42,16 @@ def _parameters(items: list[str] | None) -> dict[str, Any]:
             out[name] = json.loads(raw)
         except json.JSONDecodeError:
             out[name] = raw
+    return out
+
+
+def _data(items: list[str] | None) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for item in items or []:
+        name, sep, raw = item.partition("=")
+        if not sep or not name or not raw:
+            raise GraderError(f"--data {item!r} should look like NAME=PATH")
+        out[name] = Path(raw).expanduser()
     return out
 
 
@@ -57,6 +69,7 @@ def grade(
     force: Annotated[bool, typer.Option(help="Re-grade unchanged submissions too.")] = False,
     mnist: MnistOpt = None,
     parameter: ParamOpt = None,
+    data: DataOpt = None,
 ) -> None:
     """Grade every notebook in FOLDER and write gradebook, grades.csv and reports."""
     from grader.batch import discover, grade_batch
@@ -70,6 +83,7 @@ def grade(
         paths = discover(folder)
         mnist_path = locate_mnist(mnist)
         params = _parameters(parameter)
+        extra = _data(data)
     except GraderError as exc:
         raise _fail(exc) from None
     if not paths:
@@ -88,7 +102,7 @@ def grade(
 
         try:
             outcome = grade_batch(paths, pack, prof.name, out, mnist_path, force=force,
-                                  parameters=params, on_start=started, on_done=done)
+                                  parameters=params, data=extra, on_start=started, on_done=done)
         except GraderError as exc:
             raise _fail(exc) from None
     table = Table(title=f"{pack.spec.title} — {prof.name} profile")
@@ -108,6 +122,7 @@ def check(
     profile: ProfileOpt = None,
     out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path(".grader/check"),
     mnist: MnistOpt = None,
+    data: DataOpt = None,
 ) -> None:
     """Grade one notebook and print what the grader will say (exit 0 when all passes)."""
     from grader.batch import grade_batch
@@ -121,7 +136,8 @@ def check(
         prof = pack.spec.profile(profile)
         mnist_path = locate_mnist(mnist)
         with console.status(f"running {notebook.name} ({prof.name} profile)…"):
-            outcome = grade_batch([notebook], pack, prof.name, out, mnist_path, force=True)
+            outcome = grade_batch([notebook], pack, prof.name, out, mnist_path, force=True,
+                                  data=_data(data))
     except GraderError as exc:
         raise _fail(exc) from None
     result = outcome.results[0]
@@ -150,8 +166,10 @@ def reference_build(
     assignment: Annotated[str, typer.Argument(help="Assignment id.")],
     profile: Annotated[str, typer.Option(help="Profile to build, or 'all'.")] = "fast",
     mnist: MnistOpt = None,
+    data: DataOpt = None,
 ) -> None:
     """Train the reference models and write expected/<profile>.json."""
+    from grader.batch import data_sources
     from grader.data import locate_mnist
     from grader.pack import find_pack
     from grader.reference import build_expected, summarize, write_expected
@@ -160,9 +178,12 @@ def reference_build(
         pack = find_pack(assignment)
         names = list(pack.spec.profiles) if profile == "all" else [pack.spec.profile(profile).name]
         mnist_path = locate_mnist(mnist)
+        extra = {k: v for k, v in data_sources(pack, mnist_path, _data(data)).items()
+                 if k != "mnist"}
         for name in names:
             with console.status(f"training the {pack.id} reference ({name} profile)…"):
-                expected = build_expected(pack, name, mnist_path, Path(".grader") / "data")
+                expected = build_expected(pack, name, mnist_path, Path(".grader") / "data",
+                                          extra)
             path = write_expected(pack, name, expected)
             console.print(f"wrote {path}")
             console.print_json(json.dumps(summarize(expected)["models"]))
@@ -195,8 +216,9 @@ def reference_show(
         for col in ("model", "total params", "trainable", "test accuracy", "epochs"):
             table.add_column(col)
         for model, m in prof["models"].items():
-            table.add_row(model, f"{m['total_params']:,}", f"{m['trainable_params']:,}",
-                          f"{100 * m['accuracy']:.2f} %", str(m["epochs"]))
+            acc = "–" if m["accuracy"] is None else f"{100 * m['accuracy']:.2f} %"
+            table.add_row(model, f"{m['total_params']:,}", f"{m['trainable_params']:,}", acc,
+                          str(m["epochs"] or "–"))
         console.print(table)
         for check_id, values in prof["checks"].items():
             if values:

@@ -111,3 +111,28 @@ def prepare_kernel_copy(source: Path, cache_dir: Path, train_limit: int) -> Path
     np.savez_compressed(tmp, **arrays)
     tmp.replace(dest)
     return dest
+
+
+def load_features(path: Path, inputs: int, classes: int) -> dict[str, np.ndarray]:
+    """Load a features dataset (``x_test`` of shape (N, inputs), ``y_test`` class ids).
+
+    ``x_train``/``y_train`` are optional; they are what the notebook and the
+    reference train on.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in KEYS if k in f.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise DataError(f"not a readable .npz file ({exc})", path=path) from None
+    for split in ("train", "test"):
+        x, y = arrays.get(f"x_{split}"), arrays.get(f"y_{split}")
+        if x is None and y is None and split == "train":
+            continue
+        if x is None or y is None:
+            raise DataError(f"needs both x_{split} and y_{split}", path=path)
+        if x.ndim != 2 or x.shape[1] != inputs or len(x) != len(y):
+            raise DataError(f"x_{split} has shape {x.shape}; expected (N, {inputs}) with one "
+                            f"label per row", path=path)
+        if len(y) and (y.min() < 0 or y.max() >= classes):
+            raise DataError(f"y_{split} holds labels outside 0..{classes - 1}", path=path)
+    return arrays

@@ -2,44 +2,79 @@
 
 Exported models are loaded in a separate, clean Python process (spawned, never
 forked from anything that ran student code) with Keras safe mode on, and run on
-the held-out MNIST test set. The input scaling a model expects ([0, 1], raw 0-255
-or standardised) is chosen on training images, never on the test set: [0, 1] as
-the course teaches, unless the model is clearly more accurate with another.
+the held-out MNIST test set (or a test set the instructor supplies). The input
+scaling a model expects ([0, 1], raw 0-255 or standardised) is chosen on training
+images, never on the test set: the course's convention, unless the model is
+clearly more accurate with another.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from grader.data import load_mnist
+from grader.data import load_features, load_mnist
+from grader.spec import MNIST, Dataset
 
-SCALINGS = ("unit", "raw", "standard")  # the first is the course's convention
 SWITCH_MARGIN = 0.02
 _WORKER: dict[str, Any] = {}
 
 
-def scale(x: np.ndarray, how: str, stats: tuple[float, float]) -> np.ndarray:
-    """Scale uint8 images as a student's preprocessing would."""
+@dataclass(frozen=True)
+class DataSource:
+    """A dataset and the file the grader measures models on."""
+
+    dataset: Dataset
+    path: Path
+
+    def load(self) -> dict[str, np.ndarray]:
+        """The arrays, checked."""
+        if self.dataset.name == MNIST:
+            return load_mnist(self.path)
+        return load_features(self.path, self.dataset.inputs, self.dataset.classes)
+
+
+def _stats(data: dict[str, np.ndarray], standardise_on: int) -> dict[str, Any]:
+    x = data.get("x_train")
+    if x is None:
+        return {}
+    pixels = x[:standardise_on] if standardise_on > 0 else x
+    pstd = pixels.astype("float64").std(axis=0)
+    pstd[pstd == 0] = 1.0
+    return {"mean": float(x.mean() / 255.0), "std": float(x.std() / 255.0),
+            "pmean": pixels.astype("float64").mean(axis=0), "pstd": pstd}
+
+
+def scale(x: np.ndarray, how: str, stats: dict[str, Any]) -> np.ndarray:
+    """Scale images as a student's preprocessing would.
+
+    ``unit``: [0, 1]; ``raw``: as stored; ``standard``: [0, 1] minus the training
+    mean over the training standard deviation; ``pixel_standard``: each pixel
+    standardised with its own training mean and standard deviation (0 → 1).
+    """
     x = x.astype("float32")
     if how == "unit":
         return x / 255.0
     if how == "standard":
-        mean, std = stats
-        return (x / 255.0 - mean) / std
+        return (x / 255.0 - stats["mean"]) / stats["std"]
+    if how == "pixel_standard":
+        return ((x - stats["pmean"]) / stats["pstd"]).astype("float32")
     return x
 
 
 def _fit_shape(x: np.ndarray, shape: Sequence[int | None]) -> np.ndarray:
-    dims = [d for d in shape[1:]]
-    if any(d is None for d in dims) or int(np.prod(dims)) != 28 * 28:
-        raise ValueError(f"its input shape {tuple(shape)} does not take 28×28 images")
+    dims = list(shape[1:])
+    size = int(np.prod(x.shape[1:]))
+    if any(d is None for d in dims) or int(np.prod(dims)) != size:
+        what = "28×28 images" if size == 784 else f"{size} input values"
+        raise ValueError(f"its input shape {tuple(shape)} does not take {what}")
     return x.reshape((len(x), *dims))
 
 
@@ -56,34 +91,37 @@ def _cross_entropy(probs: np.ndarray, y: np.ndarray) -> float:
 
 
 def measure(predict: Any, input_shape: Sequence[int | None], data: dict[str, np.ndarray],
-            n_classes: int = 10, choose_on: int = 1000) -> dict[str, Any]:
+            n_classes: int = 10, scalings: Sequence[str] = ("unit", "raw", "standard"),
+            standardise_on: int = 0, choose_on: int = 1000) -> dict[str, Any]:
     """Accuracy, loss and confusion matrix of ``predict`` on the test set.
 
     Args:
         predict: Maps a batch of inputs to class scores (probabilities or logits).
         input_shape: The model's input shape, batch dimension first.
-        data: MNIST arrays in Keras layout.
+        data: Arrays in Keras layout (``x_test``, ``y_test``; ``x_train``, ``y_train``).
         n_classes: Number of classes.
-        choose_on: Training images used to choose the input scaling: [0, 1] unless
-            another scaling is clearly (``SWITCH_MARGIN``) more accurate on them.
+        scalings: Input scalings to choose from, the course's convention first.
+        standardise_on: Training images whose statistics ``pixel_standard`` uses.
+        choose_on: Training images used to choose the input scaling: the first
+            listed, unless another is clearly (``SWITCH_MARGIN``) more accurate on them.
     """
-    x_tr, y_tr = data["x_train"][:choose_on], data["y_train"][:choose_on].astype(int)
-    stats = (float(data["x_train"].mean() / 255.0), float(data["x_train"].std() / 255.0))
-    tried = {}
-    for how in SCALINGS:
-        out = np.asarray(predict(_fit_shape(scale(x_tr, how, stats), input_shape)))
-        tried[how] = float((out.argmax(axis=1) == y_tr).mean())
-    best = SCALINGS[0]
-    for how in SCALINGS[1:]:
-        if tried[how] > tried[best] + SWITCH_MARGIN:
-            best = how
+    stats = _stats(data, standardise_on)
+    tried: dict[str, float] = {}
+    best = scalings[0]
+    if len(scalings) > 1 and "x_train" in data:
+        x_tr, y_tr = data["x_train"][:choose_on], data["y_train"][:choose_on].astype(int)
+        for how in scalings:
+            out = np.asarray(predict(_fit_shape(scale(x_tr, how, stats), input_shape)))
+            tried[how] = float((out.argmax(axis=1) == y_tr).mean())
+        for how in scalings[1:]:
+            if tried[how] > tried[best] + SWITCH_MARGIN:
+                best = how
     out = np.asarray(predict(_fit_shape(scale(data["x_test"], best, stats), input_shape)))
     if out.ndim != 2 or out.shape[1] != n_classes:
         raise ValueError(f"it outputs shape {out.shape[1:]}, not {n_classes} class scores")
     y = data["y_test"].astype(int)
     pred = out.argmax(axis=1)
-    probs = _probabilities(out)
-    loss = _cross_entropy(probs, y)
+    loss = _cross_entropy(_probabilities(out), y)
     confusion = np.bincount(y * n_classes + pred, minlength=n_classes**2).reshape(
         n_classes, n_classes)
     return {"accuracy": round(float((pred == y).mean()), 6), "loss": round(loss, 6),
@@ -91,13 +129,20 @@ def measure(predict: Any, input_shape: Sequence[int | None], data: dict[str, np.
             "scaling_train_accuracy": tried, "n_test": int(len(y))}
 
 
-def _init_worker(mnist_path: str) -> None:
+def _init_worker(sources: dict[str, DataSource]) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    _WORKER["data"] = load_mnist(Path(mnist_path))
+    _WORKER["sources"] = sources
+    _WORKER["data"] = {}
 
 
-def evaluate_file(path: str, n_classes: int = 10) -> dict[str, Any]:
-    """Load one ``.keras`` file in safe mode and measure it (runs in the worker)."""
+def _data(name: str) -> dict[str, np.ndarray]:
+    if name not in _WORKER["data"]:
+        _WORKER["data"][name] = _WORKER["sources"][name].load()
+    return _WORKER["data"][name]
+
+
+def evaluate_file(path: str, source: str) -> dict[str, Any]:
+    """Load one ``.keras`` file in safe mode and measure it on ``source`` (runs in the worker)."""
     import keras
 
     try:
@@ -108,47 +153,56 @@ def evaluate_file(path: str, n_classes: int = 10) -> dict[str, Any]:
             text = ("the model contains code (a Lambda layer or custom object) that the grader "
                     "refuses to run; use built-in Keras layers")
         return {"error": f"could not load the exported model: {text}"}
+    dataset = _WORKER["sources"][source].dataset
     try:
         shape = tuple(model.inputs[0].shape)
-        return measure(lambda x: np.asarray(model.predict(x, batch_size=1000, verbose=0)),
-                       shape, _WORKER["data"], n_classes)
+        result = measure(lambda x: np.asarray(model.predict(x, batch_size=1000, verbose=0)),
+                         shape, _data(source), dataset.classes, dataset.scalings,
+                         dataset.standardise_on)
     except Exception as exc:  # noqa: BLE001
-        return {"error": f"could not run the model on test images: {exc}"[:400]}
+        return {"error": f"could not run the model on test data: {exc}"[:400]}
+    return result | {"dataset": source}
 
 
-def _evaluate_many(paths: list[str], n_classes: int) -> dict[str, dict[str, Any]]:
-    return {p: evaluate_file(p, n_classes) for p in paths}
+def _evaluate_many(requests: list[tuple[str, str]]) -> dict[str, dict[str, Any]]:
+    return {path: evaluate_file(path, source) for path, source in requests}
 
 
 class Evaluator:
     """A clean worker process, started once and reused for every submission of a batch."""
 
-    def __init__(self, mnist_path: Path, timeout: float = 600) -> None:
-        self.mnist_path = Path(mnist_path)
+    def __init__(self, sources: Mapping[str, DataSource], timeout: float = 600) -> None:
+        self.sources = dict(sources)
         self.timeout = timeout
         self._pool: Pool | None = None
 
     def _get_pool(self) -> Pool:
         if self._pool is None:
             ctx = multiprocessing.get_context("spawn")
-            self._pool = ctx.Pool(1, initializer=_init_worker, initargs=(str(self.mnist_path),))
+            self._pool = ctx.Pool(1, initializer=_init_worker, initargs=(self.sources,))
         return self._pool
 
-    def evaluate(self, files: Sequence[Path], n_classes: int = 10) -> dict[str, dict[str, Any]]:
-        """Measure each exported model; a failure is recorded per model, never raised."""
-        paths = [str(Path(f).resolve()) for f in files]
-        if not paths:
+    def evaluate(self, requests: Sequence[tuple[Path, str]]) -> dict[str, dict[str, Any]]:
+        """Measure each exported model on its data source; failures are recorded, never raised.
+
+        Args:
+            requests: (model file, data source name) pairs.
+
+        Returns:
+            Results keyed by the model file's resolved path.
+        """
+        jobs = [(str(Path(f).resolve()), src) for f, src in requests]
+        if not jobs:
             return {}
         try:
-            job = self._get_pool().apply_async(_evaluate_many, (paths, n_classes))
-            return job.get(self.timeout)
+            return self._get_pool().apply_async(_evaluate_many, (jobs,)).get(self.timeout)
         except multiprocessing.TimeoutError:
             self.close()
             why = f"evaluation took longer than {self.timeout:.0f} s"
         except Exception as exc:  # noqa: BLE001 - a crashed worker is restarted next time
             self.close()
             why = f"evaluation worker failed: {type(exc).__name__}: {exc}"
-        return {p: {"error": why} for p in paths}
+        return {path: {"error": why} for path, _ in jobs}
 
     def close(self) -> None:
         """Stop the worker."""

@@ -12,7 +12,7 @@ import os
 import platform
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from grader.execute import execute, prepare, read_notebook
 from grader.inject import probe_cell, setup_cell
 from grader.pack import Pack
 from grader.select import Selection, select_model
-from grader.spec import CheckSpec, Profile, Question
+from grader.spec import MNIST, CheckSpec, Profile, Question, Spec
 
 RESULT_VERSION = 1
 
@@ -107,7 +107,9 @@ def _history_for(model_id: int, histories: list[dict[str, Any]]) -> dict[str, An
 
 
 def _question_outcome(results: list[CheckResult]) -> str:
-    outcomes = {r.outcome for r in results}
+    outcomes = {r.outcome for r in results} - {Outcome.SKIPPED}
+    if not outcomes:
+        return "skipped"
     if outcomes <= {Outcome.PASS}:
         return "pass"
     if Outcome.MANUAL in outcomes and outcomes <= {Outcome.MANUAL, Outcome.PASS}:
@@ -141,9 +143,13 @@ def _run_check(spec_check: CheckSpec, question: Question, found: Mapping[str, An
 def grade_questions(
     pack: Pack, expected: Mapping[str, Any], probe: Mapping[str, Any],
     evaluations: Mapping[int, Mapping[str, Any]], figures: list[dict[str, Any]],
-    cells: list[dict[str, Any]],
+    cells: list[dict[str, Any]], available: Collection[str] = (MNIST,),
 ) -> list[dict[str, Any]]:
-    """Select each question's object and run its checks (pure: plain data in and out)."""
+    """Select each question's object and run its checks (pure: plain data in and out).
+
+    ``available`` names the datasets the grader could measure on; checks on the
+    others are skipped and count 0 of 0.
+    """
     models = probe.get("models", [])
     by_id = {m["id"]: m for m in models}
     histories = probe.get("histories", [])
@@ -160,8 +166,10 @@ def grade_questions(
             else:
                 ref = refs.get(q.select.reference) if q.select.reference else None
                 selection = select_model(q.select, models, evaluations, ref,
-                                         pack.spec.n_classes)
+                                         pack.spec.datasets[q.select.dataset])
             selections[q.id] = selection
+            if q.select.dataset not in available:
+                found["dataset_missing"] = q.select.dataset
             found["selection"] = selection.to_dict()
             model = by_id.get(selection.model_id)
             found["model"] = model
@@ -171,7 +179,8 @@ def grade_questions(
             found["answer"] = find_answer(cells, q.answer, [a for a in answers if a != q.answer])
         results = [_run_check(c, q, found, expected) for c in q.checks]
         out.append({
-            "id": q.id, "title": q.title, "points": q.points, "manual": q.manual,
+            "id": q.id, "title": q.title, "manual": q.manual,
+            "points": round(sum(r.max_score for r in results), 2),
             "reference_model": _reference_model(q),
             "score": round(sum(r.score for r in results), 2),
             "outcome": _question_outcome(results),
@@ -182,6 +191,30 @@ def grade_questions(
                                                                           strict=True)],
         })
     return out
+
+
+def evaluate_models(models: list[dict[str, Any]], spec: Spec, evaluator: Evaluator,
+                    work_dir: Path) -> dict[int, dict[str, Any]]:
+    """Measure each exported model on the dataset it fits; say why others were not measured."""
+    requests: dict[int, tuple[Path, str]] = {}
+    evaluations: dict[int, dict[str, Any]] = {}
+    for m in models:
+        dataset = next((d for d in spec.datasets.values()
+                        if "layers" in m and L.fits(m, d.inputs, d.classes)), None)
+        if not m.get("file"):
+            if m.get("export_error"):
+                evaluations[m["id"]] = {"error": m["export_error"]}
+        elif dataset is None:
+            continue
+        elif dataset.name not in evaluator.sources:
+            evaluations[m["id"]] = {"error": f"not measured: no `{dataset.name}` data was "
+                                             f"supplied (--data {dataset.name}=PATH)"}
+        else:
+            requests[m["id"]] = (work_dir / m["file"], dataset.name)
+    measured = evaluator.evaluate(list(requests.values()))
+    for mid, (path, _) in requests.items():
+        evaluations[mid] = measured.get(str(path.resolve()), {"error": "not evaluated"})
+    return evaluations
 
 
 def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Path) -> dict:
@@ -200,6 +233,9 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Pa
     prepared = prepare(nb, setup_cell(seed, setup.kernel_mnist, work_dir / "figures"),
                        probe_cell(work_dir))
     params = {**setup.profile.parameters, **setup.parameters}
+    for source in setup.evaluator.sources.values():
+        if source.dataset.parameter:
+            params[source.dataset.parameter] = str(source.path)
     run = execute(prepared, work_dir, kernel_env=kernel_env(work_dir, seed, setup.profile.name),
                   parameters=params, cell_timeout=setup.profile.cell_timeout,
                   notebook_timeout=setup.profile.notebook_timeout)
@@ -213,17 +249,12 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Pa
         notes.append(str(exc.message))
         probe = {"models": [], "histories": [], "arrays": []}
     eval_started = time.time()
-    files = {m["id"]: work_dir / m["file"] for m in probe.get("models", [])
-             if m.get("file") and "layers" in m and L.takes_mnist(m, setup.pack.spec.n_classes)}
-    measured = setup.evaluator.evaluate(list(files.values()), setup.pack.spec.n_classes)
-    evaluations = {mid: measured.get(str(f.resolve()), {"error": "not evaluated"})
-                   for mid, f in files.items()}
-    for m in probe.get("models", []):
-        if m["id"] not in evaluations and m.get("export_error"):
-            evaluations[m["id"]] = {"error": m["export_error"]}
+    evaluations = evaluate_models(probe.get("models", []), setup.pack.spec, setup.evaluator,
+                                  work_dir)
     eval_seconds = time.time() - eval_started
     figures = read_figures(work_dir / "figures")
-    questions = grade_questions(setup.pack, setup.expected, probe, evaluations, figures, cells)
+    questions = grade_questions(setup.pack, setup.expected, probe, evaluations, figures, cells,
+                                setup.evaluator.sources)
     result = {
         "result_version": RESULT_VERSION,
         "student": student, "assignment": setup.pack.id, "title": setup.pack.spec.title,
@@ -231,7 +262,7 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Pa
         "profile_description": setup.profile.description, "fingerprint": setup.fingerprint,
         "status": "graded", "error": None, "traceback": None,
         "score": round(sum(q["score"] for q in questions), 2),
-        "max_score": setup.pack.spec.max_score,
+        "max_score": round(sum(q["points"] for q in questions), 2),
         "manual_pending": sum(1 for q in questions for c in q["checks"]
                               if c["outcome"] == "manual"),
         "questions": questions,

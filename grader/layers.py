@@ -60,17 +60,22 @@ def blocks(layers: Sequence[Mapping[str, Any]]) -> list[Block]:
     return out
 
 
+SHORT = {"BatchNormalization": "BatchNorm", "MaxPooling2D": "MaxPool",
+         "AveragePooling2D": "AvgPool", "GlobalAveragePooling2D": "GlobalAvgPool"}
+
+
 def describe_block(block: Mapping[str, Any]) -> str:
-    """One block as Keras code would name it, e.g. ``Dense(16, relu)``."""
+    """One block in a line, e.g. ``Dense(16, relu)``, ``Conv2D(32)``, ``relu``."""
     kind = block["kind"]
     if kind in WEIGHTED:
         size = block.get("units", block.get("filters", "?"))
-        return f"{kind}({size}, {block.get('activation', 'linear')})"
+        act = block.get("activation", "linear")
+        return f"{kind}({size})" if act in (None, "linear") else f"{kind}({size}, {act})"
     if kind == "Dropout":
         return f"Dropout({block.get('rate', '?')})"
     if kind == "Activation":
-        return f"Activation({block.get('activation')})"
-    return kind
+        return str(block.get("activation"))
+    return SHORT.get(kind, kind)
 
 
 def describe(layers: Sequence[Mapping[str, Any]]) -> str:
@@ -100,9 +105,15 @@ def is_mlp(summary: Mapping[str, Any]) -> bool:
     return "Dense" in kinds and kinds <= DENSE_FAMILY
 
 
-def takes_mnist(summary: Mapping[str, Any], n_classes: int = 10) -> bool:
-    """True when the model maps a 28×28 image to ``n_classes`` outputs."""
-    return input_size(summary) == 784 and output_size(summary) == n_classes
+def is_cnn(summary: Mapping[str, Any]) -> bool:
+    """True when the model has at least one convolution."""
+    return any(layer.get("class_name", "").startswith(("Conv", "SeparableConv", "Depthwise"))
+               for layer in summary.get("layers") or [])
+
+
+def fits(summary: Mapping[str, Any], inputs: int = 784, outputs: int = 10) -> bool:
+    """True when the model maps ``inputs`` values (784: a 28×28 image) to ``outputs`` scores."""
+    return input_size(summary) == inputs and output_size(summary) == outputs
 
 
 def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,10 +84,16 @@ class Pack:
             )
         return expected
 
-    def fingerprint(self, profile: str) -> str:
-        """Hash of what decides a grade besides the notebook: spec, expectations, grader."""
+    def fingerprint(self, profile: str, data_files: Sequence[Path] = ()) -> str:
+        """Hash of what decides a grade besides the notebook.
+
+        That is the spec, the expected results, the grader's version and the
+        extra data files an instructor supplied.
+        """
         h = hashlib.sha256(self.spec.path.read_bytes())
         h.update(grader.__version__.encode())
+        for path in sorted(data_files):
+            h.update(hashlib.sha256(Path(path).read_bytes()).digest())
         path = self.expected_path(profile)
         h.update(path.read_bytes() if path.exists() else b"")
         h.update(profile.encode())

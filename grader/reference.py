@@ -12,6 +12,7 @@ import importlib.util
 import json
 import platform
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,9 +23,10 @@ import grader
 from grader.checks import checks
 from grader.data import load_mnist, prepare_kernel_copy
 from grader.errors import GraderError, SpecError
-from grader.evaluate import measure
+from grader.evaluate import DataSource, measure
 from grader.kernel.probe_src import describe_history, describe_model
 from grader.pack import Pack
+from grader.spec import MNIST
 
 
 def load_reference(pack: Pack) -> ModuleType:
@@ -36,8 +38,10 @@ def load_reference(pack: Pack) -> ModuleType:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    if not callable(getattr(module, "train", None)):
-        raise SpecError("reference.py must define train(name, data)", path=path, key="train")
+    for fn in ("build", "train"):
+        if not callable(getattr(module, fn, None)):
+            raise SpecError("reference.py must define build(name) and train(name, data, params)",
+                            path=path, key=fn)
     return module
 
 
@@ -54,28 +58,45 @@ def expected_checks(pack: Pack, expected: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def build_expected(pack: Pack, profile_name: str, mnist_path: Path, cache_dir: Path) -> dict:
-    """Train and measure the reference under a profile; return the expected-results document."""
+def build_expected(pack: Pack, profile_name: str, mnist_path: Path, cache_dir: Path,
+                   data: Mapping[str, DataSource] | None = None) -> dict:
+    """Train and measure the reference under a profile; return the expected-results document.
+
+    A reference model whose dataset was not supplied (``data``) is only built,
+    not trained: its structure is known, its accuracy is not.
+    """
     import keras
 
     profile = pack.spec.profile(profile_name)
     module = load_reference(pack)
     kernel_data = load_mnist(prepare_kernel_copy(mnist_path, cache_dir, profile.train_limit))
-    test_data = load_mnist(mnist_path)
+    test_data = {MNIST: load_mnist(mnist_path)}
+    train_data = {MNIST: kernel_data}
+    for name, source in (data or {}).items():
+        train_data[name] = test_data[name] = source.load()
     models: dict[str, Any] = {}
     started = time.time()
     for name in pack.spec.reference_models:
         keras.utils.set_random_seed(profile.seed)
         t0 = time.time()
-        model, history = module.train(name, kernel_data)
+        dataset = pack.spec.dataset_of(name)
+        if dataset.name in train_data:
+            model, history = module.train(name, train_data[dataset.name],
+                                          dict(profile.parameters))
+        else:
+            model, history = module.build(name), None
         summary = describe_model(model)
-        summary["history"] = describe_history(history)
+        summary["dataset"] = dataset.name
+        summary["history"] = describe_history(history) if history is not None else None
+        summary["evaluation"] = None
+        if history is not None:
 
-        def predict(x: np.ndarray, model: Any = model) -> np.ndarray:
-            return np.asarray(model.predict(x, batch_size=1000, verbose=0))
+            def predict(x: np.ndarray, model: Any = model) -> np.ndarray:
+                return np.asarray(model.predict(x, batch_size=1000, verbose=0))
 
-        summary["evaluation"] = measure(predict, tuple(model.inputs[0].shape), test_data,
-                                        pack.spec.n_classes)
+            summary["evaluation"] = measure(predict, tuple(model.inputs[0].shape),
+                                            test_data[dataset.name], dataset.classes,
+                                            dataset.scalings, dataset.standardise_on)
         summary["train_seconds"] = round(time.time() - t0, 1)
         models[name] = summary
     expected: dict[str, Any] = {
@@ -87,6 +108,7 @@ def build_expected(pack: Pack, profile_name: str, mnist_path: Path, cache_dir: P
             "grader": grader.__version__, "keras": keras.__version__,
             "python": platform.python_version(), "machine": platform.machine(),
             "seed": profile.seed, "train_images": int(len(kernel_data["x_train"])),
+            "datasets": sorted(train_data),
             "seconds": round(time.time() - started, 1),
         },
         "models": models,
@@ -115,9 +137,9 @@ def summarize(expected: dict[str, Any]) -> dict[str, Any]:
                 "total_params": m["total_params"],
                 "trainable_params": m["trainable_params"],
                 "non_trainable_params": m["non_trainable_params"],
-                "accuracy": m["evaluation"]["accuracy"],
-                "loss": m["evaluation"]["loss"],
-                "epochs": m["history"]["epochs_run"],
+                "accuracy": (m.get("evaluation") or {}).get("accuracy"),
+                "loss": (m.get("evaluation") or {}).get("loss"),
+                "epochs": (m.get("history") or {}).get("epochs_run"),
             }
             for name, m in expected["models"].items()
         },

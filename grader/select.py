@@ -13,7 +13,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader import layers as L
-from grader.spec import Selector
+from grader.spec import Dataset, Selector
+
+KIND_WORDS = {"mlp": "an MLP (Dense layers only)", "cnn": "a convolutional network",
+              "any": "a Keras model"}
+
+
+def looked_for(selector: Selector, dataset: Dataset) -> str:
+    """A sentence naming what a selector accepts, for 'not found' messages."""
+    names = (f" named {' or '.join(f'`{n}`' for n in selector.names)}, or"
+             if selector.names else "")
+    takes = "28×28 = 784 pixels" if dataset.inputs == 784 else f"{dataset.inputs} inputs"
+    return (f"{KIND_WORDS[selector.kind]}{names} taking {takes} and giving "
+            f"{dataset.classes} class outputs")
+
+
+def _kind_ok(selector: Selector, model: Mapping[str, Any]) -> bool:
+    if selector.kind == "mlp":
+        return L.is_mlp(model)
+    if selector.kind == "cnn":
+        return L.is_cnn(model)
+    return True
 
 
 @dataclass(frozen=True)
@@ -71,7 +91,7 @@ def select_model(
     models: Sequence[Mapping[str, Any]],
     evaluations: Mapping[int, Mapping[str, Any]],
     reference: Mapping[str, Any] | None = None,
-    n_classes: int = 10,
+    dataset: Dataset | None = None,
 ) -> Selection:
     """Choose the model a question grades.
 
@@ -80,11 +100,12 @@ def select_model(
         models: The probe's model summaries (each with ``id``, ``path``, ``paths``).
         evaluations: Grader-measured results by model id.
         reference: The reference model summary ``selector.reference`` names, if any.
-        n_classes: Number of output classes a candidate must have.
+        dataset: The data candidates must fit (MNIST when None).
     """
-    looked_for = selector.looked_for()
-    fits = [m for m in models if "layers" in m and L.takes_mnist(m, n_classes)
-            and (selector.kind != "mlp" or L.is_mlp(m))]
+    dataset = dataset or Dataset("mnist", 784, 10)
+    wanted = looked_for(selector, dataset)
+    fits = [m for m in models if "layers" in m and _kind_ok(selector, m)
+            and L.fits(m, dataset.inputs, dataset.classes)]
     names = [p for m in fits for p in m["paths"]]
     for name in selector.names:
         named = [m for m in fits if any(root_name(p) == name for p in m["paths"])]
@@ -92,15 +113,27 @@ def select_model(
             best, why = _rank(named, selector, evaluations, reference)
             if len(named) == 1:
                 why = f"the variable `{name}`, a name this assignment uses"
-            return Selection(best["id"], best["path"], why, looked_for, tuple(names))
+            return Selection(best["id"], best["path"], why, wanted, tuple(names))
+    named_unfit = [m for m in models if any(root_name(p) in selector.names for p in m["paths"])]
+    if named_unfit:  # the assignment's own variable exists: never grade another object instead
+        m = named_unfit[0]
+        return Selection(None, None, f"`{m['path']}` {why_unfit(m, selector, dataset)}", wanted,
+                         tuple(names))
     if fits:
         best, why = _rank(fits, selector, evaluations, reference)
-        return Selection(best["id"], best["path"], why, looked_for, tuple(names))
-    others = [m for m in models if "layers" in m]
-    if others:
-        best, _ = _rank(others, selector, evaluations, reference)
-        why = (f"no model fits ({looked_for}); grading `{best['path']}` "
-               f"({L.describe(best['layers'])}), the closest there is")
-        return Selection(best["id"], best["path"], why, looked_for,
-                         tuple(p for m in others for p in m["paths"]))
-    return Selection(None, None, f"no Keras model found (looked for {looked_for})", looked_for)
+        return Selection(best["id"], best["path"], why, wanted, tuple(names))
+    if models:
+        seen = "; ".join(f"`{m['path']}` {why_unfit(m, selector, dataset)}" for m in models[:4])
+        return Selection(None, None, f"no model fits ({wanted}): {seen}", wanted)
+    return Selection(None, None, f"no Keras model found (looked for {wanted})", wanted)
+
+
+def why_unfit(model: Mapping[str, Any], selector: Selector, dataset: Dataset) -> str:
+    """Why a model cannot be graded for a selector, in a few words."""
+    if not model.get("layers") or not model.get("built", True):
+        return "was never built (did its cell fail?)"
+    inputs, outputs = L.input_size(model), L.output_size(model)
+    if inputs != dataset.inputs or outputs != dataset.classes:
+        return (f"takes {inputs} inputs and gives {outputs} outputs, not {dataset.inputs} and "
+                f"{dataset.classes}")
+    return f"is not {KIND_WORDS[selector.kind]}"

@@ -19,6 +19,35 @@ from grader.checks import checks
 from grader.errors import CheckError, SpecError
 
 PREFER = ("closest", "best", "last")
+KINDS = ("any", "mlp", "cnn")
+SCALINGS = ("unit", "raw", "standard", "pixel_standard")
+MNIST = "mnist"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Data a question's models are measured on.
+
+    ``mnist`` always exists; a spec may declare others (e.g. precomputed features)
+    that an instructor supplies with ``--data NAME=PATH``.
+
+    Attributes:
+        name: How the spec and the command line name it.
+        inputs: Values per example a model must take.
+        classes: Number of classes a model must output.
+        description: What the file holds, for messages.
+        parameter: Notebook parameter that receives the file's path, if any.
+        scalings: Input scalings the grader may apply, the course's convention first.
+        standardise_on: Training images whose per-pixel statistics ``pixel_standard`` uses.
+    """
+
+    name: str
+    inputs: int
+    classes: int
+    description: str = ""
+    parameter: str | None = None
+    scalings: tuple[str, ...] = ("unit", "raw", "standard")
+    standardise_on: int = 0
 
 
 @dataclass(frozen=True)
@@ -40,11 +69,12 @@ class Selector:
 
     Attributes:
         names: Variable names tried first, in order (``"models"`` matches ``models[2]``).
-        kind: ``"mlp"`` (dense layers only) or ``"any"``.
+        kind: ``"mlp"`` (dense layers only), ``"cnn"`` (with convolutions) or ``"any"``.
         prefer: Among structural candidates: ``closest`` to ``reference``, ``best``
             test accuracy, or ``last`` defined.
         reference: The reference model ``closest`` compares with.
         same_as: Reuse another question's selection.
+        dataset: The dataset whose inputs and classes the model must fit.
     """
 
     names: tuple[str, ...] = ()
@@ -52,12 +82,7 @@ class Selector:
     prefer: str = "last"
     reference: str | None = None
     same_as: str | None = None
-
-    def looked_for(self) -> str:
-        """A sentence naming what this selector accepts, for 'not found' messages."""
-        kind = "an MLP (Dense layers only)" if self.kind == "mlp" else "a Keras model"
-        names = f" named {' or '.join(f'`{n}`' for n in self.names)}, or" if self.names else ""
-        return f"{kind}{names} taking 28×28 = 784 pixels and giving 10 class outputs"
+    dataset: str = MNIST
 
 
 @dataclass(frozen=True)
@@ -106,8 +131,18 @@ class Spec:
     reference_models: tuple[str, ...]
     profiles: Mapping[str, Profile]
     questions: tuple[Question, ...]
+    datasets: Mapping[str, Dataset]
+    model_datasets: Mapping[str, str]
     default_profile: str = "fast"
-    n_classes: int = 10
+
+    @property
+    def n_classes(self) -> int:
+        """Classes of the assignment's MNIST questions."""
+        return self.datasets[MNIST].classes
+
+    def dataset_of(self, reference_model: str) -> Dataset:
+        """The dataset a reference model is trained and measured on."""
+        return self.datasets[self.model_datasets.get(reference_model, MNIST)]
 
     @property
     def max_score(self) -> float:
@@ -161,16 +196,19 @@ def _profile(r: _Reader, name: str) -> Profile:
     )
 
 
-def _selector(r: _Reader, refs: tuple[str, ...]) -> Selector:
+def _selector(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]) -> Selector:
     sel = Selector(
         names=tuple(r.get("names", list, [])),
         kind=r.get("kind", str, "any"),
         prefer=r.get("prefer", str, "last"),
         reference=r.get("reference", str, None),
         same_as=r.get("same_as", str, None),
+        dataset=r.get("dataset", str, MNIST),
     )
-    if sel.kind not in ("mlp", "any"):
-        raise r._err("kind", f"should be 'mlp' or 'any', got {sel.kind!r}")
+    if sel.kind not in KINDS:
+        raise r._err("kind", f"should be one of {', '.join(KINDS)}, got {sel.kind!r}")
+    if sel.dataset not in datasets:
+        raise r._err("dataset", f"names no dataset (known: {', '.join(datasets)})")
     if sel.prefer not in PREFER:
         raise r._err("prefer", f"should be one of {', '.join(PREFER)}, got {sel.prefer!r}")
     if sel.prefer == "closest" and sel.reference not in refs:
@@ -178,7 +216,7 @@ def _selector(r: _Reader, refs: tuple[str, ...]) -> Selector:
     return sel
 
 
-def _check(r: _Reader, refs: tuple[str, ...]) -> CheckSpec:
+def _check(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]) -> CheckSpec:
     name = r.get("check", str)
     try:
         checks.get(name)
@@ -191,10 +229,13 @@ def _check(r: _Reader, refs: tuple[str, ...]) -> CheckSpec:
     for key in ("reference", "lower_model", "upper_model"):
         if key in params and params[key] not in refs:
             raise r._err(key, f"names no reference model (known: {', '.join(refs)})")
+    if params.get("dataset", MNIST) not in datasets:
+        raise r._err("dataset", f"names no dataset (known: {', '.join(datasets)})")
     return CheckSpec(name, points, params, r.get("public", bool, True))
 
 
-def _question(r: _Reader, refs: tuple[str, ...], seen: set[str]) -> Question:
+def _question(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset],
+              seen: set[str]) -> Question:
     qid = r.get("id", str)
     if qid in seen:
         raise r._err("id", f"duplicate question id {qid!r}")
@@ -203,14 +244,16 @@ def _question(r: _Reader, refs: tuple[str, ...], seen: set[str]) -> Question:
     if not raw_checks:
         raise r._err("checks", "a question needs at least one check")
     specs = tuple(
-        _check(_Reader(r.path, c if isinstance(c, dict) else {}, f"{r.where}.checks[{i}]"), refs)
+        _check(_Reader(r.path, c if isinstance(c, dict) else {}, f"{r.where}.checks[{i}]"), refs,
+               datasets)
         for i, c in enumerate(raw_checks)
     )
     points = float(r.get("points", (int, float)))
     if not math.isclose(points, sum(c.points for c in specs)):
         raise r._err("points", f"is {points:g} but its checks add up to "
                                f"{sum(c.points for c in specs):g}")
-    select = _selector(r.sub("select", f"{r.where}.select"), refs) if "select" in r.table else None
+    select = (_selector(r.sub("select", f"{r.where}.select"), refs, datasets)
+              if "select" in r.table else None)
     if select is None and any(checks.get(c.name).needs_model for c in specs):
         raise r._err("select", "missing: this question's checks grade a model")
     answer = None
@@ -238,9 +281,15 @@ def load_spec(path: Path | str) -> Spec:
     default = r.get("default_profile", str, "fast")
     if default not in profiles:
         raise r._err("default_profile", f"{default!r} is not one of the profiles")
+    datasets = _datasets(r)
+    model_datasets = dict(r.get("model_datasets", dict, {}))
+    for model, name in model_datasets.items():
+        if model not in refs or name not in datasets:
+            raise r._err(f"model_datasets.{model}", "should map a reference model to a dataset")
     seen: set[str] = set()
     questions = tuple(
-        _question(_Reader(path, q if isinstance(q, dict) else {}, f"questions[{i}]"), refs, seen)
+        _question(_Reader(path, q if isinstance(q, dict) else {}, f"questions[{i}]"), refs,
+                  datasets, seen)
         for i, q in enumerate(r.get("questions", list))
     )
     for q in questions:
@@ -250,5 +299,24 @@ def load_spec(path: Path | str) -> Spec:
     return Spec(
         id=r.get("id", str), title=r.get("title", str), version=r.get("version", int, 1),
         path=path, reference_models=refs, profiles=profiles, questions=questions,
-        default_profile=default, n_classes=r.get("classes", int, 10),
+        datasets=datasets, model_datasets=model_datasets, default_profile=default,
     )
+
+
+def _datasets(r: _Reader) -> dict[str, Dataset]:
+    """MNIST (settings under ``[data]``) and the datasets declared under ``[datasets.NAME]``."""
+    data = r.sub("data", "data")
+    scalings = tuple(data.get("scalings", list, ["unit", "raw", "standard"]))
+    unknown = [s for s in scalings if s not in SCALINGS]
+    if unknown or not scalings:
+        raise data._err("scalings", f"should list some of {', '.join(SCALINGS)}")
+    out = {MNIST: Dataset(MNIST, 784, data.get("classes", int, 10), "MNIST digits", None,
+                          scalings, data.get("standardise_on", int, 0))}
+    for name, table in r.get("datasets", dict, {}).items():
+        d = _Reader(r.path, table, f"datasets.{name}")
+        if name == MNIST:
+            raise d._err("", "mnist is built in; configure it under [data]")
+        out[name] = Dataset(name, d.get("inputs", int), d.get("classes", int),
+                            d.get("description", str, ""), d.get("parameter", str, None),
+                            ("raw",), 0)
+    return out

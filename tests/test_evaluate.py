@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from grader.data import load_mnist
-from grader.evaluate import Evaluator, measure
+from grader.evaluate import DataSource, Evaluator, measure
+from grader.spec import Dataset
 
 
 def labelled_images(n, rng):
@@ -54,9 +55,10 @@ def test_evaluator_loads_in_safe_mode_and_refuses_lambda(tmp_path, tiny_mnist):
                             keras.layers.Dense(10)])
     bad.save(tmp_path / "lambda.keras")
     (tmp_path / "garbage.keras").write_text("not a zip")
-    with Evaluator(tiny_mnist) as ev:
-        out = ev.evaluate([tmp_path / "good.keras", tmp_path / "lambda.keras",
-                           tmp_path / "garbage.keras"])
+    mnist = DataSource(Dataset("mnist", 784, 10), tiny_mnist)
+    with Evaluator({"mnist": mnist}) as ev:
+        out = ev.evaluate([(tmp_path / name, "mnist") for name in
+                           ("good.keras", "lambda.keras", "garbage.keras")])
     good_r, bad_r, garbage_r = (out[str((tmp_path / n).resolve())] for n in
                                 ("good.keras", "lambda.keras", "garbage.keras"))
     assert 0 <= good_r["accuracy"] <= 1 and len(good_r["confusion"]) == 10

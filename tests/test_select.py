@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grader import layers as L
 from grader.select import root_name, select_model
-from grader.spec import Selector
+from grader.spec import Dataset, Selector
 
 
 def mlp(mid, path, hidden, total=None):
@@ -57,11 +57,30 @@ def test_best_uses_grader_measured_accuracy_and_models_in_containers():
     assert set(sel.candidates) == {"models[0]", "models[1]", "zoo['big']"}
 
 
-def test_mlp_kind_skips_cnn_and_falls_back_with_explanation():
+def test_mlp_kind_skips_cnn_and_explains():
     sel = select_model(Selector(kind="mlp", prefer="last"), [CNN], {})
-    assert sel.path == "cnn" and "no model fits" in sel.reason
+    assert sel.model_id is None
+    assert "no model fits" in sel.reason and "`cnn` is not an MLP" in sel.reason
     sel = select_model(Selector(kind="mlp", prefer="last"), [CNN, mlp(0, "m", [32])], {})
     assert sel.path == "m"
+
+
+def test_named_variable_that_does_not_fit_is_not_replaced_by_another():
+    unbuilt = {"id": 3, "path": "model_cnn1", "paths": ["model_cnn1"], "layers": [],
+               "built": False, "total_params": 0, "input_shape": None, "output_shape": None}
+    sel = select_model(Selector(names=("model_cnn1",), kind="cnn", prefer="closest",
+                                reference="cnn1"), [unbuilt, CNN], {}, CNN)
+    assert sel.model_id is None and "`model_cnn1` was never built" in sel.reason
+
+
+def test_cnn_kind_and_other_datasets():
+    faces = {"id": 4, "path": "head", "paths": ["head"], "total_params": 10,
+             "input_shape": [None, 4096], "output_shape": [None, 8],
+             "layers": [{"class_name": "Dense", "units": 8, "activation": "softmax"}]}
+    assert select_model(Selector(kind="cnn"), [mlp(0, "m", [8]), CNN], {}).path == "cnn"
+    sel = select_model(Selector(dataset="faces"), [CNN, faces], {}, None,
+                       Dataset("faces", 4096, 8))
+    assert sel.path == "head" and "4096 inputs" in sel.looked_for
 
 
 def test_nothing_found():

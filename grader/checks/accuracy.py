@@ -20,6 +20,10 @@ def _bound(params: Mapping[str, Any], reference: Mapping[str, Any], which: str) 
 
 
 def _expect(params: Mapping[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
+    for which in ("lower", "upper"):
+        name = params.get(f"{which}_model")
+        if name and not reference.get("models", {}).get(name, {}).get("evaluation"):
+            return {"unavailable": f"the reference model `{name}` was built without its data"}
     lower, upper = _bound(params, reference, "lower"), _bound(params, reference, "upper")
     return {"lower": min(lower, upper), "upper": max(lower, upper)}
 
@@ -31,17 +35,25 @@ def _pct(x: float) -> str:
 @checks.register("accuracy_threshold", expect=_expect)
 def accuracy_threshold(inp: CheckInput) -> CheckResult:
     """Test accuracy, measured by the grader: full marks from ``upper``, none below ``lower``."""
+    missing = inp.found.get("dataset_missing")
+    if missing:
+        return inp.skipped(f"Not measured: the instructor did not supply the `{missing}` data "
+                           f"(`--data {missing}=PATH`).")
+    if "unavailable" in inp.expected:
+        return inp.skipped(f"Not measured: {inp.expected['unavailable']}; rebuild the reference "
+                           "with `--data`.")
     if inp.found.get("model") is None:
         return no_model(inp)
     evaluation = inp.found.get("evaluation")
     lower, upper = float(inp.expected["lower"]), float(inp.expected["upper"])
     expected = f"at least {_pct(upper)} for full marks (points from {_pct(lower)})"
+    n_test = (evaluation or {}).get("n_test", 10000)
     if not evaluation or evaluation.get("accuracy") is None:
         why = (evaluation or {}).get("error") or "the model could not be exported or loaded"
         return inp.failed(f"The grader could not measure your model's accuracy: {why}.",
                           expected=expected, found=why)
     acc = float(evaluation["accuracy"])
-    found = f"{_pct(acc)} on the 10,000 held-out test images"
+    found = f"{_pct(acc)} on the {n_test:,} held-out test examples"
     details = {"expected": expected, "found": found, "accuracy": acc, "lower": lower,
                "upper": upper}
     if acc >= upper:
@@ -58,4 +70,39 @@ def accuracy_threshold(inp: CheckInput) -> CheckResult:
         Outcome.PARTIAL, score,
         f"Test accuracy {found}: partial credit; {_pct(upper)} earns full marks. {advice}",
         advice=advice, **details,
+    )
+
+
+SCALING_WORDS = {
+    "unit": "pixels scaled to [0, 1]",
+    "raw": "raw pixel values 0-255",
+    "standard": "pixels standardised with one mean and standard deviation",
+    "pixel_standard": "each pixel standardised with its own training mean and standard deviation",
+}
+
+
+def _expect_scaling(params: Mapping[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
+    return {"scaling": str(params.get("scaling", "unit"))}
+
+
+@checks.register("scaling_used", expect=_expect_scaling)
+def scaling_used(inp: CheckInput) -> CheckResult:
+    """The model works on inputs prepared as the assignment asks (found on training images)."""
+    if inp.found.get("model") is None:
+        return no_model(inp)
+    want = inp.expected["scaling"]
+    evaluation = inp.found.get("evaluation") or {}
+    got = evaluation.get("scaling")
+    expected = SCALING_WORDS.get(want, want)
+    if got is None:
+        return inp.failed("The grader could not run the model, so its input scaling is unknown.",
+                          expected=expected, found="unknown")
+    found = SCALING_WORDS.get(got, got)
+    if got == want:
+        return inp.passed(f"The model expects {found}, as asked.", expected=expected, found=found)
+    return inp.failed(
+        f"On training images the model is clearly more accurate with {found} than with "
+        f"{expected}, so it was not trained on {expected} as the assignment asks. Run the "
+        "notebook's preprocessing cell before training.",
+        expected=expected, found=found,
     )

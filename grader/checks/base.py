@@ -24,6 +24,7 @@ class Outcome(str, Enum):
     FAIL = "fail"
     MANUAL = "manual"
     ERROR = "error"
+    SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ class CheckInput:
     def failed(self, message: str, **details: Any) -> CheckResult:
         """No marks."""
         return self.result(Outcome.FAIL, 0.0, message, **details)
+
+    def skipped(self, message: str, **details: Any) -> CheckResult:
+        """Not run (its data is missing): worth 0 of 0, so it neither helps nor hurts."""
+        return CheckResult(self.check_id, Outcome.SKIPPED, 0.0, 0.0, message,
+                           {"points": self.max_score, **details})
 
 
 CheckFn = Callable[[CheckInput], CheckResult]

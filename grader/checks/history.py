@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from grader.checks.base import CheckInput, CheckResult, Outcome, checks
-from grader.checks.params import reference_model
+from grader.checks.params import no_model, reference_model
 
 METRIC_ALIASES = {
     "accuracy": ("accuracy", "acc", "categorical_accuracy", "sparse_categorical_accuracy"),
@@ -27,6 +27,8 @@ def metric_series(
 
 
 def _no_history(inp: CheckInput) -> CheckResult:
+    if inp.found.get("model") is None and "selection" in inp.found:
+        return no_model(inp)
     path = inp.found.get("selection", {}).get("path") or "the graded model"
     return inp.failed(
         f"No training history found for `{path}`: train it with `history = model.fit(...)` "

@@ -25,10 +25,12 @@ def reference_model(params: Mapping[str, Any], reference: Mapping[str, Any]) -> 
 
 def no_model(inp: CheckInput) -> CheckResult:
     """The shared verdict when no model fits the question."""
-    looked = inp.found.get("selection", {}).get("looked_for", "a Keras model")
+    selection = inp.found.get("selection", {})
+    looked = selection.get("looked_for", "a Keras model")
+    why = selection.get("reason") or f"the grader looked for {looked}"
     return inp.failed(
-        f"No model found for this question: the grader looked for {looked}. "
-        "Make sure the model is built in the notebook and kept in a variable.",
+        f"No model to grade for this question: {why}. Make sure the model is built in the "
+        "notebook (its cell runs without error) and kept in a variable.",
         expected=looked,
         found="nothing",
     )

@@ -59,7 +59,7 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
         elif hist is not None:
             shown.add(hist["id"])
         ref_name = q.get("reference_model")
-        ref_hist = ref_models.get(ref_name, {}).get("history", {}).get("history")
+        ref_hist = ((ref_models.get(ref_name) or {}).get("history") or {}).get("history")
         evaluation = (model or {}).get("evaluation") or {}
         questions.append({
             **q,
@@ -81,7 +81,7 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
         "executed_link": os.path.relpath(executed, report_dir) if executed else None,
         "reference": {name: {"structure": L.describe(m["layers"]),
                              "total_params": m["total_params"],
-                             "accuracy": m["evaluation"]["accuracy"]}
+                             "accuracy": (m.get("evaluation") or {}).get("accuracy")}
                       for name, m in ref_models.items()},
     }
 

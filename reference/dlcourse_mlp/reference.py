@@ -6,8 +6,9 @@ on one-hot labels, 5 epochs, batch 100, validation_split 0.2.
 ``improved`` is what the handout asks students to reach (~98 %): two hidden
 layers of 256 and 128 ReLU units with categorical cross-entropy, 10 epochs.
 
-The grader calls ``train(name, data)`` with MNIST as the students' kernels see it
-under the profile being built, and measures the returned model itself.
+The grader calls ``train(name, data, params)`` with MNIST as the students'
+kernels see it under the profile being built, and measures the returned model
+itself; ``build(name)`` gives the untrained model.
 """
 
 from __future__ import annotations
@@ -40,8 +41,13 @@ def build(name: str) -> Model:
     return Model(inputs=inputs, outputs=outputs, name=name)
 
 
-def train(name: str, data: dict[str, np.ndarray]) -> tuple[Model, keras.callbacks.History]:
-    """Build, compile and train the reference model ``name`` as its notebook would."""
+def train(
+    name: str, data: dict[str, np.ndarray], params: dict[str, object]
+) -> tuple[Model, keras.callbacks.History]:
+    """Build, compile and train the reference model ``name`` as its notebook would.
+
+    ``params`` are the profile's notebook parameters (this pack's profiles set none).
+    """
     x, y = _prepare(data)
     model = build(name)
     if name == "starter":
