@@ -125,8 +125,33 @@ def measure(predict: Any, input_shape: Sequence[int | None], data: dict[str, np.
     confusion = np.bincount(y * n_classes + pred, minlength=n_classes**2).reshape(
         n_classes, n_classes)
     return {"accuracy": round(float((pred == y).mean()), 6), "loss": round(loss, 6),
-            "confusion": confusion.tolist(), "scaling": best,
+            "confusion": confusion.tolist(), "most_confused": most_confused(confusion),
+            "scaling": best,
             "scaling_train_accuracy": tried, "n_test": int(len(y))}
+
+
+def most_confused(confusion: np.ndarray, top: int = 5) -> list[dict[str, int]]:
+    """The most frequent mistakes: true class, predicted class, count."""
+    off = confusion.copy()
+    np.fill_diagonal(off, 0)
+    order = np.argsort(off, axis=None)[::-1][:top]
+    return [{"true": int(i), "predicted": int(j), "count": int(off[i, j])}
+            for i, j in zip(*np.unravel_index(order, off.shape), strict=True) if off[i, j] > 0]
+
+
+def conv_kernels(model: Any, layers: int = 2, max_filters: int = 32) -> list[list]:
+    """Kernels of the first convolution layers, as (filter, row, column) lists.
+
+    Only the first input channel of each filter is kept: enough to draw them.
+    """
+    out = []
+    for layer in model.layers:
+        if type(layer).__name__ != "Conv2D" or len(out) == layers:
+            continue
+        weights = np.asarray(layer.get_weights()[0])  # height, width, channels, filters
+        kernels = np.transpose(weights[:, :, 0, :max_filters], (2, 0, 1))
+        out.append(np.round(kernels.astype(float), 4).tolist())
+    return out
 
 
 def _init_worker(sources: dict[str, DataSource]) -> None:
@@ -161,7 +186,7 @@ def evaluate_file(path: str, source: str) -> dict[str, Any]:
                          dataset.standardise_on)
     except Exception as exc:  # noqa: BLE001
         return {"error": f"could not run the model on test data: {exc}"[:400]}
-    return result | {"dataset": source}
+    return result | {"dataset": source, "kernels": conv_kernels(model)}
 
 
 def _evaluate_many(requests: list[tuple[str, str]]) -> dict[str, dict[str, Any]]:

@@ -158,7 +158,8 @@ def grade_questions(
     selections: dict[str, Selection] = {}
     out = []
     for q in pack.spec.questions:
-        found: dict[str, Any] = {"figures": figures, "arrays": probe.get("arrays", [])}
+        found: dict[str, Any] = {"figures": figures, "arrays": probe.get("arrays", []),
+                                 "models": models, "histories": histories}
         selection = None
         if q.select is not None:
             if q.select.same_as:

@@ -53,6 +53,26 @@ def run_cli(*args: str, env: dict[str, str] | None = None,
                           cwd=cwd, timeout=1200)
 
 
+def grade_folder(folder: Path, assignment: str, out: Path, mnist: Path,
+                 *extra: str) -> tuple[subprocess.CompletedProcess[str], dict[str, dict]]:
+    """Grade a folder through the CLI; return the run and the gradebook's results by student."""
+    proc = run_cli("grade", str(folder), "--assignment", assignment, "--out", str(out), *extra,
+                   env={"GRADER_MNIST": str(mnist)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with Gradebook(out / "gradebook.sqlite") as book:
+        return proc, {r["student"]: r for r in book.latest(assignment)}
+
+
+def question(result: dict, qid: str) -> dict:
+    """One question of a result."""
+    return next(x for x in result["questions"] if x["id"] == qid)
+
+
+def check_of(result: dict, qid: str, name: str) -> dict:
+    """One check of a result, by question id and check name."""
+    return next(c for c in question(result, qid)["checks"] if c["id"] == f"{qid}.{name}")
+
+
 @pytest.fixture(scope="session")
 def batch(tmp_path_factory: pytest.TempPathFactory, mnist_path: Path) -> dict:
     """The shipped samples plus two broken files, graded once through the CLI."""
@@ -62,9 +82,5 @@ def batch(tmp_path_factory: pytest.TempPathFactory, mnist_path: Path) -> dict:
     (folder / "not_a_notebook.ipynb").write_text("print('hello')\n", encoding="utf-8")
     (folder / "truncated_json.ipynb").write_text('{"cells": [', encoding="utf-8")
     out = tmp_path_factory.mktemp("reports")
-    proc = run_cli("grade", str(folder), "--assignment", "dlcourse_mlp", "--out", str(out),
-                   env={"GRADER_MNIST": str(mnist_path)})
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    with Gradebook(out / "gradebook.sqlite") as book:
-        results = {r["student"]: r for r in book.latest("dlcourse_mlp")}
+    proc, results = grade_folder(folder, "dlcourse_mlp", out, mnist_path)
     return {"folder": folder, "out": out, "proc": proc, "results": results}

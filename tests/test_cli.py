@@ -11,12 +11,9 @@ import nbformat
 import pytest
 
 from tests.conftest import SAMPLES, run_cli
+from tests.conftest import question as q
 
 pytestmark = pytest.mark.kernel
-
-
-def q(result, qid):
-    return next(x for x in result["questions"] if x["id"] == qid)
 
 
 def test_every_file_has_a_result_and_the_batch_finished(batch):

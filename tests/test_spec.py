@@ -11,6 +11,7 @@ import pytest
 from grader.errors import AssignmentNotFound, ReferenceResultsMissing, SpecError
 from grader.pack import find_pack
 from grader.spec import load_spec
+from tests.conftest import ROOT
 
 GOOD = textwrap.dedent("""
     id = "demo"
@@ -115,3 +116,13 @@ def test_errors_pickle_with_their_fields(tmp_path):
         load_spec(write(tmp_path, GOOD.replace("points = 2", "points = 3")))
     copy = pickle.loads(pickle.dumps(info.value))
     assert type(copy) is SpecError and copy.key == info.value.key and str(copy) == str(info.value)
+
+
+@pytest.mark.parametrize("pack_dir", sorted(p.parent for p in (ROOT / "reference").glob(
+    "*/spec.toml")), ids=lambda p: p.name)
+def test_every_shipped_pack_has_current_expected_results(pack_dir):
+    pack = find_pack(pack_dir.name)
+    for profile in pack.spec.profiles:
+        expected = pack.expected(profile)  # raises when missing or older than the spec
+        assert set(expected["models"]) == set(pack.spec.reference_models)
+        assert expected["profile"] == profile

@@ -8,28 +8,17 @@ import numpy as np
 import pytest
 
 from grader.gradebook import Gradebook
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, grade_folder, run_cli
+from tests.conftest import check_of as check
+from tests.conftest import question as q
 
 pytestmark = pytest.mark.kernel
 SAMPLES = ROOT / "submissions" / "zhaw_cnn"
 
 
-def q(result, qid):
-    return next(x for x in result["questions"] if x["id"] == qid)
-
-
-def check(result, qid, name):
-    return next(c for c in q(result, qid)["checks"] if c["id"] == f"{qid}.{name}")
-
-
 @pytest.fixture(scope="module")
 def zhaw(tmp_path_factory, mnist_path):
-    out = tmp_path_factory.mktemp("zhaw")
-    proc = run_cli("grade", str(SAMPLES), "-a", "zhaw_cnn", "--out", str(out),
-                   env={"GRADER_MNIST": str(mnist_path)})
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    with Gradebook(out / "gradebook.sqlite") as book:
-        return {r["student"]: r for r in book.latest("zhaw_cnn")}
+    return grade_folder(SAMPLES, "zhaw_cnn", tmp_path_factory.mktemp("zhaw"), mnist_path)[1]
 
 
 def test_full_solution_model_sizes_match_the_handout(zhaw):

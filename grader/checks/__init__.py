@@ -3,7 +3,13 @@
 Importing this package registers every built-in check.
 """
 
-from grader.checks import accuracy, artifacts, history, params  # noqa: F401  (registration)
+from grader.checks import (  # noqa: F401  (registration)
+    accuracy,
+    artifacts,
+    history,
+    params,
+    variants,
+)
 from grader.checks.base import CheckInput, CheckResult, Outcome, RegisteredCheck, checks
 
 __all__ = ["CheckInput", "CheckResult", "Outcome", "RegisteredCheck", "checks"]

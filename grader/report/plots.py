@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from grader.checks.history import metric_series  # noqa: E402
 
@@ -41,6 +42,7 @@ def training_curves(student: Mapping[str, Any] | None,
                     ax.plot(epochs, found[1], style, color=colour, marker="o", ms=3, label=label)
         ax.set_title(metric)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
@@ -75,4 +77,20 @@ def score_histogram(scores: Sequence[float], max_score: float) -> str | None:
     ax.hist(scores, bins=min(20, max(5, len(scores))), range=(0, max_score), color="#1f6fb2")
     ax.set_xlabel(f"score (out of {max_score:g})")
     ax.set_ylabel("students")
+    return _data_uri(fig)
+
+
+def kernel_grid(kernels: Sequence[Sequence[Sequence[float]]], title: str) -> str | None:
+    """One small image per convolution filter, as the grader reads them from the weights."""
+    n = len(kernels)
+    if n == 0:
+        return None
+    cols = min(n, 8)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 0.9 + 0.4), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(kernels[i], cmap="gray")
+    fig.suptitle(title, fontsize=9)
     return _data_uri(fig)

@@ -61,6 +61,7 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
         ref_name = q.get("reference_model")
         ref_hist = ((ref_models.get(ref_name) or {}).get("history") or {}).get("history")
         evaluation = (model or {}).get("evaluation") or {}
+        owner = q["id"] == _confusion_owner(result)
         questions.append({
             **q,
             "model": model,
@@ -68,7 +69,11 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
             "curves": plots.training_curves(hist["history"] if hist else None, ref_hist,
                                             ref_name or "") if hist else None,
             "confusion": plots.confusion_matrix(evaluation["confusion"])
-            if evaluation.get("confusion") and q["id"] == _confusion_owner(result) else None,
+            if evaluation.get("confusion") and owner else None,
+            "most_confused": evaluation.get("most_confused", []) if owner else [],
+            "kernels": [plots.kernel_grid(k, f"convolution layer {i}: {len(k)} filters")
+                        for i, k in enumerate(evaluation.get("kernels") or [], 1)]
+            if owner else [],
             "evaluation": evaluation,
         })
     executed = Path(result["execution"]["executed_path"]) if result.get("execution") else None

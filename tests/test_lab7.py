@@ -1,0 +1,64 @@
+"""The centralesupelec_lab7 pack end to end: LeNet, kernels, activation and dropout variants."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ROOT, grade_folder
+from tests.conftest import question as q
+
+pytestmark = pytest.mark.kernel
+SAMPLES = ROOT / "submissions" / "centralesupelec_lab7"
+
+
+@pytest.fixture(scope="module")
+def lab7(tmp_path_factory, mnist_path):
+    out = tmp_path_factory.mktemp("lab7")
+    return {"out": out, "results": grade_folder(SAMPLES, "centralesupelec_lab7", out,
+                                                mnist_path)[1]}
+
+
+def test_full_solution_earns_every_automatic_point(lab7):
+    r = lab7["results"]["full_solution"]
+    assert [q(r, x)["outcome"] for x in ("q1_lenet", "q2_training", "q3_confusion", "q4_kernels",
+                                         "q5_activations", "q6_dropout")] == ["pass"] * 6
+    assert r["score"] == 12 and r["manual_pending"] == 4
+    lenet = next(m for m in r["models"] if m["path"] == "model")
+    assert lenet["total_params"] == 51_902
+    kernels = lenet["evaluation"]["kernels"]
+    assert [len(k) for k in kernels] == [6, 16] and len(kernels[0][0]) == 5
+    assert lenet["evaluation"]["most_confused"][0]["count"] > 0
+
+
+def test_report_names_the_most_confused_classes_and_draws_kernels(lab7):
+    html = (lab7["out"] / "full_solution" / "report.html").read_text()
+    assert "Most frequent mistakes:" in html and " read as " in html
+    assert "convolution layer 2" in html
+    assert html.count("data:image/png;base64,") == 4  # curves, confusion matrix, two kernel grids
+
+
+def test_unchanged_starter_gets_nothing_but_is_graded(lab7):
+    r = lab7["results"]["unchanged_starter"]
+    assert r["status"] == "graded" and r["score"] == 0
+    assert "no Keras model found" in q(r, "q1_lenet")["selection"]["reason"]
+
+
+def test_one_conv_layer_and_missing_experiments(lab7):
+    r = lab7["results"]["one_conv_layer"]
+    counts = q(r, "q1_lenet")["checks"][0]
+    assert counts["outcome"] == "fail" and "1 Conv2D" in counts["message"]
+    assert q(r, "q4_kernels")["score"] == 1  # first layer only
+    assert q(r, "q5_activations")["outcome"] == "pass" and q(r, "q6_dropout")["score"] == 0
+    r = lab7["results"]["no_experiments"]
+    assert q(r, "q5_activations")["checks"][0]["outcome"] == "partial"
+    assert "activation relu" in q(r, "q5_activations")["checks"][0]["message"]
+    assert "No trained model with a dropout rate" in q(r, "q6_dropout")["checks"][0]["message"]
+
+
+def test_old_optimizer_spelling_fails_its_cell_and_later_work_counts(lab7):
+    r = lab7["results"]["old_optimizer_raises_in_cell7"]
+    failures = r["execution"]["failures"]
+    assert failures[0]["cell"] == 7 and "lr" in failures[0]["evalue"]
+    assert q(r, "q1_lenet")["checks"][1]["score"] == 0  # the tanh model never trained
+    assert q(r, "q6_dropout")["outcome"] == "pass" and q(r, "q4_kernels")["outcome"] == "pass"
+    assert "activation tanh" in q(r, "q5_activations")["checks"][0]["message"]
