@@ -135,11 +135,6 @@ class Spec:
     model_datasets: Mapping[str, str]
     default_profile: str = "fast"
 
-    @property
-    def n_classes(self) -> int:
-        """Classes of the assignment's MNIST questions."""
-        return self.datasets[MNIST].classes
-
     def dataset_of(self, reference_model: str) -> Dataset:
         """The dataset a reference model is trained and measured on."""
         return self.datasets[self.model_datasets.get(reference_model, MNIST)]

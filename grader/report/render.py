@@ -50,6 +50,7 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
     ref_models = (expected or {}).get("models", {})
     questions = []
     shown: set[int] = set()
+    owner_id = _confusion_owner(result)
     for q in result.get("questions", []):
         sel = q.get("selection") or {}
         model = models.get(sel.get("model_id"))
@@ -61,7 +62,7 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
         ref_name = q.get("reference_model")
         ref_hist = ((ref_models.get(ref_name) or {}).get("history") or {}).get("history")
         evaluation = (model or {}).get("evaluation") or {}
-        owner = q["id"] == _confusion_owner(result)
+        owner = q["id"] == owner_id
         questions.append({
             **q,
             "model": model,
