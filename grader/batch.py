@@ -18,6 +18,7 @@ from grader.errors import DataError, GraderError
 from grader.evaluate import DataSource, Evaluator
 from grader.grade import GradingSetup, error_result, grade_submission, sha256_file
 from grader.gradebook import Gradebook
+from grader.images import image_sets
 from grader.pack import Pack
 from grader.report import render_student, render_summary, write_grades_csv
 from grader.spec import MNIST
@@ -86,7 +87,8 @@ def grade_batch(
     outcome = BatchOutcome(out_dir)
     sources = data_sources(pack, mnist_path, data or {})
     fingerprint = pack.fingerprint(profile.name, [s.path for n, s in sources.items() if n != MNIST])
-    with Gradebook(out_dir / GRADEBOOK) as book, Evaluator(sources) as evaluator:
+    images = image_sets(pack, mnist_path, out_dir / ".grader" / "pngs")
+    with Gradebook(out_dir / GRADEBOOK) as book, Evaluator(sources, images=images) as evaluator:
         setup = GradingSetup(pack, profile, expected, kernel_mnist, evaluator, fingerprint,
                              dict(parameters or {}))
         for path, student in assign_ids(Path(p).resolve() for p in paths):

@@ -154,10 +154,24 @@ def conv_kernels(model: Any, layers: int = 2, max_filters: int = 32) -> list[lis
     return out
 
 
-def _init_worker(sources: dict[str, DataSource]) -> None:
+def _init_worker(sources: dict[str, DataSource], images: dict[str, dict[str, Any]]) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _WORKER["sources"] = sources
+    _WORKER["images"] = images
     _WORKER["data"] = {}
+
+
+def on_images(predict: Any, input_shape: Sequence[int | None], how: str,
+              stats: dict[str, Any], images: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The model's predictions and accuracy on each image set, scaled as for the test set."""
+    out = {}
+    for name, s in images.items():
+        pred = np.asarray(predict(_fit_shape(scale(s["x"], how, stats), input_shape)))
+        labels = pred.argmax(axis=1)
+        out[name] = {"files": list(s["files"]), "predictions": labels.tolist(),
+                     "labels": [int(v) for v in s["y"]],
+                     "accuracy": round(float((labels == np.asarray(s["y"])).mean()), 4)}
+    return out
 
 
 def _data(name: str) -> dict[str, np.ndarray]:
@@ -179,11 +193,18 @@ def evaluate_file(path: str, source: str) -> dict[str, Any]:
                     "refuses to run; use built-in Keras layers")
         return {"error": f"could not load the exported model: {text}"}
     dataset = _WORKER["sources"][source].dataset
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        return np.asarray(model.predict(x, batch_size=1000, verbose=0))
+
     try:
         shape = tuple(model.inputs[0].shape)
-        result = measure(lambda x: np.asarray(model.predict(x, batch_size=1000, verbose=0)),
-                         shape, _data(source), dataset.classes, dataset.scalings,
+        result = measure(predict, shape, _data(source), dataset.classes, dataset.scalings,
                          dataset.standardise_on)
+        if source == MNIST and _WORKER["images"]:
+            stats = _stats(_data(source), dataset.standardise_on)
+            result["image_sets"] = on_images(predict, shape, result["scaling"], stats,
+                                             _WORKER["images"])
     except Exception as exc:  # noqa: BLE001
         return {"error": f"could not run the model on test data: {exc}"[:400]}
     return result | {"dataset": source, "kernels": conv_kernels(model)}
@@ -196,15 +217,18 @@ def _evaluate_many(requests: list[tuple[str, str]]) -> dict[str, dict[str, Any]]
 class Evaluator:
     """A clean worker process, started once and reused for every submission of a batch."""
 
-    def __init__(self, sources: Mapping[str, DataSource], timeout: float = 600) -> None:
+    def __init__(self, sources: Mapping[str, DataSource], timeout: float = 600,
+                 images: Mapping[str, dict[str, Any]] | None = None) -> None:
         self.sources = dict(sources)
+        self.images = dict(images or {})
         self.timeout = timeout
         self._pool: Pool | None = None
 
     def _get_pool(self) -> Pool:
         if self._pool is None:
             ctx = multiprocessing.get_context("spawn")
-            self._pool = ctx.Pool(1, initializer=_init_worker, initargs=(self.sources,))
+            self._pool = ctx.Pool(1, initializer=_init_worker,
+                                  initargs=(self.sources, self.images))
         return self._pool
 
     def evaluate(self, requests: Sequence[tuple[Path, str]]) -> dict[str, dict[str, Any]]:

@@ -159,7 +159,8 @@ def grade_questions(
     out = []
     for q in pack.spec.questions:
         found: dict[str, Any] = {"figures": figures, "arrays": probe.get("arrays", []),
-                                 "models": models, "histories": histories}
+                                 "models": models, "histories": histories,
+                                 "calls": probe.get("calls", {})}
         selection = None
         if q.select is not None:
             if q.select.same_as:
@@ -227,12 +228,15 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Pa
         shutil.rmtree(work_dir)
     (work_dir / "figures").mkdir(parents=True)
     shutil.copyfile(path, work_dir / "submission.ipynb")
+    for pattern in setup.pack.spec.kernel_files:
+        for file in sorted(setup.pack.root.glob(pattern)):
+            shutil.copyfile(file, work_dir / file.name)
     cells = [dict(c) for c in nb.cells]
     for number, cell in enumerate(cells, 1):
         cell["metadata"] = {"grader": {"cell": number}}
     seed = setup.profile.seed
     prepared = prepare(nb, setup_cell(seed, setup.kernel_mnist, work_dir / "figures"),
-                       probe_cell(work_dir))
+                       probe_cell(work_dir, calls=list(setup.pack.spec.calls)))
     params = {**setup.profile.parameters, **setup.parameters}
     for source in setup.evaluator.sources.values():
         if source.dataset.parameter:
@@ -270,6 +274,7 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Pa
         "execution": run.to_dict(), "notes": notes, "seed": seed,
         "models": [m | {"evaluation": evaluations.get(m["id"])} for m in probe.get("models", [])],
         "histories": probe.get("histories", []), "figures": figures,
+        "calls": probe.get("calls", {}),
         "keras_version": probe.get("keras_version"), "grader_version": grader.__version__,
         "hardware": hardware(probe.get("gpus")), "started_at": started,
         "timings": {"execute": round(run.seconds, 2), "evaluate": round(eval_seconds, 2),

@@ -43,9 +43,11 @@ def setup_cell(seed: int, mnist_path: Path, figures_dir: Path) -> nbformat.Noteb
     return code_cell(setup_src, cfg, "setup")
 
 
-def probe_cell(out_dir: Path, max_models: int = 20) -> nbformat.NotebookNode:
-    """The cell that collects models, histories and arrays after the student's code."""
-    return code_cell(probe_src, {"out_dir": str(out_dir), "max_models": max_models}, "probe")
+def probe_cell(out_dir: Path, max_models: int = 20,
+               calls: list[dict[str, Any]] | None = None) -> nbformat.NotebookNode:
+    """The cell that collects models, histories and arrays, and makes the spec's calls."""
+    cfg = {"out_dir": str(out_dir), "max_models": max_models, "calls": calls or []}
+    return code_cell(probe_src, cfg, "probe")
 
 
 def is_injected(cell: Any) -> bool:

@@ -24,7 +24,7 @@ from grader.checks import checks
 from grader.data import load_mnist, prepare_kernel_copy
 from grader.errors import GraderError, SpecError
 from grader.evaluate import DataSource, measure
-from grader.kernel.probe_src import describe_history, describe_model
+from grader.kernel.probe_src import describe_history, describe_model, jsonable
 from grader.pack import Pack
 from grader.spec import MNIST
 
@@ -112,6 +112,11 @@ def build_expected(pack: Pack, profile_name: str, mnist_path: Path, cache_dir: P
             "seconds": round(time.time() - started, 1),
         },
         "models": models,
+    }
+    expected["functions"] = {
+        call["function"]: [{"arg": a, "value": jsonable(getattr(module, call["function"])(a))}
+                           for a in call["args"]]
+        for call in pack.spec.calls if callable(getattr(module, call["function"], None))
     }
     expected["checks"] = expected_checks(pack, expected)
     return expected

@@ -111,9 +111,10 @@ def select_model(
         named = [m for m in fits if any(root_name(p) == name for p in m["paths"])]
         if named:
             best, why = _rank(named, selector, evaluations, reference)
+            path = next(p for p in best["paths"] if root_name(p) == name)
             if len(named) == 1:
                 why = f"the variable `{name}`, a name this assignment uses"
-            return Selection(best["id"], best["path"], why, wanted, tuple(names))
+            return Selection(best["id"], path, why, wanted, tuple(names))
     named_unfit = [m for m in models if any(root_name(p) in selector.names for p in m["paths"])]
     if named_unfit:  # the assignment's own variable exists: never grade another object instead
         m = named_unfit[0]

@@ -134,6 +134,10 @@ class Spec:
     datasets: Mapping[str, Dataset]
     model_datasets: Mapping[str, str]
     default_profile: str = "fast"
+    kernel_files: tuple[str, ...] = ()
+    calls: tuple[Mapping[str, Any], ...] = ()
+    example_images: str | None = None
+    own_images: int = 0
 
     def dataset_of(self, reference_model: str) -> Dataset:
         """The dataset a reference model is trained and measured on."""
@@ -291,11 +295,35 @@ def load_spec(path: Path | str) -> Spec:
         if q.select and q.select.same_as and q.select.same_as not in seen:
             raise SpecError(f"questions.{q.id}.select.same_as names no question",
                             path=path, key=f"{q.id}.select.same_as")
+    kernel = r.sub("kernel", "kernel")
+    files = tuple(kernel.get("files", list, []))
+    images = r.sub("images", "images")
+    examples = images.get("examples", str, None)
+    if examples is not None and not (path.parent / examples).exists():
+        raise images._err("examples", f"no file {examples!r} in the pack")
     return Spec(
         id=r.get("id", str), title=r.get("title", str), version=r.get("version", int, 1),
         path=path, reference_models=refs, profiles=profiles, questions=questions,
         datasets=datasets, model_datasets=model_datasets, default_profile=default,
+        kernel_files=files, calls=_calls(r, path.parent), example_images=examples,
+        own_images=images.get("own", int, 0),
     )
+
+
+def _calls(r: _Reader, root: Path) -> tuple[dict[str, Any], ...]:
+    """Functions the probe calls in the kernel; ``args = "files:GLOB"`` lists pack files."""
+    out = []
+    for i, table in enumerate(r.get("calls", list, [])):
+        c = _Reader(r.path, table if isinstance(table, dict) else {}, f"calls[{i}]")
+        args = c.get("args", (list, str))
+        if isinstance(args, str):
+            if not args.startswith("files:"):
+                raise c._err("args", "should be a list, or \"files:GLOB\" for pack files")
+            args = sorted(p.name for p in root.glob(args.removeprefix("files:")))
+            if not args:
+                raise c._err("args", f"no pack file matches {c.table['args']!r}")
+        out.append({"function": c.get("function", str), "args": list(args)})
+    return tuple(out)
 
 
 def _datasets(r: _Reader) -> dict[str, Dataset]:

@@ -6,6 +6,7 @@ Importing this package registers every built-in check.
 from grader.checks import (  # noqa: F401  (registration)
     accuracy,
     artifacts,
+    functions,
     history,
     params,
     variants,

@@ -266,13 +266,46 @@ def collect(namespace: dict[str, Any], out_dir: str, max_models: int = 20) -> di
             "models_skipped": max(0, len(walker.models) - max_models)}
 
 
+def call_functions(namespace: dict[str, Any], calls: list[dict[str, Any]],
+                   seconds: int = 10) -> dict[str, list[dict[str, Any]]]:
+    """Call the student's functions the spec names, once per argument, each with a time limit."""
+    import signal
+
+    def timeout(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"took longer than {seconds} s")
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    old = signal.signal(signal.SIGALRM, timeout)
+    try:
+        for call in calls:
+            name = call["function"]
+            fn = namespace.get(name)
+            rows = out.setdefault(name, [])
+            for arg in call["args"]:
+                if not callable(fn):
+                    rows.append({"arg": arg, "error": f"no function `{name}` defined"})
+                    continue
+                signal.alarm(seconds)
+                try:
+                    rows.append({"arg": arg, "value": jsonable(fn(arg))})
+                except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+                    rows.append({"arg": arg, "error": f"{type(exc).__name__}: {exc}"[:300]})
+                finally:
+                    signal.alarm(0)
+    finally:
+        signal.signal(signal.SIGALRM, old)
+    return out
+
+
 def main(cfg: dict[str, Any]) -> None:
     """Entry point in the kernel: write ``probe.json`` into ``cfg['out_dir']``."""
     from IPython import get_ipython
 
     out_dir = cfg["out_dir"]
     try:
-        doc = collect(get_ipython().user_ns, out_dir, int(cfg.get("max_models", 20)))
+        namespace = get_ipython().user_ns
+        doc = collect(namespace, out_dir, int(cfg.get("max_models", 20)))
+        doc["calls"] = call_functions(namespace, list(cfg.get("calls", [])))
     except Exception as exc:  # noqa: BLE001 - the grader records why the probe failed
         doc = {"probe_version": PROBE_VERSION, "error": f"{type(exc).__name__}: {exc}",
                "traceback": traceback.format_exc()}
