@@ -151,8 +151,9 @@ def check(
         table.add_column(col, overflow="fold")
     failed = False
     for q in result["questions"]:
-        mark = {"pass": "[green]✔[/]", "manual": "[magenta]✎[/]"}.get(q["outcome"], "[red]✘[/]")
-        failed |= q["outcome"] not in ("pass", "manual")
+        mark = {"pass": "[green]✔[/]", "manual": "[magenta]✎[/]",
+                "skipped": "[dim]–[/]"}.get(q["outcome"], "[red]✘[/]")
+        failed |= q["outcome"] not in ("pass", "manual", "skipped")
         msgs = " ".join(c["message"] for c in q["checks"] if c["outcome"] != "pass") or \
             q["checks"][0]["message"]
         table.add_row(mark, q["title"], f"{q['score']:g}/{q['points']:g}", msgs)
