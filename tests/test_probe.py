@@ -35,6 +35,18 @@ def test_walker_finds_models_in_containers_once_each():
     assert [a["path"] for a in w.arrays] == ["cm"]
 
 
+def test_models_kept_only_through_their_histories_are_found():
+    runs = []
+    for _ in range(3):
+        h = History({"loss": [1.0]})
+        h.model = Model()
+        runs.append(h)
+    w = Walker(FAKE_KERAS)
+    w.walk({"runs": runs})
+    assert [paths for _, paths in w.models] == [[f"runs[{i}].model"] for i in range(3)]
+    assert len(w.histories) == 3
+
+
 def test_walker_depth_is_bounded():
     deep = [[[[Model()]]]]
     w = Walker(FAKE_KERAS, max_depth=3)

@@ -199,8 +199,12 @@ class Walker:
             hist = getattr(value, "history", None)
             if isinstance(hist, keras.callbacks.History):
                 self._add("history", hist, f"{path}.history")
-        elif isinstance(value, keras.callbacks.History) or (
-                isinstance(value, dict) and _looks_like_history_dict(value)):
+        elif isinstance(value, keras.callbacks.History):
+            self._add("history", value, path)
+            owner = getattr(value, "model", None)  # models trained in a loop live on here
+            if isinstance(owner, keras.Model):
+                self._add("model", owner, f"{path}.model")
+        elif isinstance(value, dict) and _looks_like_history_dict(value):
             self._add("history", value, path)
         elif type(value).__name__ in ("ndarray", "DataFrame", "EagerTensor", "Tensor"):
             self._array(value, path)
@@ -236,7 +240,8 @@ def collect(namespace: dict[str, Any], out_dir: str, max_models: int = 20) -> di
     walker.walk(namespace)
     os.makedirs(os.path.join(out_dir, "models"), exist_ok=True)
     models = []
-    for index, (model, paths) in enumerate(walker.models[:max_models]):
+    for index, (model, found_as) in enumerate(walker.models[:max_models]):
+        paths = sorted(found_as, key=lambda p: p.endswith(".model"))  # the student's name first
         entry: dict[str, Any] = {"id": index, "path": paths[0], "paths": paths}
         try:
             entry.update(describe_model(model))
