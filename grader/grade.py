@@ -155,7 +155,7 @@ def grade_questions(
     histories = probe.get("histories", [])
     refs = expected.get("models", {})
     answers = [q.answer for q in pack.spec.questions if q.answer]
-    selections: dict[str, Selection] = {}
+    selections: dict[str, tuple[Selection, str]] = {}
     out = []
     for q in pack.spec.questions:
         found: dict[str, Any] = {"figures": figures, "arrays": probe.get("arrays", []),
@@ -164,14 +164,15 @@ def grade_questions(
         selection = None
         if q.select is not None:
             if q.select.same_as:
-                selection = selections[q.select.same_as]
+                selection, dataset = selections[q.select.same_as]
             else:
                 ref = refs.get(q.select.reference) if q.select.reference else None
+                dataset = q.select.dataset
                 selection = select_model(q.select, models, evaluations, ref,
-                                         pack.spec.datasets[q.select.dataset])
-            selections[q.id] = selection
-            if q.select.dataset not in available:
-                found["dataset_missing"] = q.select.dataset
+                                         pack.spec.datasets[dataset])
+            selections[q.id] = (selection, dataset)
+            if dataset not in available:
+                found["dataset_missing"] = dataset
             found["selection"] = selection.to_dict()
             model = by_id.get(selection.model_id)
             found["model"] = model

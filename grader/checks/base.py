@@ -101,7 +101,6 @@ class RegisteredCheck:
     run: CheckFn
     expect: ExpectFn
     needs_model: bool
-    description: str
 
 
 def _no_expectation(params: Mapping[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
@@ -129,10 +128,7 @@ class CheckRegistry:
         def decorate(fn: CheckFn) -> CheckFn:
             if name in self._checks:
                 raise CheckError(f"check {name!r} is registered twice", check=name)
-            doc = (fn.__doc__ or "").strip().splitlines()
-            self._checks[name] = RegisteredCheck(
-                name, fn, expect or _no_expectation, needs_model, doc[0] if doc else ""
-            )
+            self._checks[name] = RegisteredCheck(name, fn, expect or _no_expectation, needs_model)
             return fn
 
         return decorate
