@@ -41,15 +41,16 @@ class DataSource:
         return load_features(self.path, self.dataset.inputs, self.dataset.classes)
 
 
-def _stats(data: dict[str, np.ndarray], standardise_on: int) -> dict[str, Any]:
+def scaling_stats(data: dict[str, np.ndarray], standardise_on: int) -> dict[str, Any]:
+    """Training statistics the scalings need; they depend only on the data, not the model."""
     x = data.get("x_train")
     if x is None:
         return {}
-    pixels = x[:standardise_on] if standardise_on > 0 else x
-    pstd = pixels.astype("float64").std(axis=0)
+    pixels = (x[:standardise_on] if standardise_on > 0 else x).astype("float64")
+    pstd = pixels.std(axis=0)
     pstd[pstd == 0] = 1.0
     return {"mean": float(x.mean() / 255.0), "std": float(x.std() / 255.0),
-            "pmean": pixels.astype("float64").mean(axis=0), "pstd": pstd}
+            "pmean": pixels.mean(axis=0), "pstd": pstd}
 
 
 def scale(x: np.ndarray, how: str, stats: dict[str, Any]) -> np.ndarray:
@@ -92,7 +93,8 @@ def _cross_entropy(probs: np.ndarray, y: np.ndarray) -> float:
 
 def measure(predict: Any, input_shape: Sequence[int | None], data: dict[str, np.ndarray],
             n_classes: int = 10, scalings: Sequence[str] = ("unit", "raw", "standard"),
-            standardise_on: int = 0, choose_on: int = 1000) -> dict[str, Any]:
+            standardise_on: int = 0, choose_on: int = 1000,
+            stats: dict[str, Any] | None = None) -> dict[str, Any]:
     """Accuracy, loss and confusion matrix of ``predict`` on the test set.
 
     Args:
@@ -104,8 +106,10 @@ def measure(predict: Any, input_shape: Sequence[int | None], data: dict[str, np.
         standardise_on: Training images whose statistics ``pixel_standard`` uses.
         choose_on: Training images used to choose the input scaling: the first
             listed, unless another is clearly (``SWITCH_MARGIN``) more accurate on them.
+        stats: :func:`scaling_stats` of ``data``, when the caller keeps them.
     """
-    stats = _stats(data, standardise_on)
+    if stats is None:
+        stats = scaling_stats(data, standardise_on)
     tried: dict[str, float] = {}
     best = scalings[0]
     if len(scalings) > 1 and "x_train" in data:
@@ -159,6 +163,7 @@ def _init_worker(sources: dict[str, DataSource], images: dict[str, dict[str, Any
     _WORKER["sources"] = sources
     _WORKER["images"] = images
     _WORKER["data"] = {}
+    _WORKER["stats"] = {}
 
 
 def on_images(predict: Any, input_shape: Sequence[int | None], how: str,
@@ -174,10 +179,14 @@ def on_images(predict: Any, input_shape: Sequence[int | None], how: str,
     return out
 
 
-def _data(name: str) -> dict[str, np.ndarray]:
+def _data(name: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A source's arrays and scaling statistics, loaded and computed once per worker."""
     if name not in _WORKER["data"]:
-        _WORKER["data"][name] = _WORKER["sources"][name].load()
-    return _WORKER["data"][name]
+        source = _WORKER["sources"][name]
+        _WORKER["data"][name] = source.load()
+        _WORKER["stats"][name] = scaling_stats(_WORKER["data"][name],
+                                               source.dataset.standardise_on)
+    return _WORKER["data"][name], _WORKER["stats"][name]
 
 
 def evaluate_file(path: str, source: str) -> dict[str, Any]:
@@ -199,10 +208,10 @@ def evaluate_file(path: str, source: str) -> dict[str, Any]:
 
     try:
         shape = tuple(model.inputs[0].shape)
-        result = measure(predict, shape, _data(source), dataset.classes, dataset.scalings,
-                         dataset.standardise_on)
+        data, stats = _data(source)
+        result = measure(predict, shape, data, dataset.classes, dataset.scalings,
+                         dataset.standardise_on, stats=stats)
         if source == MNIST and _WORKER["images"]:
-            stats = _stats(_data(source), dataset.standardise_on)
             result["image_sets"] = on_images(predict, shape, result["scaling"], stats,
                                              _WORKER["images"])
     except Exception as exc:  # noqa: BLE001
