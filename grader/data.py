@@ -65,13 +65,18 @@ def locate_mnist(explicit: str | Path | None = None, download: bool = True) -> P
         ) from None
 
 
-def load_mnist(path: Path) -> dict[str, np.ndarray]:
-    """Load the four arrays, refusing anything that is not MNIST in Keras layout."""
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """The Keras-layout arrays an .npz holds (never unpickling anything)."""
     try:
         with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in KEYS if k in f.files}
+            return {k: f[k] for k in KEYS if k in f.files}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise DataError(f"not a readable .npz file ({exc})", path=path) from None
+
+
+def load_mnist(path: Path) -> dict[str, np.ndarray]:
+    """Load the four arrays, refusing anything that is not MNIST in Keras layout."""
+    arrays = _read_npz(path)
     missing = sorted(set(KEYS) - set(arrays))
     if missing:
         raise DataError(f"not MNIST in Keras layout: missing {', '.join(missing)}", path=path)
@@ -119,11 +124,7 @@ def load_features(path: Path, inputs: int, classes: int) -> dict[str, np.ndarray
     ``x_train``/``y_train`` are optional; they are what the notebook and the
     reference train on.
     """
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in KEYS if k in f.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise DataError(f"not a readable .npz file ({exc})", path=path) from None
+    arrays = _read_npz(path)
     for split in ("train", "test"):
         x, y = arrays.get(f"x_{split}"), arrays.get(f"y_{split}")
         if x is None and y is None and split == "train":
