@@ -87,13 +87,17 @@ class Pack:
     def fingerprint(self, profile: str, data_files: Sequence[Path] = ()) -> str:
         """Hash of what decides a grade besides the notebook.
 
-        That is the spec, the expected results, the grader's version and the
-        extra data files an instructor supplied.
+        That is the spec, the expected results, the grader's version, the pack's
+        files kernels see or the grader labels with, and the extra data files an
+        instructor supplied.
         """
         h = hashlib.sha256(self.spec.path.read_bytes())
         h.update(grader.__version__.encode())
-        for path in sorted(data_files):
-            h.update(hashlib.sha256(Path(path).read_bytes()).digest())
+        pack_files = [f for pattern in self.spec.kernel_files for f in self.root.glob(pattern)]
+        if self.spec.example_images:
+            pack_files.append(self.root / self.spec.example_images)
+        for path in sorted(pack_files) + sorted(Path(p) for p in data_files):
+            h.update(hashlib.sha256(path.read_bytes()).digest())
         path = self.expected_path(profile)
         h.update(path.read_bytes() if path.exists() else b"")
         h.update(profile.encode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -126,3 +127,17 @@ def test_every_shipped_pack_has_current_expected_results(pack_dir):
         expected = pack.expected(profile)  # raises when missing or older than the spec
         assert set(expected["models"]) == set(pack.spec.reference_models)
         assert expected["profile"] == profile
+
+
+def test_fingerprint_follows_the_pack_files_kernels_see_and_data_given(tmp_path):
+    shutil.copytree(ROOT / "reference" / "kit_blatt10", tmp_path / "kit_blatt10")
+    pack = find_pack("kit_blatt10", [tmp_path])
+    before = pack.fingerprint("fast")
+    assert pack.fingerprint("fast") == before
+    labels = tmp_path / "kit_blatt10" / "example_inputs.json"
+    labels.write_text(labels.read_text().replace('"example_input_00.png": 7',
+                                                 '"example_input_00.png": 1'))
+    assert pack.fingerprint("fast") != before
+    extra = tmp_path / "faces.npz"
+    extra.write_bytes(b"x")
+    assert pack.fingerprint("fast", [extra]) != pack.fingerprint("fast")
