@@ -215,7 +215,7 @@ def _selector(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]
     return sel
 
 
-def _check(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]) -> CheckSpec:
+def _check(r: _Reader, refs: tuple[str, ...]) -> CheckSpec:
     name = r.get("check", str)
     try:
         checks.get(name)
@@ -228,8 +228,6 @@ def _check(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]) -
     for key in ("reference", "lower_model", "upper_model"):
         if key in params and params[key] not in refs:
             raise r._err(key, f"names no reference model (known: {', '.join(refs)})")
-    if params.get("dataset", MNIST) not in datasets:
-        raise r._err("dataset", f"names no dataset (known: {', '.join(datasets)})")
     return CheckSpec(name, points, params, r.get("public", bool, True))
 
 
@@ -243,8 +241,7 @@ def _question(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]
     if not raw_checks:
         raise r._err("checks", "a question needs at least one check")
     specs = tuple(
-        _check(_Reader(r.path, c if isinstance(c, dict) else {}, f"{r.where}.checks[{i}]"), refs,
-               datasets)
+        _check(_Reader(r.path, c if isinstance(c, dict) else {}, f"{r.where}.checks[{i}]"), refs)
         for i, c in enumerate(raw_checks)
     )
     points = float(r.get("points", (int, float)))
