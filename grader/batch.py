@@ -88,7 +88,8 @@ def grade_batch(
     sources = data_sources(pack, mnist_path, data or {})
     fingerprint = pack.fingerprint(profile.name, [s.path for n, s in sources.items() if n != MNIST])
     images = image_sets(pack, mnist_path, out_dir / ".grader" / "pngs")
-    with Gradebook(out_dir / GRADEBOOK) as book, Evaluator(sources, images=images) as evaluator:
+    evaluator = Evaluator(sources, images=images, denoising=pack.spec.denoising)
+    with Gradebook(out_dir / GRADEBOOK) as book, evaluator:
         setup = GradingSetup(pack, profile, expected, kernel_mnist, evaluator, fingerprint,
                              dict(parameters or {}))
         for path, student in assign_ids(Path(p).resolve() for p in paths):

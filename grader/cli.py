@@ -221,9 +221,25 @@ def reference_show(
             table.add_row(model, f"{m['total_params']:,}", f"{m['trainable_params']:,}", acc,
                           str(m["epochs"] or "–"))
         console.print(table)
+        if prof.get("denoising"):
+            _print_curves(prof["denoising"])
         for check_id, values in prof["checks"].items():
             if values:
                 console.print(f"  {check_id}: {json.dumps(values)}", highlight=False)
+
+
+def _print_curves(curves: dict) -> None:
+    """The reference denoising curves as a table: mean ± std per noise level."""
+    table = Table(title=f"denoising curves: `{curves['classifier']}` on noisy and "
+                        f"`{curves['autoencoder']}`-denoised test images "
+                        f"({curves['replicates']} runs)")
+    for col in ("noise", "noisy", "denoised"):
+        table.add_column(col)
+    for i, level in enumerate(curves["levels"]):
+        table.add_row(f"{level:g}", *(f"{100 * curves[k]['mean'][i]:.1f} ± "
+                                      f"{100 * curves[k]['std'][i]:.1f} %"
+                                      for k in ("noisy", "denoised")))
+    console.print(table)
 
 
 def main() -> None:

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from grader.data import load_features, load_mnist
-from grader.spec import MNIST, Dataset
+from grader.denoise import as_unit_images, denoising_curves
+from grader.spec import MNIST, Dataset, Denoising
 
 SWITCH_MARGIN = 0.02
 _WORKER: dict[str, Any] = {}
@@ -158,10 +159,12 @@ def conv_kernels(model: Any, layers: int = 2, max_filters: int = 32) -> list[lis
     return out
 
 
-def _init_worker(sources: dict[str, DataSource], images: dict[str, dict[str, Any]]) -> None:
+def _init_worker(sources: dict[str, DataSource], images: dict[str, dict[str, Any]],
+                 denoising: Denoising | None = None) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _WORKER["sources"] = sources
     _WORKER["images"] = images
+    _WORKER["denoising"] = denoising
     _WORKER["data"] = {}
     _WORKER["stats"] = {}
 
@@ -189,23 +192,79 @@ def _data(name: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     return _WORKER["data"][name], _WORKER["stats"][name]
 
 
-def evaluate_file(path: str, source: str) -> dict[str, Any]:
-    """Load one ``.keras`` file in safe mode and measure it on ``source`` (runs in the worker)."""
+def _load(path: str) -> Any:
+    """A student's exported model, in safe mode; raises ValueError with the reason in words."""
     import keras
 
     try:
-        model = keras.models.load_model(path, safe_mode=True, compile=False)
+        return keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # noqa: BLE001 - every refusal becomes a recorded reason
         text = str(exc).split("\n")[0][:300]
         if "safe_mode" in str(exc) or "Lambda" in str(exc):
             text = ("the model contains code (a Lambda layer or custom object) that the grader "
                     "refuses to run; use built-in Keras layers")
-        return {"error": f"could not load the exported model: {text}"}
-    dataset = _WORKER["sources"][source].dataset
+        raise ValueError(f"could not load the exported model: {text}") from None
+
+
+def predictor(model: Any) -> Any:
+    """Batch prediction as a NumPy array."""
 
     def predict(x: np.ndarray) -> np.ndarray:
         return np.asarray(model.predict(x, batch_size=1000, verbose=0))
 
+    return predict
+
+
+def model_curves(classifier: Any, autoencoder: Any | None, how: str,
+                 data: dict[str, np.ndarray], stats: dict[str, Any],
+                 config: Denoising) -> dict[str, Any]:
+    """Denoising curves of trained models on the test set (``how``: the classifier's scaling).
+
+    The autoencoder gets images in [0, 1], as DAT405 trains it.
+    """
+    clf_predict, clf_shape = predictor(classifier), tuple(classifier.inputs[0].shape)
+    n = config.images or len(data["x_test"])
+    x_unit = data["x_test"][:n].astype("float32") / 255.0
+
+    def classify(images: np.ndarray) -> np.ndarray:
+        x = scale(images * 255.0, how, stats)
+        return clf_predict(_fit_shape(x, clf_shape)).argmax(axis=1)
+
+    denoise = None
+    if autoencoder is not None:
+        ae_predict, ae_shape = predictor(autoencoder), tuple(autoencoder.inputs[0].shape)
+
+        def denoise(images: np.ndarray) -> np.ndarray:
+            return as_unit_images(ae_predict(_fit_shape(images, ae_shape)), len(images))
+
+    return denoising_curves(classify, denoise, x_unit, data["y_test"][:n], config.levels,
+                            config.seed)
+
+
+def denoise_file(autoencoder_path: str, classifier_path: str, how: str) -> dict[str, Any]:
+    """Denoising curves of a student's autoencoder with their classifier (runs in the worker)."""
+    config = _WORKER["denoising"]
+    if config is None:
+        return {"error": "this assignment draws no denoising curves"}
+    try:
+        autoencoder, classifier = _load(autoencoder_path), _load(classifier_path)
+    except ValueError as exc:
+        return {"error": str(exc)}
+    try:
+        data, stats = _data(MNIST)
+        return {"denoising": model_curves(classifier, autoencoder, how, data, stats, config)}
+    except Exception as exc:  # noqa: BLE001
+        return {"error": f"could not draw the denoising curves: {exc}"[:400]}
+
+
+def evaluate_file(path: str, source: str) -> dict[str, Any]:
+    """Load one ``.keras`` file in safe mode and measure it on ``source`` (runs in the worker)."""
+    try:
+        model = _load(path)
+    except ValueError as exc:
+        return {"error": str(exc)}
+    dataset = _WORKER["sources"][source].dataset
+    predict = predictor(model)
     try:
         shape = tuple(model.inputs[0].shape)
         data, stats = _data(source)
@@ -223,13 +282,19 @@ def _evaluate_many(requests: list[tuple[str, str]]) -> dict[str, dict[str, Any]]
     return {path: evaluate_file(path, source) for path, source in requests}
 
 
+def _denoise_many(requests: list[tuple[str, str, str]]) -> dict[str, dict[str, Any]]:
+    return {ae: denoise_file(ae, clf, how) for ae, clf, how in requests}
+
+
 class Evaluator:
     """A clean worker process, started once and reused for every submission of a batch."""
 
     def __init__(self, sources: Mapping[str, DataSource], timeout: float = 600,
-                 images: Mapping[str, dict[str, Any]] | None = None) -> None:
+                 images: Mapping[str, dict[str, Any]] | None = None,
+                 denoising: Denoising | None = None) -> None:
         self.sources = dict(sources)
         self.images = dict(images or {})
+        self.denoising = denoising
         self.timeout = timeout
         self._pool: Pool | None = None
 
@@ -237,7 +302,7 @@ class Evaluator:
         if self._pool is None:
             ctx = multiprocessing.get_context("spawn")
             self._pool = ctx.Pool(1, initializer=_init_worker,
-                                  initargs=(self.sources, self.images))
+                                  initargs=(self.sources, self.images, self.denoising))
         return self._pool
 
     def evaluate(self, requests: Sequence[tuple[Path, str]]) -> dict[str, dict[str, Any]]:
@@ -250,17 +315,30 @@ class Evaluator:
             Results keyed by the model file's resolved path.
         """
         jobs = [(str(Path(f).resolve()), src) for f, src in requests]
+        return self._run(_evaluate_many, jobs)
+
+    def denoise(self, requests: Sequence[tuple[Path, Path, str]]) -> dict[str, dict[str, Any]]:
+        """Denoising curves for (autoencoder file, classifier file, classifier scaling) triples.
+
+        Returns:
+            Results keyed by the autoencoder file's resolved path; failures recorded.
+        """
+        jobs = [(str(Path(ae).resolve()), str(Path(clf).resolve()), how)
+                for ae, clf, how in requests]
+        return self._run(_denoise_many, jobs)
+
+    def _run(self, fn: Any, jobs: list[tuple[str, ...]]) -> dict[str, dict[str, Any]]:
         if not jobs:
             return {}
         try:
-            return self._get_pool().apply_async(_evaluate_many, (jobs,)).get(self.timeout)
+            return self._get_pool().apply_async(fn, (jobs,)).get(self.timeout)
         except multiprocessing.TimeoutError:
             self.close()
             why = f"evaluation took longer than {self.timeout:.0f} s"
         except Exception as exc:  # noqa: BLE001 - a crashed worker is restarted next time
             self.close()
             why = f"evaluation worker failed: {type(exc).__name__}: {exc}"
-        return {path: {"error": why} for path, _ in jobs}
+        return {job[0]: {"error": why} for job in jobs}
 
     def close(self) -> None:
         """Stop the worker."""

@@ -19,12 +19,13 @@ from typing import Any
 
 import grader
 from grader import layers as L
-from grader.answers import find_answer
+from grader.answers import find_answer, section_of
 from grader.checks import CheckInput, CheckResult, Outcome, checks
 from grader.errors import GraderError, ProbeError
 from grader.evaluate import Evaluator
 from grader.execute import execute, prepare, read_notebook
 from grader.inject import probe_cell, setup_cell
+from grader.kernel.setup_src import cell_key
 from grader.pack import Pack
 from grader.select import Selection, select_model
 from grader.spec import MNIST, CheckSpec, Profile, Question, Spec
@@ -180,6 +181,9 @@ def grade_questions(
             found["history"] = _history_for(selection.model_id, histories) if model else None
         if q.answer is not None:
             found["answer"] = find_answer(cells, q.answer, [a for a in answers if a != q.answer])
+        if q.headings:
+            stops = [h for other in pack.spec.questions if other is not q for h in other.headings]
+            found["section"] = section_of(cells, q.headings[0], stops)
         results = [_run_check(c, q, found, expected) for c in q.checks]
         out.append({
             "id": q.id, "title": q.title, "manual": q.manual,
@@ -217,7 +221,56 @@ def evaluate_models(models: list[dict[str, Any]], spec: Spec, evaluator: Evaluat
     measured = evaluator.evaluate(list(requests.values()))
     for mid, (path, _) in requests.items():
         evaluations[mid] = measured.get(str(path.resolve()), {"error": "not evaluated"})
+    if spec.denoising is not None:
+        evaluations.update(denoise_models(models, evaluations, evaluator, work_dir))
     return evaluations
+
+
+def best_classifier(models: list[dict[str, Any]],
+                    evaluations: Mapping[int, Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The notebook's MNIST classifier with the best grader-measured accuracy."""
+    measured = [m for m in models if evaluations.get(m["id"], {}).get("dataset") == MNIST
+                and evaluations[m["id"]].get("accuracy") is not None]
+    if not measured:
+        return None
+    best = max(measured, key=lambda m: (evaluations[m["id"]]["accuracy"], m["id"]))
+    ev = evaluations[best["id"]]
+    return {"id": best["id"], "path": best["path"], "file": best["file"],
+            "accuracy": ev["accuracy"], "scaling": ev["scaling"]}
+
+
+def denoise_models(models: list[dict[str, Any]], evaluations: Mapping[int, Mapping[str, Any]],
+                   evaluator: Evaluator, work_dir: Path) -> dict[int, dict[str, Any]]:
+    """Denoising curves of each exported autoencoder, measured with the best classifier."""
+    autoencoders = [m for m in models if m.get("file") and "layers" in m
+                    and L.input_size(m) == 784 and L.output_size(m) == 784]
+    if not autoencoders:
+        return {}
+    classifier = best_classifier(models, evaluations)
+    if classifier is None:
+        why = ("no MNIST classifier of the notebook could be measured, so the denoising curves "
+               "(a classifier's accuracy on noisy and denoised images) could not be drawn")
+        return {m["id"]: {"error": why} for m in autoencoders}
+    requests = {m["id"]: (work_dir / m["file"], work_dir / classifier["file"],
+                          classifier["scaling"]) for m in autoencoders}
+    measured = evaluator.denoise(list(requests.values()))
+    return {mid: measured.get(str(req[0].resolve()), {"error": "not evaluated"})
+            | {"classifier": {k: v for k, v in classifier.items() if k != "file"}}
+            for mid, req in requests.items()}
+
+
+def cell_numbers(cells: list[dict[str, Any]]) -> dict[str, int]:
+    """Cell key (hash of the source, as the kernel records it) to the notebook's cell number."""
+    out: dict[str, int] = {}
+    for number, cell in enumerate(cells, 1):
+        if cell.get("cell_type") == "code":
+            out.setdefault(cell_key(cell.get("source", "")), number)
+    return out
+
+
+def locate(records: list[dict[str, Any]], numbers: Mapping[str, int]) -> list[dict[str, Any]]:
+    """Replace the kernel's cell keys in figures or histories with cell numbers."""
+    return [r | {"cell": numbers.get(str(r.get("cell")))} for r in records]
 
 
 def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Path) -> dict:
@@ -258,7 +311,9 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Pa
     evaluations = evaluate_models(probe.get("models", []), setup.pack.spec, setup.evaluator,
                                   work_dir)
     eval_seconds = time.time() - eval_started
-    figures = read_figures(work_dir / "figures")
+    numbers = cell_numbers(cells)
+    figures = locate(read_figures(work_dir / "figures"), numbers)
+    probe["histories"] = locate(probe.get("histories", []), numbers)
     questions = grade_questions(setup.pack, setup.expected, probe, evaluations, figures, cells,
                                 setup.evaluator.sources)
     result = {

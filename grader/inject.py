@@ -43,7 +43,7 @@ def setup_cell(seed: int, mnist_path: Path, figures_dir: Path) -> nbformat.Noteb
     return code_cell(setup_src, cfg, "setup")
 
 
-def probe_cell(out_dir: Path, max_models: int = 20,
+def probe_cell(out_dir: Path, max_models: int = 48,
                calls: list[dict[str, Any]] | None = None) -> nbformat.NotebookNode:
     """The cell that collects models, histories and arrays, and makes the spec's calls."""
     cfg = {"out_dir": str(out_dir), "max_models": max_models, "calls": calls or []}

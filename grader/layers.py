@@ -93,9 +93,12 @@ def input_size(summary: Mapping[str, Any]) -> int | None:
 
 
 def output_size(summary: Mapping[str, Any]) -> int | None:
-    """Width of the model's output, or None if unknown."""
+    """Number of output values per example (a 28×28 image out counts 784), or None."""
     shape = summary.get("output_shape") or []
-    return shape[-1] if shape else None
+    dims = shape[1:]
+    if not dims or any(d is None for d in dims):
+        return None
+    return math.prod(dims)
 
 
 def is_mlp(summary: Mapping[str, Any]) -> bool:

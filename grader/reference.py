@@ -20,13 +20,15 @@ from typing import Any
 import numpy as np
 
 import grader
+from grader import layers as L
 from grader.checks import checks
 from grader.data import load_mnist, prepare_kernel_copy
+from grader.denoise import summarize_replicates
 from grader.errors import GraderError, SpecError
-from grader.evaluate import DataSource, measure
+from grader.evaluate import DataSource, measure, model_curves, predictor, scaling_stats
 from grader.kernel.probe_src import describe_history, describe_model, jsonable
 from grader.pack import Pack
-from grader.spec import MNIST
+from grader.spec import MNIST, Profile
 
 
 def load_reference(pack: Pack) -> ModuleType:
@@ -75,6 +77,7 @@ def build_expected(pack: Pack, profile_name: str, mnist_path: Path, cache_dir: P
     for name, source in (data or {}).items():
         train_data[name] = test_data[name] = source.load()
     models: dict[str, Any] = {}
+    trained: dict[str, Any] = {}
     started = time.time()
     for name in pack.spec.reference_models:
         keras.utils.set_random_seed(profile.seed)
@@ -90,11 +93,9 @@ def build_expected(pack: Pack, profile_name: str, mnist_path: Path, cache_dir: P
         summary["history"] = describe_history(history) if history is not None else None
         summary["evaluation"] = None
         if history is not None:
-
-            def predict(x: np.ndarray, model: Any = model) -> np.ndarray:
-                return np.asarray(model.predict(x, batch_size=1000, verbose=0))
-
-            summary["evaluation"] = measure(predict, tuple(model.inputs[0].shape),
+            trained[name] = model
+        if history is not None and L.output_size(summary) == dataset.classes:
+            summary["evaluation"] = measure(predictor(model), tuple(model.inputs[0].shape),
                                             test_data[dataset.name], dataset.classes,
                                             dataset.scalings, dataset.standardise_on)
         summary["train_seconds"] = round(time.time() - t0, 1)
@@ -113,6 +114,10 @@ def build_expected(pack: Pack, profile_name: str, mnist_path: Path, cache_dir: P
         },
         "models": models,
     }
+    if pack.spec.denoising is not None:
+        expected["denoising"] = reference_curves(pack, module, profile, trained, models,
+                                                 kernel_data, test_data[MNIST])
+        expected["generated_with"]["seconds"] = round(time.time() - started, 1)
     expected["functions"] = {
         call["function"]: [{"arg": a, "value": jsonable(getattr(module, call["function"])(a))}
                            for a in call["args"]]
@@ -120,6 +125,38 @@ def build_expected(pack: Pack, profile_name: str, mnist_path: Path, cache_dir: P
     }
     expected["checks"] = expected_checks(pack, expected)
     return expected
+
+
+def reference_curves(pack: Pack, module: ModuleType, profile: Profile, trained: dict[str, Any],
+                     models: dict[str, Any], train_data: dict[str, np.ndarray],
+                     test_data: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Denoising curves of the reference classifier and autoencoder, over replicates.
+
+    Replicate 0 reuses the models trained above; each further replicate trains both
+    again with the next seed. The noise is the same for all, as for students.
+    """
+    config = pack.spec.denoising
+    assert config is not None
+    for name in (config.classifier, config.autoencoder):
+        if name not in trained:
+            raise SpecError(f"denoising needs the reference model `{name}` trained on MNIST",
+                            path=pack.spec.path, key="denoising")
+    how = models[config.classifier]["evaluation"]["scaling"]
+    stats = scaling_stats(test_data, pack.spec.dataset_of(config.classifier).standardise_on)
+    curves = []
+    for replicate in range(config.replicates):
+        classifier, autoencoder = trained[config.classifier], trained[config.autoencoder]
+        if replicate:
+            import keras
+
+            keras.utils.set_random_seed(profile.seed + replicate)
+            params = dict(profile.parameters)
+            classifier, _ = module.train(config.classifier, train_data, params)
+            autoencoder, _ = module.train(config.autoencoder, train_data, params)
+        curves.append(model_curves(classifier, autoencoder, how, test_data, stats, config))
+    return summarize_replicates(curves) | {"classifier": config.classifier,
+                                           "autoencoder": config.autoencoder,
+                                           "seed": config.seed}
 
 
 def write_expected(pack: Pack, profile: str, expected: dict[str, Any]) -> Path:
@@ -149,4 +186,12 @@ def summarize(expected: dict[str, Any]) -> dict[str, Any]:
             for name, m in expected["models"].items()
         },
         "checks": expected.get("checks", {}),
+        **({"denoising": {
+            "levels": expected["denoising"]["levels"],
+            "replicates": expected["denoising"]["replicates"],
+            "classifier": expected["denoising"]["classifier"],
+            "autoencoder": expected["denoising"]["autoencoder"],
+            "noisy": {k: expected["denoising"]["noisy"][k] for k in ("mean", "std")},
+            "denoised": {k: expected["denoising"]["denoised"][k] for k in ("mean", "std")},
+        }} if expected.get("denoising") else {}),
     }

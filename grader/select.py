@@ -16,7 +16,12 @@ from grader import layers as L
 from grader.spec import Dataset, Selector
 
 KIND_WORDS = {"mlp": "an MLP (Dense layers only)", "cnn": "a convolutional network",
-              "any": "a Keras model"}
+              "any": "a Keras model", "autoencoder": "an autoencoder"}
+
+
+def _outputs(selector: Selector, dataset: Dataset) -> int:
+    """Output width a selector asks for: the classes, or the inputs again for an autoencoder."""
+    return dataset.inputs if selector.kind == "autoencoder" else dataset.classes
 
 
 def looked_for(selector: Selector, dataset: Dataset) -> str:
@@ -24,8 +29,9 @@ def looked_for(selector: Selector, dataset: Dataset) -> str:
     names = (f" named {' or '.join(f'`{n}`' for n in selector.names)}, or"
              if selector.names else "")
     takes = "28×28 = 784 pixels" if dataset.inputs == 784 else f"{dataset.inputs} inputs"
-    return (f"{KIND_WORDS[selector.kind]}{names} taking {takes} and giving "
-            f"{dataset.classes} class outputs")
+    gives = ("as many values back" if selector.kind == "autoencoder"
+             else f"{dataset.classes} class outputs")
+    return f"{KIND_WORDS[selector.kind]}{names} taking {takes} and giving {gives}"
 
 
 def _kind_ok(selector: Selector, model: Mapping[str, Any]) -> bool:
@@ -104,8 +110,10 @@ def select_model(
     """
     dataset = dataset or Dataset("mnist", 784, 10)
     wanted = looked_for(selector, dataset)
+    models = [m for m in models if not m.get("fit_only")]  # only variables can be measured
     fits = [m for m in models if "layers" in m and _kind_ok(selector, m)
-            and L.fits(m, dataset.inputs, dataset.classes)]
+            and L.fits(m, dataset.inputs, _outputs(selector, dataset))
+            and _near(selector, m, reference)]
     names = [p for m in fits for p in m["paths"]]
     for name in selector.names:
         named = [m for m in fits if any(root_name(p) == name for p in m["paths"])]
@@ -118,23 +126,38 @@ def select_model(
     named_unfit = [m for m in models if any(root_name(p) in selector.names for p in m["paths"])]
     if named_unfit:  # the assignment's own variable exists: never grade another object instead
         m = named_unfit[0]
-        return Selection(None, None, f"`{m['path']}` {why_unfit(m, selector, dataset)}", wanted,
+        return Selection(None, None,
+                         f"`{m['path']}` {why_unfit(m, selector, dataset, reference)}", wanted,
                          tuple(names))
     if fits:
         best, why = _rank(fits, selector, evaluations, reference)
         return Selection(best["id"], best["path"], why, wanted, tuple(names))
     if models:
-        seen = "; ".join(f"`{m['path']}` {why_unfit(m, selector, dataset)}" for m in models[:4])
+        seen = "; ".join(f"`{m['path']}` {why_unfit(m, selector, dataset, reference)}"
+                         for m in models[:4])
         return Selection(None, None, f"no model fits ({wanted}): {seen}", wanted)
     return Selection(None, None, f"no Keras model found (looked for {wanted})", wanted)
 
 
-def why_unfit(model: Mapping[str, Any], selector: Selector, dataset: Dataset) -> str:
+def _near(selector: Selector, model: Mapping[str, Any],
+          reference: Mapping[str, Any] | None) -> bool:
+    """Within ``max_edits`` layer edits of the reference, when the selector sets a limit."""
+    if selector.max_edits is None or reference is None:
+        return True
+    return L.distance(model, reference)[0] <= selector.max_edits
+
+
+def why_unfit(model: Mapping[str, Any], selector: Selector, dataset: Dataset,
+              reference: Mapping[str, Any] | None = None) -> str:
     """Why a model cannot be graded for a selector, in a few words."""
     if not model.get("layers") or not model.get("built", True):
         return "was never built (did its cell fail?)"
     inputs, outputs = L.input_size(model), L.output_size(model)
-    if inputs != dataset.inputs or outputs != dataset.classes:
-        return (f"takes {inputs} inputs and gives {outputs} outputs, not {dataset.inputs} and "
-                f"{dataset.classes}")
-    return f"is not {KIND_WORDS[selector.kind]}"
+    want = _outputs(selector, dataset)
+    if inputs != dataset.inputs or outputs != want:
+        return f"takes {inputs} inputs and gives {outputs} outputs, not {dataset.inputs} and {want}"
+    if not _kind_ok(selector, model):
+        return f"is not {KIND_WORDS[selector.kind]}"
+    assert reference is not None
+    return (f"is {L.describe(model['layers'])}, more than {selector.max_edits} layer change(s) "
+            f"from {L.describe(reference['layers'])}")

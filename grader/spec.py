@@ -19,7 +19,7 @@ from grader.checks import checks
 from grader.errors import CheckError, SpecError
 
 PREFER = ("closest", "best", "last")
-KINDS = ("any", "mlp", "cnn")
+KINDS = ("any", "mlp", "cnn", "autoencoder")
 SCALINGS = ("unit", "raw", "standard", "pixel_standard")
 MNIST = "mnist"
 
@@ -51,6 +51,28 @@ class Dataset:
 
 
 @dataclass(frozen=True)
+class Denoising:
+    """How the grader draws denoising curves (``[denoising]`` in a spec).
+
+    Attributes:
+        levels: Salt-and-pepper noise levels, each in [0, 1].
+        images: How many test images (the first ones) are used; 0 for all.
+        seed: Seed of the noise, the same for every submission.
+        autoencoder: The reference autoencoder model.
+        classifier: The reference classifier the reference curves are measured with.
+        replicates: Reference trainings (classifier and autoencoder, different seeds)
+            whose spread sets the tolerance band.
+    """
+
+    levels: tuple[float, ...]
+    images: int
+    seed: int
+    autoencoder: str
+    classifier: str
+    replicates: int = 3
+
+
+@dataclass(frozen=True)
 class Profile:
     """How hard the grader trains: the data students get and the time limits."""
 
@@ -69,12 +91,14 @@ class Selector:
 
     Attributes:
         names: Variable names tried first, in order (``"models"`` matches ``models[2]``).
-        kind: ``"mlp"`` (dense layers only), ``"cnn"`` (with convolutions) or ``"any"``.
+        kind: ``"mlp"`` (dense layers only), ``"cnn"`` (with convolutions), ``"any"``,
+            or ``"autoencoder"`` (images in, images of the same size out).
         prefer: Among structural candidates: ``closest`` to ``reference``, ``best``
             test accuracy, or ``last`` defined.
         reference: The reference model ``closest`` compares with.
         same_as: Reuse another question's selection.
         dataset: The dataset whose inputs and classes the model must fit.
+        max_edits: Only models within this many layer changes of ``reference`` qualify.
     """
 
     names: tuple[str, ...] = ()
@@ -83,6 +107,7 @@ class Selector:
     reference: str | None = None
     same_as: str | None = None
     dataset: str = MNIST
+    max_edits: int | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +130,11 @@ class Answer:
 
 @dataclass(frozen=True)
 class Question:
-    """A graded question."""
+    """A graded question.
+
+    ``section`` is a regex for the Markdown heading where the question's cells start
+    (its answer's heading when unset); the cells run to the next question's heading.
+    """
 
     id: str
     title: str
@@ -113,6 +142,12 @@ class Question:
     checks: tuple[CheckSpec, ...]
     select: Selector | None = None
     answer: Answer | None = None
+    section: str | None = None
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        """Patterns of the headings that start this question's cells."""
+        return tuple(p for p in (self.section, self.answer.pattern if self.answer else None) if p)
 
     @property
     def manual(self) -> bool:
@@ -138,6 +173,7 @@ class Spec:
     calls: tuple[Mapping[str, Any], ...] = ()
     example_images: str | None = None
     own_images: int = 0
+    denoising: Denoising | None = None
 
     def dataset_of(self, reference_model: str) -> Dataset:
         """The dataset a reference model is trained and measured on."""
@@ -203,6 +239,7 @@ def _selector(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]
         reference=r.get("reference", str, None),
         same_as=r.get("same_as", str, None),
         dataset=r.get("dataset", str, MNIST),
+        max_edits=r.get("max_edits", int, None),
     )
     if sel.kind not in KINDS:
         raise r._err("kind", f"should be one of {', '.join(KINDS)}, got {sel.kind!r}")
@@ -210,8 +247,9 @@ def _selector(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]
         raise r._err("dataset", f"names no dataset (known: {', '.join(datasets)})")
     if sel.prefer not in PREFER:
         raise r._err("prefer", f"should be one of {', '.join(PREFER)}, got {sel.prefer!r}")
-    if sel.prefer == "closest" and sel.reference not in refs:
-        raise r._err("reference", f"'closest' needs a reference model, one of {list(refs)}")
+    if (sel.prefer == "closest" or sel.max_edits is not None) and sel.reference not in refs:
+        raise r._err("reference",
+                     f"'closest' and max_edits need a reference model, one of {list(refs)}")
     return sel
 
 
@@ -256,7 +294,8 @@ def _question(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]
     if "answer" in r.table:
         a = r.sub("answer", f"{r.where}.answer")
         answer = Answer(a.get("pattern", str), a.get("placeholder", str, ""))
-    return Question(qid, r.get("title", str), points, specs, select, answer)
+    section = r.get("section", str, None)
+    return Question(qid, r.get("title", str), points, specs, select, answer, section)
 
 
 def load_spec(path: Path | str) -> Spec:
@@ -304,7 +343,24 @@ def load_spec(path: Path | str) -> Spec:
         datasets=datasets, model_datasets=model_datasets, default_profile=default,
         kernel_files=files, calls=_calls(r, path.parent), example_images=examples,
         own_images=images.get("own", int, 0),
+        denoising=_denoising(r, refs) if "denoising" in data else None,
     )
+
+
+def _denoising(r: _Reader, refs: tuple[str, ...]) -> Denoising:
+    d = r.sub("denoising", "denoising")
+    levels = tuple(float(v) for v in d.get("levels", list))
+    if not levels or any(not 0.0 <= v <= 1.0 for v in levels):
+        raise d._err("levels", "should be a list of noise levels in [0, 1]")
+    out = Denoising(levels=levels, images=d.get("images", int, 0), seed=d.get("seed", int, 0),
+                    autoencoder=d.get("autoencoder", str), classifier=d.get("classifier", str),
+                    replicates=d.get("replicates", int, 3))
+    for key in ("autoencoder", "classifier"):
+        if getattr(out, key) not in refs:
+            raise d._err(key, f"names no reference model (known: {', '.join(refs)})")
+    if out.replicates < 1:
+        raise d._err("replicates", "should be at least 1")
+    return out
 
 
 def _calls(r: _Reader, root: Path) -> tuple[dict[str, Any], ...]:

@@ -177,3 +177,143 @@ def test_result_score_is_clamped():
     inp = CheckInput("q.x", 2.0, {}, {}, {})
     assert inp.result(Outcome.PARTIAL, 5.0, "m").score == 2.0
     assert inp.result(Outcome.PARTIAL, -1.0, "m").score == 0.0
+
+
+def mlp500(factor=None, which="kernel_regularizer", mid=0):
+    reg = {"class_name": "L2", "config": {"l2": factor}} if factor else None
+    layers = [{"class_name": "Flatten"},
+              {"class_name": "Dense", "units": 500, "activation": "relu", which: reg},
+              {"class_name": "Dense", "units": 300, "activation": "relu", which: reg},
+              {"class_name": "Dense", "units": 10, "activation": "softmax"}]
+    return {"id": mid, "path": f"fit #{mid}.model", "paths": [f"fit #{mid}.model"],
+            "layers": layers, "fit_only": True}
+
+
+SWEEP_REF = {"models": {"mlp500": {**mlp500(), "total_params": 545_810}}}
+
+
+def run_sweep(models, trained=None, **params):
+    registered = checks.get("weight_decay_sweep")
+    params = {"reference": "mlp500", **params}
+    expected = registered.expect(params, SWEEP_REF)
+    ids = trained if trained is not None else [m["id"] for m in models]
+    histories = [{"id": i, "model_id": i, "epochs_run": 1} for i in ids]
+    return registered.run(CheckInput("q.weight_decay_sweep", 1.0, params, expected,
+                                     {"models": models, "histories": histories}))
+
+
+def test_weight_decay_sweep_counts_trained_replicates_per_factor():
+    factors = [1e-6, 1e-5, 5e-5, 1e-4, 1e-3]
+    models = [mlp500(f, mid=i * 3 + r) for i, f in enumerate(factors) for r in range(3)]
+    ok = run_sweep(models)
+    assert ok.outcome is Outcome.PASS and "0.001: 3 runs" in ok.message
+    two_each = [m for m in models if m["id"] % 3 != 2]
+    partial = run_sweep(two_each)
+    assert partial.outcome is Outcome.PARTIAL and partial.score == pytest.approx(10 / 15, abs=0.005)
+    assert "fewer than 3 replicates" in partial.message
+    untrained = run_sweep(models, trained=[m["id"] for m in models[:3]])
+    assert untrained.score == pytest.approx(3 / 15, abs=0.005)
+
+
+def test_weight_decay_sweep_names_activity_regularizer_and_out_of_range_factors():
+    activity = [mlp500(1e-4, "activity_regularizer", mid=i) for i in range(6)]
+    result = run_sweep(activity)
+    assert result.outcome is Outcome.FAIL and "activity_regularizer" in result.message
+    assert "kernel_regularizer" in result.message
+    wide = [mlp500(0.01, mid=i) for i in range(3)]
+    assert "outside [1e-06, 0.001]: 0.01" in run_sweep(wide).message
+    other_net = [{**mlp500(1e-4, mid=i), "layers": mlp500(1e-4)["layers"][:1]
+                  + [{"class_name": "Dense", "units": 64}, {"class_name": "Dense", "units": 10}]}
+                 for i in range(3)]
+    assert run_sweep(other_net).score == 0
+
+
+def figure(number, cell=None, images=(), errorbars=0, fills=0, xscale="linear"):
+    return {"number": number, "title": "", "cell": cell,
+            "axes": [{"images": [list(s) for s in images], "lines": [], "line_points": [],
+                      "errorbars": errorbars, "fills": fills, "xscale": xscale}]}
+
+
+def test_errorbar_plot_accepts_error_bars_or_a_band():
+    assert run("errorbar_plot", {"figures": [figure(1, errorbars=1, xscale="log")]}).outcome \
+        is Outcome.PASS
+    assert run("errorbar_plot", {"figures": [figure(1, fills=1)]}).outcome is Outcome.PASS
+    missing = run("errorbar_plot", {"figures": [figure(1)]})
+    assert missing.outcome is Outcome.FAIL and "plt.errorbar" in missing.message
+
+
+def test_figure_in_section_only_counts_the_questions_own_cells():
+    digits = [(28, 28)] * 9
+    section = {"start": 10, "end": 14}
+    inside = run("figure_in_section", {"section": section, "figures": [figure(2, 12, digits)]},
+                 min_images=9)
+    assert inside.outcome is Outcome.PASS and "cell 12" in inside.message
+    elsewhere = run("figure_in_section", {"section": section, "figures": [figure(2, 20, digits)]},
+                    min_images=9)
+    assert elsewhere.outcome is Outcome.FAIL and "cells 10-14" in elsewhere.message
+    few = run("figure_in_section", {"section": section, "figures": [figure(2, 12, digits[:3])]},
+              min_images=9)
+    assert few.outcome is Outcome.FAIL
+    any_plot = run("figure_in_section", {"section": section, "figures": [figure(2, 11)]})
+    assert any_plot.outcome is Outcome.PASS
+    no_heading = run("figure_in_section", {"section": None, "figures": [figure(2, 12)]})
+    assert "heading was not found" in no_heading.message
+
+
+def test_loss_used_reads_class_and_function_spellings():
+    compiled = {**model(), "loss": "CategoricalCrossentropy"}
+    assert run("loss_used", {"model": compiled}).outcome is Outcome.PASS
+    sparse = run("loss_used", {"model": {**model(), "loss": "sparse_categorical_crossentropy"}})
+    assert sparse.outcome is Outcome.FAIL and "sparse_categorical_crossentropy" in sparse.message
+    assert run("loss_used", {"model": {**model(), "loss": None}}).message.endswith(
+        "not compiled. Compile the model as the notebook does.")
+
+
+def test_accuracy_cap_is_the_target_once_the_reference_reaches_it():
+    registered = checks.get("accuracy_threshold")
+    params = {"lower_model": "starter", "lower_offset": -0.05, "upper_model": "starter",
+              "upper_offset": -0.005, "cap": 0.99, "target": 0.9847}
+    weak = registered.expect(params, REFERENCE)  # the reference reaches 91 %: scaled down
+    assert weak["upper"] == pytest.approx(0.905) and weak["target"] == 0.9847
+    strong = {"models": {"starter": {**STARTER, "evaluation": {"accuracy": 0.9921}}}}
+    assert registered.expect(params, strong)["upper"] == 0.99
+    params["target_label"] = "Hinton's result"
+    result = registered.run(CheckInput("q.a", 1.0, params, weak, {
+        "model": model(), "evaluation": {"accuracy": 0.95, "n_test": 10000}}))
+    assert "3.47 points below Hinton's result (98.47 %)" in result.message
+
+
+DENOISE_REF = {"denoising": {"levels": [0.0, 0.5], "replicates": 3,
+                             "noisy": {"mean": [0.9, 0.5], "std": [0.001, 0.02]},
+                             "denoised": {"mean": [0.85, 0.8], "std": [0.01, 0.01]}}}
+
+
+def run_denoise(evaluation, **params):
+    registered = checks.get("denoising_curves")
+    expected = registered.expect(params, DENOISE_REF)
+    found = {"model": {"path": "autoencoder"}, "evaluation": evaluation}
+    return registered.run(CheckInput("q.denoising_curves", 1.0, params, expected, found))
+
+
+def test_denoising_band_comes_from_the_reference_spread():
+    expected = checks.get("denoising_curves").expect({"spread": 3, "min_tolerance": 0.03},
+                                                     DENOISE_REF)
+    assert expected["noisy"]["tolerance"] == [0.03, 0.06]  # floor, then 3 × std
+    assert expected["noisy"]["lower"] == [0.87, 0.44]
+
+
+def test_denoising_curves_score_half_per_curve_and_allow_better_than_reference():
+    clf = {"path": "cnn", "accuracy": 0.91}
+    good = run_denoise({"denoising": {"levels": [0, 0.5], "noisy": [0.95, 0.9],
+                                      "denoised": [0.86, 0.99], "n_images": 100},
+                        "classifier": clf})
+    assert good.outcome is Outcome.PASS and "`cnn`" in good.message
+    bad = run_denoise({"denoising": {"levels": [0, 0.5], "noisy": [0.9, 0.5],
+                                     "denoised": [0.85, 0.3], "n_images": 100},
+                       "classifier": clf})
+    assert bad.outcome is Outcome.PARTIAL and bad.score == pytest.approx(0.75)
+    assert "denoised images below the reference band at noise 0.5 (30.0 % < 77.0 %)" \
+        in bad.message
+    failed = run_denoise({"error": "no MNIST classifier of the notebook could be measured"})
+    assert failed.outcome is Outcome.FAIL and "no MNIST classifier" in failed.message
+    assert run_denoise(None).outcome is Outcome.FAIL

@@ -67,3 +67,26 @@ def test_summary_and_csv(tmp_path):
     assert rows[0] == ["student", "score", "max_score", "status", "q1", "a1"]
     assert rows[1] == ["alice", "3", "4", "graded", "3", "0"]
     assert rows[2] == ["bob", "0", "4", "error", "", ""]
+
+
+def test_models_table_reads_every_kind_of_evaluation(tmp_path):
+    r = result()
+    r["models"] += [
+        {"id": 1, "path": "faces_model", "total_params": 5, "layers": [],
+         "evaluation": {"dataset": "faces"}},  # measured on nothing, no error either
+        {"id": 2, "path": "autoencoder", "total_params": 5, "layers": [],
+         "evaluation": {"denoising": {"levels": [0.0], "noisy": [0.9], "denoised": [0.8]}}},
+        {"id": 3, "path": "fit #4.model", "fit_only": True, "total_params": 5, "layers": [],
+         "evaluation": {"error": "no variable holds this model"}},
+    ]
+    html = render_student(r, EXPECTED, tmp_path / "report.html").read_text()
+    assert "autoencoder: denoising curves drawn" in html
+    assert "trained, then no longer in a variable" in html and "could not be rendered" not in html
+
+
+def test_a_report_that_cannot_render_becomes_a_page_saying_why(tmp_path):
+    broken = result(student="<b>bob</b>")
+    broken["questions"][0]["checks"] = None  # not a list: the template cannot iterate it
+    html = render_student(broken, EXPECTED, tmp_path / "report.html").read_text()
+    assert "could not be rendered" in html and "Score 3.0 / 4.0" in html
+    assert "&lt;b&gt;bob&lt;/b&gt;" in html and "<b>bob</b>" not in html

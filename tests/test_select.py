@@ -86,3 +86,36 @@ def test_cnn_kind_and_other_datasets():
 def test_nothing_found():
     sel = select_model(Selector(names=("net",)), [], {})
     assert sel.model_id is None and "`net`" in sel.looked_for
+
+
+AUTOENCODER = {"id": 4, "path": "autoencoder", "paths": ["autoencoder"], "total_params": 226416,
+               "input_shape": [None, 784], "output_shape": [None, 784],
+               "layers": [{"class_name": "Dense", "units": u, "activation": "relu"}
+                          for u in (128, 96, 128, 784)]}
+
+
+def test_autoencoder_kind_takes_images_back_out_and_classifiers_do_not_fit():
+    selector = Selector(kind="autoencoder", prefer="last")
+    reshaped = {**AUTOENCODER, "id": 5, "path": "ae2", "paths": ["ae2"],
+                "output_shape": [None, 28, 28]}  # ends in Reshape((28, 28)): 784 values too
+    chosen = select_model(selector, [mlp(0, "model", [64]), AUTOENCODER, reshaped], {})
+    assert chosen.model_id == 5 and "as many values back" in chosen.looked_for
+    none = select_model(selector, [mlp(0, "model", [64])], {})
+    assert none.model_id is None and "gives 10 outputs, not 784 and 784" in none.reason
+
+
+def test_models_seen_only_through_fit_are_never_selected():
+    overwritten = {**mlp(1, "fit #2.model", [500, 300]), "fit_only": True}
+    chosen = select_model(Selector(prefer="last"), [mlp(0, "model", [64]), overwritten], {})
+    assert chosen.model_id == 0
+
+
+def test_max_edits_keeps_a_different_network_from_standing_in_for_the_reference():
+    big = mlp(-2, "ref500", [500, 300], total=545_810)
+    selector = Selector(kind="mlp", prefer="closest", reference="ref500", max_edits=1)
+    starter = mlp(0, "model", [64, 64])
+    none = select_model(selector, [starter], {}, big)
+    assert none.model_id is None
+    assert "more than 1 layer change(s) from Dense(500, relu)" in none.reason
+    wide = mlp(1, "mlp", [500, 300])
+    assert select_model(selector, [starter, wide], {}, big).model_id == 1

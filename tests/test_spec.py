@@ -75,6 +75,35 @@ def test_malformed_spec_errors_name_file_and_key(tmp_path, change, key, words):
     assert str(path) in str(info.value)
 
 
+DENOISING = """
+    [denoising]
+    levels = [0.0, 0.5, 1.0]
+    autoencoder = "starter"
+    classifier = "starter"
+"""
+
+
+def test_denoising_table_is_read_and_checked(tmp_path):
+    spec = load_spec(write(tmp_path, GOOD + textwrap.dedent(DENOISING)))
+    assert spec.denoising is not None and spec.denoising.levels == (0.0, 0.5, 1.0)
+    assert spec.denoising.replicates == 3 and spec.denoising.images == 0
+    changes = [(("1.0]", "1.5]"), "levels"),
+               (('classifier = "starter"', 'classifier = "cnn"'), "classifier")]
+    for change, key in changes:
+        bad = textwrap.dedent(DENOISING).replace(*change)
+        with pytest.raises(SpecError) as info:
+            load_spec(write(tmp_path, GOOD + bad))
+        assert info.value.key == f"denoising.{key}"
+
+
+def test_dat405_pack_has_ten_points_and_denoising_curves():
+    spec = find_pack("dat405_a7").spec
+    assert spec.max_score == 10
+    assert spec.denoising is not None and len(spec.denoising.levels) == 11
+    q4b = next(q for q in spec.questions if q.id == "q4b_examples")
+    assert q4b.headings[0].endswith(r"Question\s+4B\b")
+
+
 def test_invalid_toml_and_missing_file(tmp_path):
     with pytest.raises(SpecError, match="not valid TOML"):
         load_spec(write(tmp_path, "id = "))

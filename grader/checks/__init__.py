@@ -6,9 +6,11 @@ Importing this package registers every built-in check.
 from grader.checks import (  # noqa: F401  (registration)
     accuracy,
     artifacts,
+    denoising,
     functions,
     history,
     params,
+    training,
     variants,
 )
 from grader.checks.base import CheckInput, CheckResult, Outcome, RegisteredCheck, checks

@@ -25,7 +25,15 @@ def _expect(params: Mapping[str, Any], reference: Mapping[str, Any]) -> dict[str
         if name and not reference.get("models", {}).get(name, {}).get("evaluation"):
             return {"unavailable": f"the reference model `{name}` was built without its data"}
     lower, upper = _bound(params, reference, "lower"), _bound(params, reference, "upper")
-    return {"lower": min(lower, upper), "upper": max(lower, upper)}
+    cap = params.get("cap")
+    if isinstance(cap, (int, float)):  # a handout's target (99 %) holds once the reference meets it
+        model = reference_model({"reference": params.get("upper_model")}, reference)
+        reached = float(model["evaluation"]["accuracy"]) >= float(cap)
+        upper = float(cap) if reached else min(upper, float(cap))
+    out = {"lower": min(lower, upper), "upper": max(lower, upper)}
+    if isinstance(params.get("target"), (int, float)):
+        out["target"] = float(params["target"])
+    return out
 
 
 def _pct(x: float) -> str:
@@ -34,7 +42,12 @@ def _pct(x: float) -> str:
 
 @checks.register("accuracy_threshold", expect=_expect)
 def accuracy_threshold(inp: CheckInput) -> CheckResult:
-    """Test accuracy, measured by the grader: full marks from ``upper``, none below ``lower``."""
+    """Test accuracy, measured by the grader: full marks from ``upper``, none below ``lower``.
+
+    ``cap`` is a handout's target such as 99 %: it is ``upper`` when the reference
+    model reaches it under the profile, and a ceiling otherwise. ``target`` is only
+    reported, as the distance to a published result.
+    """
     missing = inp.found.get("dataset_missing")
     if missing:
         return inp.skipped(f"Not measured: the instructor did not supply the `{missing}` data "
@@ -54,6 +67,11 @@ def accuracy_threshold(inp: CheckInput) -> CheckResult:
                           expected=expected, found=why)
     acc = float(evaluation["accuracy"])
     found = f"{_pct(acc)} on the {n_test:,} held-out test examples"
+    target = inp.expected.get("target")
+    if target is not None:
+        label = str(inp.params.get("target_label") or "the target")
+        side = "below" if acc < target else "above"
+        found += f"; {100 * abs(target - acc):.2f} points {side} {label} ({_pct(target)})"
     details = {"expected": expected, "found": found, "accuracy": acc, "lower": lower,
                "upper": upper}
     if acc >= upper:

@@ -72,3 +72,56 @@ def answer_present(inp: CheckInput) -> CheckResult:
         f"No answer found to \u201c{prompt}\u201d. Write it in a Markdown cell below the "
         "question's heading.", expected=expected, found="no answer",
     )
+
+
+@checks.register("errorbar_plot", needs_model=False)
+def errorbar_plot(inp: CheckInput) -> CheckResult:
+    """A figure shows a spread: error bars (``plt.errorbar``) or a band (``fill_between``)."""
+    what = str(inp.params.get("what", "mean ± standard deviation"))
+    expected = f"a figure of {what} (error bars or a shaded band)"
+    figures = [f for f in inp.found.get("figures", [])
+               if any(ax.get("errorbars", 0) or ax.get("fills", 0) for ax in f.get("axes", []))]
+    if figures:
+        f = figures[-1]
+        log = any(ax.get("xscale") == "log" for ax in f.get("axes", []))
+        found = f"figure {f['number']}" + (f" ({f['title']})" if f.get("title") else "")
+        return inp.passed(f"Found {found}{', log-scaled x axis' if log else ''}.",
+                          expected=expected, found=found)
+    return inp.failed(
+        f"No figure of {what} found. Plot the mean over replicates with "
+        "`plt.errorbar(factors, means, yerr=stds)` (a log-scaled x axis helps).",
+        expected=expected, found="none",
+    )
+
+
+def _digit_images(figure: Mapping[str, Any], side: int) -> int:
+    return sum(1 for s in _image_shapes(figure) if s[:2] == [side, side])
+
+
+@checks.register("figure_in_section", needs_model=False)
+def figure_in_section(inp: CheckInput) -> CheckResult:
+    """A figure drawn by a code cell under the question's heading.
+
+    With ``min_images``, the figure must hold that many ``side``×``side`` images (digits).
+    """
+    section = inp.found.get("section")
+    what = str(inp.params.get("what", "a figure"))
+    want = int(inp.params.get("min_images", 0))
+    side = int(inp.params.get("side", 28))
+    expected = (f"{what} drawn under the question's heading"
+                + (f", with at least {want} {side}×{side} images" if want else ""))
+    if not section:
+        return inp.failed(f"The question's heading was not found, so no figure could be tied "
+                          f"to it. Keep the starter's headings; expected {expected}.",
+                          expected=expected, found="no heading")
+    start, end = section["start"], section["end"]
+    inside = [f for f in inp.found.get("figures", [])
+              if isinstance(f.get("cell"), int) and start <= f["cell"] <= end]
+    good = [f for f in inside if _digit_images(f, side) >= want]
+    found = (f"{len(inside)} figure(s) in cells {start}-{end}"
+             + (f", {len(good)} with {want}+ digit images" if want else ""))
+    if good:
+        return inp.passed(f"Found {what}: figure {good[-1]['number']} (cell {good[-1]['cell']}).",
+                          expected=expected, found=found)
+    return inp.failed(f"Expected {expected}; found {found}. Draw it with `plt.imshow` in a code "
+                      "cell below the question's heading.", expected=expected, found=found)

@@ -117,3 +117,79 @@ def kernels_plotted(inp: CheckInput) -> CheckResult:
     return inp.result(Outcome.PARTIAL if score > 0 else Outcome.FAIL, score,
                       f"Expected {expected}; found {found}. {advice}", expected=expected,
                       found=found)
+
+
+def _dense_units(model: Mapping[str, Any]) -> list[int]:
+    return [int(layer["units"]) for layer in model.get("layers") or []
+            if layer.get("class_name") == "Dense" and layer.get("units") is not None]
+
+
+def l2_factor(model: Mapping[str, Any], which: str = "kernel_regularizer") -> float | None:
+    """The L2 factor of the hidden Dense layers' ``which`` regularizer, or None.
+
+    The largest is taken when the layers differ.
+    """
+    dense = [layer for layer in model.get("layers") or [] if layer.get("class_name") == "Dense"]
+    factors = []
+    for layer in dense[:-1]:
+        reg = layer.get(which)
+        config = reg.get("config") if isinstance(reg, dict) else None
+        value = config.get("l2") if isinstance(config, dict) else None
+        if isinstance(value, (int, float)) and value > 0:
+            factors.append(float(value))
+    return max(factors) if factors else None
+
+
+def _expect_sweep(params: Mapping[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
+    low, high = (float(v) for v in params.get("range", [1e-6, 1e-3]))
+    return {"units": _dense_units(reference_model(params, reference)), "range": [low, high],
+            "factors": int(params.get("factors", 5)),
+            "replicates": int(params.get("replicates", 3))}
+
+
+@checks.register("weight_decay_sweep", expect=_expect_sweep, needs_model=False)
+def weight_decay_sweep(inp: CheckInput) -> CheckResult:
+    """L2 weight decay on the hidden kernels of the reference's network, swept and replicated.
+
+    ``factors`` values in ``range``, ``replicates`` trained models each. Models trained
+    and then overwritten count: the grader sees every ``fit`` call.
+    """
+    units, (low, high) = inp.expected["units"], inp.expected["range"]
+    want, reps = int(inp.expected["factors"]), int(inp.expected["replicates"])
+    trained = _trained_ids(inp.found.get("histories", []))
+    runs: dict[float, int] = {}
+    activity = 0
+    for m in inp.found.get("models", []):
+        if m["id"] not in trained or _dense_units(m) != units:
+            continue
+        factor = l2_factor(m)
+        if factor is None:
+            activity += l2_factor(m, "activity_regularizer") is not None
+            continue
+        key = float(f"{factor:.3g}")
+        runs[key] = runs.get(key, 0) + 1
+    net = "-".join(str(u) for u in units)
+    expected = (f"{want} L2 factors in [{low:g}, {high:g}] on the hidden layers' kernels of the "
+                f"{net} network, {reps} trained replicates each")
+    found = ", ".join(f"{f:g}: {n} run{'s' * (n != 1)}" for f, n in sorted(runs.items())) or "none"
+    in_range = {f: n for f, n in runs.items() if low * 0.999 <= f <= high * 1.001}
+    full = sorted(f for f, n in in_range.items() if n >= reps)
+    details = {"expected": expected, "found": found, "runs": {f"{f:g}": n for f, n in runs.items()}}
+    if len(full) >= want:
+        return inp.passed(f"Weight-decay sweep found: {found}.", **details)
+    notes = []
+    if activity:
+        notes.append(f"{activity} trained model(s) use `activity_regularizer`, which penalises "
+                     "layer outputs, not weights: weight decay is `kernel_regularizer`")
+    outside = sorted(set(runs) - set(in_range))
+    if outside:
+        notes.append(f"factors outside [{low:g}, {high:g}]: {', '.join(f'{f:g}' for f in outside)}")
+    short = sorted(f for f, n in in_range.items() if n < reps)
+    if short:
+        notes.append(f"fewer than {reps} replicates at {', '.join(f'{f:g}' for f in short)}")
+    done = sum(min(n, reps) for n in sorted(in_range.values(), reverse=True)[:want])
+    score = inp.max_score * done / (want * reps)
+    message = (f"Expected {expected}; found {found}" + (f" ({'; '.join(notes)})" if notes else "")
+               + ". Build a fresh model for every run, e.g. `Dense(500, activation='relu', "
+               "kernel_regularizer=keras.regularizers.l2(factor))`, and call `fit` on each.")
+    return inp.result(Outcome.PARTIAL if score > 0 else Outcome.FAIL, score, message, **details)

@@ -1,8 +1,10 @@
 """Runs in the student's kernel after their last cell: collects what was built.
 
 Walks the notebook's globals (and lists, tuples and dicts inside them) for Keras
-models, training histories and small square arrays (confusion matrices). Writes
-``probe.json`` and one ``.keras`` file per model; never a pickle.
+models, training histories and small square arrays (confusion matrices), then the
+setup cell's fit log for models trained and since overwritten. Writes
+``probe.json`` and one ``.keras`` file per model reachable from the globals; never
+a pickle.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import traceback
 from typing import Any
 
 SKIP_NAMES = {"In", "Out", "exit", "quit", "get_ipython"}
-PROBE_VERSION = 1
+PROBE_VERSION = 2
+KERNEL_STATE = "_grader_kernel"
+FIT_PATH = "fit #"
 
 
 def jsonable(value: Any, depth: int = 0) -> Any:
@@ -221,6 +226,29 @@ class Walker:
             if not name.startswith("_") and name not in SKIP_NAMES:
                 self.visit(value, name)
 
+    def walk_fits(self, fits: list[dict[str, Any]]) -> dict[int, str]:
+        """Visit the History of each logged ``fit`` call; return the cell key of each history."""
+        cells: dict[int, str] = {}
+        for number, record in enumerate(fits, 1):
+            hist, model = record.get("history"), record.get("model")
+            if isinstance(model, self.keras.Model):
+                self._add("model", model, f"{FIT_PATH}{number}.model")
+            if isinstance(hist, self.keras.callbacks.History):
+                self._add("history", hist, f"{FIT_PATH}{number}")
+                if record.get("cell"):
+                    cells[id(hist)] = str(record["cell"])
+        return cells
+
+
+def _fit_only(paths: list[str]) -> bool:
+    return all(p.startswith(FIT_PATH) for p in paths)
+
+
+def _fit_log() -> list[dict[str, Any]]:
+    state = sys.modules.get(KERNEL_STATE)
+    fits = getattr(state, "fits", None)
+    return [f for f in fits if isinstance(f, dict)] if isinstance(fits, list) else []
+
 
 def _gpus() -> list[str]:
     """GPUs TensorFlow can see in this kernel (none on a CPU grader)."""
@@ -232,23 +260,29 @@ def _gpus() -> list[str]:
         return []
 
 
-def collect(namespace: dict[str, Any], out_dir: str, max_models: int = 20) -> dict[str, Any]:
+def collect(namespace: dict[str, Any], out_dir: str, max_models: int = 48) -> dict[str, Any]:
     """Describe and export everything found in ``namespace``; return the probe document."""
     import keras
 
     walker = Walker(keras)
     walker.walk(namespace)
+    fit_cells = walker.walk_fits(_fit_log())
     os.makedirs(os.path.join(out_dir, "models"), exist_ok=True)
     models = []
     for index, (model, found_as) in enumerate(walker.models[:max_models]):
-        paths = sorted(found_as, key=lambda p: p.endswith(".model"))  # the student's name first
-        entry: dict[str, Any] = {"id": index, "path": paths[0], "paths": paths}
+        # the student's own name first, then names through a History, then the fit log
+        paths = sorted(found_as, key=lambda p: (p.startswith(FIT_PATH), p.endswith(".model")))
+        entry: dict[str, Any] = {"id": index, "path": paths[0], "paths": paths,
+                                 "fit_only": _fit_only(paths)}
         try:
             entry.update(describe_model(model))
         except Exception as exc:  # noqa: BLE001 - one odd model must not hide the others
             entry["describe_error"] = f"{type(exc).__name__}: {exc}"
         entry["file"], entry["export_error"] = None, None
-        if getattr(model, "built", False):
+        if entry["fit_only"]:
+            entry["export_error"] = ("no variable holds this model any more (it was found "
+                                     "through its `fit` call), so the grader cannot measure it")
+        elif getattr(model, "built", False):
             name = f"models/model-{index}.keras"
             try:
                 model.save(os.path.join(out_dir, name))
@@ -261,8 +295,9 @@ def collect(namespace: dict[str, Any], out_dir: str, max_models: int = 20) -> di
     model_ids = {id(m): i for i, (m, _) in enumerate(walker.models[:max_models])}
     histories = []
     for index, (hist, found_as) in enumerate(walker.histories):
-        paths = sorted(found_as, key=lambda p: p.endswith(".history"))  # the student's name first
-        entry = {"id": index, "path": paths[0], "paths": paths, **describe_history(hist)}
+        paths = sorted(found_as, key=lambda p: (p.startswith(FIT_PATH), p.endswith(".history")))
+        entry = {"id": index, "path": paths[0], "paths": paths, "fit_only": _fit_only(paths),
+                 "cell": fit_cells.get(id(hist)), **describe_history(hist)}
         entry["model_id"] = model_ids.get(id(getattr(hist, "model", None)))
         histories.append(entry)
     return {"probe_version": PROBE_VERSION, "keras_version": keras.__version__,
@@ -309,7 +344,7 @@ def main(cfg: dict[str, Any]) -> None:
     out_dir = cfg["out_dir"]
     try:
         namespace = get_ipython().user_ns
-        doc = collect(namespace, out_dir, int(cfg.get("max_models", 20)))
+        doc = collect(namespace, out_dir, int(cfg.get("max_models", 48)))
         doc["calls"] = call_functions(namespace, list(cfg.get("calls", [])))
     except Exception as exc:  # noqa: BLE001 - the grader records why the probe failed
         doc = {"probe_version": PROBE_VERSION, "error": f"{type(exc).__name__}: {exc}",

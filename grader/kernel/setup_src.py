@@ -3,20 +3,61 @@
 Seeds Python, NumPy and Keras; selects the non-interactive Agg backend and
 captures every figure a cell draws (metadata to ``figures.jsonl``, a PNG beside
 it, and the PNG shown in the cell's output as Jupyter's inline backend would);
-makes ``keras.datasets.mnist.load_data()`` read the grader's local copy.
+makes ``keras.datasets.mnist.load_data()`` read the grader's local copy; keeps the
+History of every ``fit`` call (at most ``MAX_FITS``) in the ``_grader_kernel``
+module, so models trained in a loop and then overwritten are still seen by the probe.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib
 import io
 import json
 import os
 import random
+import sys
+import types
 import warnings
 from typing import Any
 
 MNIST_MODULES = ("keras.datasets.mnist", "keras.src.datasets.mnist", "tf_keras.datasets.mnist")
+KERNEL_STATE = "_grader_kernel"
+MAX_FITS = 64
+
+
+def cell_key(source: str) -> str:
+    """Short hash of a cell's source: how the grader maps figures and fits back to cells."""
+    return hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
+
+
+def kernel_state() -> types.ModuleType:
+    """The grader's state in the kernel: current cell key and the fit log."""
+    state = sys.modules.get(KERNEL_STATE)
+    if state is None:
+        state = types.ModuleType(KERNEL_STATE)
+        state.cell = None  # type: ignore[attr-defined]
+        state.fits = []  # type: ignore[attr-defined]
+        sys.modules[KERNEL_STATE] = state
+    return state
+
+
+def record_fits(keras: Any, state: types.ModuleType) -> None:
+    """Wrap ``keras.Model.fit`` so each call's History is kept with the cell that ran it."""
+    original = keras.Model.fit
+    if getattr(original, "_grader_wrapped", False):
+        return
+
+    @functools.wraps(original)
+    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        history = original(self, *args, **kwargs)
+        if len(state.fits) < MAX_FITS:
+            state.fits.append({"history": history, "model": self, "cell": state.cell})
+        return history
+
+    fit._grader_wrapped = True  # type: ignore[attr-defined]
+    keras.Model.fit = fit
 
 
 def describe_figure(fig: Any, number: int) -> dict[str, Any]:
@@ -37,10 +78,20 @@ def describe_figure(fig: Any, number: int) -> dict[str, Any]:
             "line_points": [len(line.get_xdata()) for line in ax.get_lines()],
             "images": images,
             "legend": [t.get_text() for t in legend.get_texts()] if legend else [],
+            "xscale": ax.get_xscale(),
+            **_bands(ax),
         })
     suptitle = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) else ""
     title = suptitle or next((a["title"] for a in axes if a["title"]), "")
     return {"number": number, "title": title, "axes": axes}
+
+
+def _bands(ax: Any) -> dict[str, int]:
+    """Error bars and shaded bands (``fill_between``) drawn on an axis."""
+    errorbars = sum(1 for c in ax.containers if type(c).__name__ == "ErrorbarContainer")
+    fills = sum(1 for c in ax.collections
+                if type(c).__name__ in ("PolyCollection", "FillBetweenPolyCollection"))
+    return {"errorbars": errorbars, "fills": fills}
 
 
 class FigureCapture:
@@ -63,6 +114,7 @@ class FigureCapture:
                 self.count += 1
                 number = self.seen[id(fig)] = self.count
             record = describe_figure(fig, number)
+            record["cell"] = kernel_state().cell
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=72, bbox_inches="tight")
             record["file"] = f"figure-{number}.png"
@@ -124,8 +176,14 @@ def main(cfg: dict[str, Any]) -> None:
 
     np.random.seed(seed)
     capture = FigureCapture(cfg["figures_dir"])
+    state = kernel_state()
     ip = get_ipython()
     if ip is not None:
+
+        def before_cell(info: Any) -> None:
+            state.cell = cell_key(getattr(info, "raw_cell", "") or "")
+
+        ip.events.register("pre_run_cell", before_cell)
         ip.events.register("post_execute", capture.after_cell)
     import matplotlib
 
@@ -143,4 +201,5 @@ def main(cfg: dict[str, Any]) -> None:
     import keras
 
     keras.utils.set_random_seed(seed)
+    record_fits(keras, state)
     _offline_mnist(cfg["mnist_path"])

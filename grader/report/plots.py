@@ -94,3 +94,23 @@ def kernel_grid(kernels: Sequence[Sequence[Sequence[float]]], title: str) -> str
             ax.imshow(kernels[i], cmap="gray")
     fig.suptitle(title, fontsize=9)
     return _data_uri(fig)
+
+
+def denoising_curves(curves: Mapping[str, Any], band: Mapping[str, Any] | None) -> str:
+    """Accuracy against noise level on noisy and denoised images, over the reference band."""
+    fig, ax = plt.subplots(figsize=(6.2, 3.6))
+    levels = curves["levels"]
+    for key, colour, label in (("noisy", "#c0392b", "noisy"), ("denoised", "#1f6fb2", "denoised")):
+        ref = (band or {}).get(key)
+        if ref:
+            ax.fill_between(levels, ref["lower"], ref["upper"], color=colour, alpha=0.12,
+                            label=f"reference band, {label}")
+            ax.plot(levels, ref["mean"], ":", color=colour, lw=1)
+        if curves.get(key):
+            ax.plot(levels, curves[key], "-o", color=colour, ms=3, label=f"yours, {label}")
+    ax.set_xlabel("salt-and-pepper noise level")
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left")
+    return _data_uri(fig)

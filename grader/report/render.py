@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import os
 import re
+import traceback
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,7 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
                         for i, k in enumerate(evaluation.get("kernels") or [], 1)]
             if owner else [],
             "evaluation": evaluation,
+            "denoising": _denoising_plot(q, evaluation),
         })
     executed = Path(result["execution"]["executed_path"]) if result.get("execution") else None
     failures = [
@@ -92,6 +95,14 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
     }
 
 
+def _denoising_plot(question: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str | None:
+    """The grader's denoising curves over the reference band, for the question that checks them."""
+    check = next((c for c in question["checks"] if c["id"].endswith(".denoising_curves")), None)
+    if check is None or not evaluation.get("denoising"):
+        return None
+    return plots.denoising_curves(evaluation["denoising"], check["details"].get("band"))
+
+
 def _confusion_owner(result: Mapping[str, Any]) -> str | None:
     """The first question with a measured model: its report section shows the matrix."""
     models = {m["id"]: m for m in result.get("models", [])}
@@ -105,12 +116,28 @@ def _confusion_owner(result: Mapping[str, Any]) -> str | None:
 
 def render_student(result: Mapping[str, Any], expected: Mapping[str, Any] | None,
                    out_path: Path) -> Path:
-    """Write one student's HTML report."""
+    """Write one student's HTML report.
+
+    If the report cannot be rendered, a plain page saying why (with the traceback for
+    the instructor) takes its place: one odd result never stops a class's reports.
+    """
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    html = _env().get_template("report.html.j2").render(
-        **student_context(result, expected, out_path.parent))
+    try:
+        html = _env().get_template("report.html.j2").render(
+            **student_context(result, expected, out_path.parent))
+    except Exception as exc:  # noqa: BLE001 - recorded on the page, never swallowed
+        html = _fallback_page(result, exc, traceback.format_exc())
     out_path.write_text(html, encoding="utf-8")
     return out_path
+
+
+def _fallback_page(result: Mapping[str, Any], exc: BaseException, tb: str) -> str:
+    student = html_escape(str(result.get("student", "?")))
+    return (f"<!doctype html><meta charset='utf-8'><title>{student}</title>"
+            f"<h1>Report for {student}</h1><p>Score {result.get('score')} / "
+            f"{result.get('max_score')} (also in grades.csv). The report could not be "
+            f"rendered: {html_escape(f'{type(exc).__name__}: {exc}')}. Please tell the "
+            f"grader's maintainers.</p><pre>{html_escape(tb)}</pre>")
 
 
 def summary_context(results: Sequence[Mapping[str, Any]], title: str,
