@@ -8,9 +8,21 @@ PY := $(VENV)/bin/python
 GRADER_MNIST ?= $(wildcard $(abspath ../shared/data/mnist.npz))
 export GRADER_MNIST
 
-.PHONY: install demo test
+.PHONY: install system-deps demo test
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed system-deps
+
+# Debian packages: pango for WeasyPrint's PDFs, poppler-utils (pdftoppm, pdftotext) for
+# the tests that look at the PDFs. Installed only when missing (needs root or sudo).
+SYSTEM_PACKAGES := poppler-utils libpango-1.0-0 libpangoft2-1.0-0
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-deps:
+	@if ! command -v pdftoppm >/dev/null || ! ldconfig -p | grep -q libpangoft2-1.0; then \
+	  echo "installing $(SYSTEM_PACKAGES)"; \
+	  $(SUDO) apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null && \
+	    $(SUDO) apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; }; \
+	fi
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)

@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from grader.data import prepare_kernel_copy
-from grader.errors import DataError, GraderError
+from grader.errors import DataError, GradebookError, GraderError
 from grader.evaluate import DataSource, Evaluator
 from grader.grade import GradingSetup, error_result, grade_submission, sha256_file
 from grader.gradebook import Gradebook
 from grader.images import image_sets
+from grader.overrides import apply_overrides
 from grader.pack import Pack
 from grader.report import render_student, render_summary, write_grades_csv
+from grader.report.pdf import write_pdf
 from grader.spec import MNIST
 from grader.students import assign_ids
 
@@ -63,6 +65,8 @@ def grade_batch(
     data: Mapping[str, Path] | None = None,
     on_start: Progress | None = None,
     on_done: Progress | None = None,
+    audience: str = "student",
+    pdf: bool = True,
 ) -> BatchOutcome:
     """Grade ``paths`` into ``out_dir`` and write the gradebook, CSV and reports.
 
@@ -75,6 +79,8 @@ def grade_batch(
         force: Re-grade even submissions whose result is cached.
         parameters: Extra papermill parameters for every notebook.
         data: Files for the spec's extra datasets, by name (``--data NAME=PATH``).
+        audience: Who the per-student reports are for (``student`` hides hidden checks).
+        pdf: Also print each report and the summary to PDF.
         on_start: Called with (student, file name) before each submission.
         on_done: Called with (student, status) after each submission.
     """
@@ -112,7 +118,7 @@ def grade_batch(
             outcome.results.append(result)
             if on_done:
                 on_done(student, "cached" if cached else result["status"])
-        write_outputs(book, pack, expected, out_dir)
+        write_outputs(book, pack, expected, out_dir, audience, pdf)
     return outcome
 
 
@@ -142,14 +148,39 @@ def _grade_one(path: Path, student: str, setup: GradingSetup, work_dir: Path) ->
         return error_result(path, student, setup, exc, traceback.format_exc())
 
 
-def write_outputs(book: Gradebook, pack: Pack, expected: Mapping[str, Any],
-                  out_dir: Path) -> list[dict[str, Any]]:
-    """Write ``grades.csv``, every student's ``report.html`` and ``summary.html``."""
-    results = book.latest(pack.id)
+def class_results(book: Gradebook, pack: Pack) -> list[dict[str, Any]]:
+    """The newest result of every student, manual grades applied, with their number of runs."""
+    overrides = book.overrides(pack.id)
+    return [apply_overrides(r, overrides) | {"runs": len(book.history(pack.id, r["student"]))}
+            for r in book.latest(pack.id)]
+
+
+def open_gradebook(out_dir: Path) -> Gradebook:
+    """The gradebook of an output folder that was graded before, with a clear error if none."""
+    path = Path(out_dir) / GRADEBOOK
+    if not path.is_file():
+        raise GradebookError("no gradebook here: grade the class first (`grader grade`)",
+                             path=path)
+    return Gradebook(path)
+
+
+def write_outputs(book: Gradebook, pack: Pack, expected: Mapping[str, Any], out_dir: Path,
+                  audience: str = "student", pdf: bool = True) -> list[dict[str, Any]]:
+    """Write ``grades.csv``, every student's report (HTML, and PDF) and the class summary.
+
+    Everything comes from the gradebook: the newest run of each student with the
+    instructor's manual grades applied. Nothing is executed.
+    """
+    results = class_results(book, pack)
     questions = [{"id": q.id, "title": q.title, "points": q.points} for q in pack.spec.questions]
     write_grades_csv(results, [q["id"] for q in questions], out_dir / "grades.csv")
+    pages = []
     for result in results:
-        render_student(result, expected, out_dir / result["student"] / "report.html")
-    render_summary(results, pack.spec.title, questions, pack.spec.max_score,
-                   out_dir / "summary.html")
+        pages.append(render_student(result, expected, out_dir / result["student"] / "report.html",
+                                    audience))
+    pages.append(render_summary(results, pack.spec.title, questions, pack.spec.max_score,
+                                out_dir / "summary.html"))
+    if pdf:
+        for page in pages:
+            write_pdf(page)
     return results

@@ -30,6 +30,9 @@ ParamOpt = Annotated[list[str] | None, typer.Option(
     "--parameter", "-p", help="NAME=VALUE injected into the notebook's parameters cell.")]
 DataOpt = Annotated[list[str] | None, typer.Option(
     "--data", help="NAME=PATH: a file for one of the assignment's extra datasets.")]
+AudienceOpt = Annotated[str, typer.Option(
+    help="student: reports to hand out (no hidden-check details); instructor: everything.")]
+PdfOpt = Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write PDF reports.")]
 
 
 def _parameters(items: list[str] | None) -> dict[str, Any]:
@@ -55,6 +58,15 @@ def _data(items: list[str] | None) -> dict[str, Path]:
     return out
 
 
+def _audience(value: str) -> str:
+    from grader.report.render import AUDIENCES
+
+    if value not in AUDIENCES:
+        raise _fail(GraderError(f"--audience should be one of {', '.join(AUDIENCES)}, "
+                                f"got {value!r}"))
+    return value
+
+
 def _fail(exc: GraderError) -> typer.Exit:
     err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
     return typer.Exit(2)
@@ -70,6 +82,8 @@ def grade(
     mnist: MnistOpt = None,
     parameter: ParamOpt = None,
     data: DataOpt = None,
+    audience: AudienceOpt = "student",
+    pdf: PdfOpt = True,
 ) -> None:
     """Grade every notebook in FOLDER and write gradebook, grades.csv and reports."""
     from grader.batch import discover, grade_batch
@@ -102,7 +116,8 @@ def grade(
 
         try:
             outcome = grade_batch(paths, pack, prof.name, out, mnist_path, force=force,
-                                  parameters=params, data=extra, on_start=started, on_done=done)
+                                  parameters=params, data=extra, on_start=started, on_done=done,
+                                  audience=_audience(audience), pdf=pdf)
         except GraderError as exc:
             raise _fail(exc) from None
     table = Table(title=f"{pack.spec.title} — {prof.name} profile")
@@ -137,7 +152,7 @@ def check(
         mnist_path = locate_mnist(mnist)
         with console.status(f"running {notebook.name} ({prof.name} profile)…"):
             outcome = grade_batch([notebook], pack, prof.name, out, mnist_path, force=True,
-                                  data=_data(data))
+                                  data=_data(data), pdf=False)
     except GraderError as exc:
         raise _fail(exc) from None
     result = outcome.results[0]
@@ -160,6 +175,65 @@ def check(
     console.print(table)
     console.print(f"report: {report}")
     raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Argument(help="Output folder of an earlier `grader grade`.")],
+    assignment: AssignmentOpt,
+    overrides: Annotated[Path | None, typer.Option(
+        help="Manual grades: CSV or YAML with student, question, points, comment.")] = None,
+    audience: AudienceOpt = "student",
+    pdf: PdfOpt = True,
+) -> None:
+    """Re-render grades.csv, reports and the summary from the gradebook (nothing runs)."""
+    from grader.batch import class_results, open_gradebook, write_outputs
+    from grader.overrides import read_overrides
+    from grader.pack import find_pack
+
+    try:
+        pack = find_pack(assignment)
+        with open_gradebook(out) as book:
+            if overrides is not None:
+                students = [r["student"] for r in book.latest(pack.id)]
+                manual = read_overrides(overrides, pack.spec, students)
+                book.record_overrides(pack.id, manual, overrides)
+                console.print(f"recorded {len(manual)} manual grade(s) from {overrides}")
+            expected = pack.expected(class_results(book, pack)[0]["profile"]) \
+                if book.latest(pack.id) else {}
+            results = write_outputs(book, pack, expected, out, _audience(audience), pdf)
+    except GraderError as exc:
+        raise _fail(exc) from None
+    pending = sum(r["manual_pending"] for r in results)
+    console.print(f"{len(results)} report(s) written to {out}; {pending} answer(s) still "
+                  "awaiting manual grade.")
+
+
+@app.command("export")
+def export_grades(
+    out: Annotated[Path, typer.Argument(help="Output folder of an earlier `grader grade`.")],
+    assignment: AssignmentOpt,
+    format: Annotated[str, typer.Option("--format", help="csv, canvas, moodle or gradescope.")]
+    = "csv",
+    to: Annotated[Path | None, typer.Option(help="Where the files go (default OUT/exports).")]
+    = None,
+) -> None:
+    """Write the grades (manual grades included) in a format an LMS imports."""
+    from grader.batch import class_results, open_gradebook
+    from grader.export import FORMATS, export
+    from grader.pack import find_pack
+
+    if format not in FORMATS:
+        raise _fail(GraderError(f"unknown format {format!r} (formats: {', '.join(FORMATS)})"))
+    try:
+        pack = find_pack(assignment)
+        with open_gradebook(out) as book:
+            results = class_results(book, pack)
+    except GraderError as exc:
+        raise _fail(exc) from None
+    target = to or out / "exports"
+    written = export(results, format, pack.spec.title, target, [q.id for q in pack.spec.questions])
+    console.print(f"wrote {len(written)} {format} file(s) under {target}")
 
 
 @reference_app.command("build")

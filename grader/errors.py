@@ -74,3 +74,11 @@ class CheckError(GraderError):
 
 class GradebookError(GraderError):
     """The gradebook cannot be read or written."""
+
+
+class OverridesError(GraderError):
+    """A manual-grading overrides file is malformed (fields: ``line``)."""
+
+
+class ReportError(GraderError):
+    """A report or export could not be written (fields: ``format``)."""

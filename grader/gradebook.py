@@ -1,4 +1,4 @@
-"""The SQLite gradebook: one row per graded submission and one per check.
+"""The SQLite gradebook: one row per graded submission, one per check, one per manual grade.
 
 Every grading run of a submission is kept (the newest is the grade); each is
 written in a single transaction, so a crash never leaves half a result.
@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from grader.errors import GradebookError
+from grader.overrides import Override
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -50,6 +51,17 @@ CREATE TABLE IF NOT EXISTS checks (
     details_json TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS checks_by_submission ON checks (submission_id);
+CREATE TABLE IF NOT EXISTS overrides (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    assignment TEXT NOT NULL,
+    student TEXT NOT NULL,
+    question TEXT NOT NULL,
+    points REAL NOT NULL,
+    comment TEXT NOT NULL,
+    source TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    recorded_at REAL NOT NULL
+);
 """
 
 
@@ -122,9 +134,40 @@ class Gradebook:
         ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
+    def record_overrides(self, assignment: str, overrides: Sequence[Override],
+                         source: Path | str) -> None:
+        """Store manual grades, all or none; a newer grade for a question replaces older ones."""
+        now = time.time()
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO overrides (assignment, student, question, points, comment, source,"
+                " line, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(assignment, o.student, o.question, o.points, o.comment, str(source), o.line,
+                  now) for o in overrides],
+            )
+
+    def overrides(self, assignment: str) -> list[Override]:
+        """The newest manual grade of each (student, question)."""
+        rows = self._db.execute(
+            "SELECT student, question, points, comment, line FROM overrides o WHERE"
+            " assignment = ? AND id = (SELECT MAX(id) FROM overrides WHERE assignment ="
+            " o.assignment AND student = o.student AND question = o.question)"
+            " ORDER BY student, question", (assignment,),
+        ).fetchall()
+        return [Override(s, q, float(p), c, int(n)) for s, q, p, c, n in rows]
+
+    def history(self, assignment: str, student: str) -> list[dict[str, Any]]:
+        """Every grading run of a student, oldest first: when, score, status, file digest."""
+        rows = self._db.execute(
+            "SELECT finished_at, score, max_score, status, sha256, profile FROM submissions"
+            " WHERE assignment = ? AND student = ? ORDER BY id", (assignment, student),
+        ).fetchall()
+        return [{"finished_at": f, "score": s, "max_score": m, "status": st, "sha256": h,
+                 "profile": p} for f, s, m, st, h, p in rows]
+
     def count(self, table: str = "submissions") -> int:
         """Rows in a table (for tests and summaries)."""
-        if table not in ("submissions", "checks"):
+        if table not in ("submissions", "checks", "overrides"):
             raise GradebookError(f"no table {table!r}", path=self.path)
         return int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 

@@ -6,6 +6,7 @@ import csv
 import json
 import shutil
 import sqlite3
+import subprocess
 
 import nbformat
 import pytest
@@ -147,3 +148,70 @@ def test_bad_input_is_one_clear_line(tmp_path, mnist_path, args, words):
     lines = [x for x in (proc.stderr + proc.stdout).strip().splitlines() if x.strip()]
     assert any(words in x for x in lines), lines
     assert json.dumps(lines).count("Traceback") == 0
+
+
+@pytest.fixture
+def graded_copy(batch, tmp_path):
+    """The class's gradebook alone in a fresh folder: reports are rebuilt from it."""
+    shutil.copy(batch["out"] / "gradebook.sqlite", tmp_path / "gradebook.sqlite")
+    return tmp_path
+
+
+def test_report_rerenders_from_the_gradebook_with_manual_grades(graded_copy):
+    out = graded_copy
+    manual = out / "manual.csv"
+    manual.write_text("student,question,points,comment\n"
+                      "doejane,a1_training_time,1,Timed it.\n", encoding="utf-8")
+    proc = run_cli("report", str(out), "-a", "dlcourse_mlp", "--overrides", str(manual))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert rows["doejane"]["a1_training_time"] == "1"
+    report = (out / "doejane" / "report.html").read_text()
+    assert "graded by hand" in report and "Timed it." in report
+    assert (out / "doejane" / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (out / "summary.pdf").exists()
+    db = sqlite3.connect(out / "gradebook.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM overrides").fetchone()[0] == 1
+
+
+def test_a_broken_overrides_file_changes_nothing(graded_copy):
+    out = graded_copy
+    bad = out / "manual.csv"
+    bad.write_text("student,question,points\ndoejane,a1_training_time,1\nroe,q9,1\n",
+                   encoding="utf-8")
+    proc = run_cli("report", str(out), "-a", "dlcourse_mlp", "--overrides", str(bad))
+    assert proc.returncode == 2 and "manual.csv: line 3: no question 'q9'" in proc.stderr
+    db = sqlite3.connect(out / "gradebook.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM overrides").fetchone()[0] == 0
+    assert not (out / "grades.csv").exists()
+    assert "no gradebook here" in run_cli("report", str(out / "nothing"), "-a",
+                                          "dlcourse_mlp").stderr
+
+
+@pytest.mark.parametrize(("fmt", "file"), [("canvas", "canvas.csv"), ("moodle", "moodle.csv"),
+                                           ("gradescope", "gradescope/doejane/results.json")])
+def test_export_writes_what_the_lms_imports(graded_copy, fmt, file):
+    proc = run_cli("export", str(graded_copy), "-a", "dlcourse_mlp", "--format", fmt)
+    assert proc.returncode == 0, proc.stderr
+    assert (graded_copy / "exports" / file).stat().st_size > 0
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed")
+@pytest.mark.parametrize("width", [390, 1000])
+def test_summary_as_chromium_draws_it_at_phone_and_desktop_width(batch, tmp_path, width):
+    shot = tmp_path / "summary.png"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},2000",
+                    f"--screenshot={shot}", (batch["out"] / "summary.html").as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    from PIL import Image
+
+    with Image.open(shot) as im:
+        assert im.size == (width, 2000)
+        grey = im.convert("L")
+        # the page is drawn (not blank) and nothing is cut off on the right at this width
+        assert grey.getextrema()[0] < 100
+        right = grey.crop((width - 8, 0, width, 2000))
+        assert right.getextrema()[0] > 200

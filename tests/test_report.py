@@ -90,3 +90,43 @@ def test_a_report_that_cannot_render_becomes_a_page_saying_why(tmp_path):
     html = render_student(broken, EXPECTED, tmp_path / "report.html").read_text()
     assert "could not be rendered" in html and "Score 3.0 / 4.0" in html
     assert "&lt;b&gt;bob&lt;/b&gt;" in html and "<b>bob</b>" not in html
+
+
+def test_pdf_is_the_same_report_printed_on_a4(tmp_path):
+    import shutil
+    import subprocess
+
+    from grader.report.pdf import write_pdf
+
+    html = render_student(result(student="carol"), EXPECTED, tmp_path / "report.html")
+    pdf = write_pdf(html)
+    assert pdf == tmp_path / "report.pdf" and pdf.read_bytes()[:5] == b"%PDF-"
+    assert shutil.which("pdftoppm"), "pdftoppm (Debian: poppler-utils) is needed by this test"
+    subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-png", "-r", "50", str(pdf),
+                    str(tmp_path / "page")], check=True)
+    from PIL import Image
+
+    with Image.open(next(tmp_path.glob("page*.png"))) as page:
+        width, height = page.size
+    assert abs(width - 413) <= 1 and abs(height - 585) <= 1  # A4 (210 × 297 mm) at 50 dpi
+    text = subprocess.run(["pdftotext", "-l", "1", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    assert "Feedback for carol" in text and "3/4" in text.replace(" ", "")
+
+
+def test_student_audience_hides_details_of_hidden_checks(tmp_path):
+    r = result()
+    r["questions"][0]["checks"][0] |= {"public": False, "message": "secret threshold 0.93"}
+    student = render_student(r, EXPECTED, tmp_path / "s.html", "student").read_text()
+    instructor = render_student(r, EXPECTED, tmp_path / "i.html", "instructor").read_text()
+    assert "secret threshold" not in student and "Hidden check" in student
+    assert "secret threshold" in instructor and "instructor version" in instructor
+
+
+def test_hand_grades_show_with_their_comment(tmp_path):
+    from grader.overrides import Override, apply_overrides
+
+    graded = apply_overrides(result(), [Override("alice", "a1", 0.75, "Good, but say why.")])
+    html = render_student(graded, EXPECTED, tmp_path / "r.html").read_text()
+    assert "graded by hand" in html and "Good, but say why." in html
+    assert "awaiting manual grade" not in html

@@ -21,6 +21,9 @@ TEMPLATES_ENV = "GRADER_TEMPLATES"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+AUDIENCES = ("instructor", "student")
+
+
 def templates_dir() -> Path:
     """``$GRADER_TEMPLATES`` or the ``templates/`` folder of the source tree."""
     env = os.environ.get(TEMPLATES_ENV)
@@ -44,9 +47,28 @@ def _traceback(lines: Sequence[str], keep: int = 12) -> str:
     return "\n".join(rows[-keep:])
 
 
+HIDDEN = "Hidden check: its details are shown once grades are released."
+
+
+def for_audience(result: Mapping[str, Any], audience: str) -> dict[str, Any]:
+    """The result as an audience may see it: students get no details of hidden checks."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience should be one of {', '.join(AUDIENCES)}, got {audience!r}")
+    out = dict(result)
+    if audience == "student":
+        out["questions"] = [
+            {**q, "checks": [c if c.get("public", True) else
+                             {**c, "message": HIDDEN, "details": {}}
+                             for c in q["checks"]]}
+            for q in result.get("questions", [])
+        ]
+    return out
+
+
 def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | None,
-                    report_dir: Path) -> dict[str, Any]:
+                    report_dir: Path, audience: str = "instructor") -> dict[str, Any]:
     """The plain dict the student template renders."""
+    result = for_audience(result, audience)
     models = {m["id"]: m for m in result.get("models", [])}
     histories = {h["id"]: h for h in result.get("histories", [])}
     ref_models = (expected or {}).get("models", {})
@@ -86,7 +108,7 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
         for f in (result.get("execution") or {}).get("failures", [])
     ]
     return {
-        "r": result, "questions": questions, "failures": failures,
+        "r": result, "questions": questions, "audience": audience, "failures": failures,
         "executed_link": os.path.relpath(executed, report_dir) if executed else None,
         "reference": {name: {"structure": L.describe(m["layers"]),
                              "total_params": m["total_params"],
@@ -115,7 +137,7 @@ def _confusion_owner(result: Mapping[str, Any]) -> str | None:
 
 
 def render_student(result: Mapping[str, Any], expected: Mapping[str, Any] | None,
-                   out_path: Path) -> Path:
+                   out_path: Path, audience: str = "instructor") -> Path:
     """Write one student's HTML report.
 
     If the report cannot be rendered, a plain page saying why (with the traceback for
@@ -124,7 +146,7 @@ def render_student(result: Mapping[str, Any], expected: Mapping[str, Any] | None
     out_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         html = _env().get_template("report.html.j2").render(
-            **student_context(result, expected, out_path.parent))
+            **student_context(result, expected, out_path.parent, audience))
     except Exception as exc:  # noqa: BLE001 - recorded on the page, never swallowed
         html = _fallback_page(result, exc, traceback.format_exc())
     out_path.write_text(html, encoding="utf-8")

@@ -1,0 +1,124 @@
+"""Grade exports that learning-management systems import.
+
+- ``csv``: the plain gradebook table (student, score, max, status, one column per question).
+- ``canvas``: Canvas' gradebook import CSV: ``Student``, ``ID``, ``SIS User ID``,
+  ``SIS Login ID``, ``Section`` and one column named for the assignment. ``ID`` is the
+  Canvas user id from the submission's file name (Canvas' "download submissions" names
+  files ``name[_LATE]_<user id>_<submission id>_<file>``).
+- ``moodle``: Moodle's grade import CSV: an identifier column to map at import
+  (``Username``), ``Grade`` and ``Feedback``.
+- ``gradescope``: Gradescope autograder ``results.json`` per submission
+  (``<student>/results.json``), one test per check.
+
+Exports use the same results as the reports: the newest run, manual grades applied.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from grader.report.render import write_grades_csv
+
+CANVAS_FILE = re.compile(r"^.+?(?:_LATE)?_(?P<user>\d+)_(?P<submission>\d+)_.+$")
+GRADESCOPE_STATUS = {"pass": "passed", "partial": "failed", "fail": "failed", "error": "failed"}
+Writer = Callable[[Sequence[Mapping[str, Any]], str, Path, Sequence[str]], list[Path]]
+
+
+def canvas_user_id(file: str) -> str:
+    """The Canvas user id in a submission's file name, or "" when it was not from Canvas."""
+    match = CANVAS_FILE.match(Path(file).stem)
+    return match.group("user") if match else ""
+
+
+def _feedback(result: Mapping[str, Any]) -> str:
+    if result.get("status") != "graded":
+        return f"Not graded: {result.get('error')}"
+    lines = []
+    for q in result.get("questions", []):
+        line = f"{q['title']}: {q['score']:g}/{q['points']:g}"
+        if (q.get("override") or {}).get("comment"):
+            line += f" ({q['override']['comment']})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _csv(results: Sequence[Mapping[str, Any]], title: str, out: Path,
+         questions: Sequence[str]) -> list[Path]:
+    return [write_grades_csv(results, questions, out / "grades.csv")]
+
+
+def _canvas(results: Sequence[Mapping[str, Any]], title: str, out: Path,
+            questions: Sequence[str]) -> list[Path]:
+    path = out / "canvas.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title])
+        writer.writerow(["Points Possible", "", "", "", "",
+                         f"{max((r['max_score'] for r in results), default=0):g}"])
+        for r in sorted(results, key=lambda r: r["student"]):
+            writer.writerow([r["student"], canvas_user_id(r["file"]), "", "", "",
+                             f"{r['score']:g}"])
+    return [path]
+
+
+def _moodle(results: Sequence[Mapping[str, Any]], title: str, out: Path,
+            questions: Sequence[str]) -> list[Path]:
+    path = out / "moodle.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Username", "Grade", "Feedback"])
+        for r in sorted(results, key=lambda r: r["student"]):
+            writer.writerow([r["student"], f"{r['score']:g}", _feedback(r)])
+    return [path]
+
+
+def gradescope_results(result: Mapping[str, Any]) -> dict[str, Any]:
+    """One submission in Gradescope's autograder results format."""
+    tests = []
+    for q in result.get("questions", []):
+        for c in q["checks"]:
+            test = {"name": f"{q['title']}: {c['id'].split('.')[-1]}",
+                    "score": c["score"], "max_score": c["max_score"], "output": c["message"],
+                    "visibility": "visible" if c.get("public", True) else "after_published"}
+            if c["outcome"] in GRADESCOPE_STATUS:
+                test["status"] = GRADESCOPE_STATUS[c["outcome"]]
+            tests.append(test)
+        if q.get("override"):
+            tests.append({"name": f"{q['title']}: graded by hand",
+                          "score": round(q["score"] - q["override"]["automatic_score"], 2),
+                          "max_score": 0, "output": q["override"]["comment"],
+                          "visibility": "visible"})
+    return {"score": result["score"], "tests": tests,
+            "execution_time": round(float((result.get("timings") or {}).get("total", 0))),
+            "output": "" if result.get("status") == "graded" else f"Not graded: "
+                                                                  f"{result.get('error')}",
+            "visibility": "visible"}
+
+
+def _gradescope(results: Sequence[Mapping[str, Any]], title: str, out: Path,
+                questions: Sequence[str]) -> list[Path]:
+    paths = []
+    for r in results:
+        path = out / "gradescope" / r["student"] / "results.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(gradescope_results(r), indent=1), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+FORMATS: dict[str, Writer] = {"csv": _csv, "canvas": _canvas, "moodle": _moodle,
+                              "gradescope": _gradescope}
+
+
+def export(results: Sequence[Mapping[str, Any]], fmt: str, title: str, out: Path,
+           questions: Sequence[str]) -> list[Path]:
+    """Write ``results`` in an LMS format under ``out``; return the files written."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")
+    out.mkdir(parents=True, exist_ok=True)
+    return FORMATS[fmt](results, title, out, questions)

@@ -1,0 +1,70 @@
+"""Exports in the formats Canvas, Moodle and Gradescope import."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from grader.export import canvas_user_id, export, gradescope_results
+
+
+def result(student, score, file=None, comment=""):
+    q = {"id": "q1", "title": "Q1", "points": 2, "score": score, "outcome": "pass",
+         "checks": [{"id": "q1.accuracy_threshold", "outcome": "pass", "score": score,
+                     "max_score": 2, "message": "90 %"},
+                    {"id": "q1.secret", "outcome": "fail", "score": 0, "max_score": 0,
+                     "message": "hidden", "public": False}]}
+    if comment:
+        q["override"] = {"points": score, "comment": comment, "automatic_score": 1.0}
+    return {"student": student, "file": file or f"/x/{student}.ipynb", "status": "graded",
+            "score": score, "max_score": 2.0, "questions": [q], "timings": {"total": 12.4}}
+
+
+RESULTS = [result("doejane", 2.0, "/in/doejane_LATE_4711_99_mlp.ipynb", "Fixed by hand"),
+           result("roe", 1.5)]
+
+
+def test_canvas_user_ids_come_from_canvas_file_names():
+    assert canvas_user_id("/in/doejane_LATE_4711_99_mlp.ipynb") == "4711"
+    assert canvas_user_id("smith_12_34_a_b.ipynb") == "12"
+    assert canvas_user_id("plain.ipynb") == ""
+
+
+def test_canvas_csv_has_the_columns_canvas_requires(tmp_path):
+    [path] = export(RESULTS, "canvas", "Assignment 7", tmp_path, ["q1"])
+    rows = list(csv.reader(path.open()))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Assignment 7"]
+    assert rows[1][0] == "Points Possible" and rows[1][-1] == "2"
+    assert rows[2] == ["doejane", "4711", "", "", "", "2"] and rows[3][-1] == "1.5"
+
+
+def test_moodle_csv_has_identifier_grade_and_feedback(tmp_path):
+    [path] = export(RESULTS, "moodle", "A7", tmp_path, ["q1"])
+    rows = list(csv.DictReader(path.open()))
+    assert list(rows[0]) == ["Username", "Grade", "Feedback"]
+    assert rows[0]["Grade"] == "2" and "Q1: 2/2 (Fixed by hand)" in rows[0]["Feedback"]
+
+
+def test_gradescope_results_per_submission(tmp_path):
+    paths = export(RESULTS, "gradescope", "A7", tmp_path, ["q1"])
+    assert [p.relative_to(tmp_path).as_posix() for p in paths] == \
+        ["gradescope/doejane/results.json", "gradescope/roe/results.json"]
+    doc = json.loads(paths[0].read_text())
+    assert doc["score"] == 2.0 and doc["execution_time"] == 12
+    names = [t["name"] for t in doc["tests"]]
+    assert names == ["Q1: accuracy_threshold", "Q1: secret", "Q1: graded by hand"]
+    assert doc["tests"][0]["status"] == "passed" and doc["tests"][1]["visibility"] == \
+        "after_published"
+    assert doc["tests"][2]["score"] == 1.0
+    error = gradescope_results({"student": "x", "status": "error", "error": "bad JSON",
+                                "score": 0.0, "questions": []})
+    assert error["output"] == "Not graded: bad JSON" and error["tests"] == []
+
+
+def test_plain_csv_and_unknown_format(tmp_path):
+    [path] = export(RESULTS, "csv", "A7", tmp_path, ["q1"])
+    assert path.name == "grades.csv" and "doejane,2,2,graded,2" in path.read_text()
+    with pytest.raises(ValueError, match="unknown format"):
+        export(RESULTS, "blackboard", "A7", tmp_path, ["q1"])
