@@ -10,6 +10,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from grader.evaluate import DataSource, Evaluator
 from grader.grade import GradingSetup, error_result, grade_submission, sha256_file
 from grader.gradebook import Gradebook
 from grader.images import image_sets
+from grader.late import apply_late
 from grader.overrides import apply_overrides
 from grader.pack import Pack
 from grader.report import render_student, render_summary, write_grades_csv
@@ -67,6 +69,7 @@ def grade_batch(
     on_done: Progress | None = None,
     audience: str = "student",
     pdf: bool = True,
+    times: Mapping[str, datetime] | None = None,
 ) -> BatchOutcome:
     """Grade ``paths`` into ``out_dir`` and write the gradebook, CSV and reports.
 
@@ -81,6 +84,7 @@ def grade_batch(
         data: Files for the spec's extra datasets, by name (``--data NAME=PATH``).
         audience: Who the per-student reports are for (``student`` hides hidden checks).
         pdf: Also print each report and the summary to PDF.
+        times: Submission times by student (else each file's modification time).
         on_start: Called with (student, file name) before each submission.
         on_done: Called with (student, status) after each submission.
     """
@@ -118,7 +122,7 @@ def grade_batch(
             outcome.results.append(result)
             if on_done:
                 on_done(student, "cached" if cached else result["status"])
-        write_outputs(book, pack, expected, out_dir, audience, pdf)
+        write_outputs(book, pack, expected, out_dir, audience, pdf, times)
     return outcome
 
 
@@ -148,10 +152,16 @@ def _grade_one(path: Path, student: str, setup: GradingSetup, work_dir: Path) ->
         return error_result(path, student, setup, exc, traceback.format_exc())
 
 
-def class_results(book: Gradebook, pack: Pack) -> list[dict[str, Any]]:
-    """The newest result of every student, manual grades applied, with their number of runs."""
+def class_results(book: Gradebook, pack: Pack,
+                  times: Mapping[str, datetime] | None = None) -> list[dict[str, Any]]:
+    """The newest result of every student with manual grades and the late rule applied.
+
+    ``times`` are submission times from an instructor's file; without one, a
+    notebook's file time (recorded when it was graded) is its submission time.
+    """
     overrides = book.overrides(pack.id)
-    return [apply_overrides(r, overrides) | {"runs": len(book.history(pack.id, r["student"]))}
+    return [apply_late(apply_overrides(r, overrides), pack.spec.late, times or {})
+            | {"runs": len(book.history(pack.id, r["student"]))}
             for r in book.latest(pack.id)]
 
 
@@ -165,13 +175,14 @@ def open_gradebook(out_dir: Path) -> Gradebook:
 
 
 def write_outputs(book: Gradebook, pack: Pack, expected: Mapping[str, Any], out_dir: Path,
-                  audience: str = "student", pdf: bool = True) -> list[dict[str, Any]]:
+                  audience: str = "student", pdf: bool = True,
+                  times: Mapping[str, datetime] | None = None) -> list[dict[str, Any]]:
     """Write ``grades.csv``, every student's report (HTML, and PDF) and the class summary.
 
     Everything comes from the gradebook: the newest run of each student with the
     instructor's manual grades applied. Nothing is executed.
     """
-    results = class_results(book, pack)
+    results = class_results(book, pack, times)
     questions = [{"id": q.id, "title": q.title, "points": q.points} for q in pack.spec.questions]
     write_grades_csv(results, [q["id"] for q in questions], out_dir / "grades.csv")
     pages = []

@@ -33,6 +33,14 @@ DataOpt = Annotated[list[str] | None, typer.Option(
 AudienceOpt = Annotated[str, typer.Option(
     help="student: reports to hand out (no hidden-check details); instructor: everything.")]
 PdfOpt = Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write PDF reports.")]
+SubmittedOpt = Annotated[Path | None, typer.Option(
+    help="CSV of student,submitted_at (ISO 8601) for the late rule; default: file times.")]
+
+
+def _times(path: Path | None) -> dict[str, Any]:
+    from grader.late import read_submission_times
+
+    return read_submission_times(path) if path is not None else {}
 
 
 def _parameters(items: list[str] | None) -> dict[str, Any]:
@@ -84,6 +92,7 @@ def grade(
     data: DataOpt = None,
     audience: AudienceOpt = "student",
     pdf: PdfOpt = True,
+    submitted: SubmittedOpt = None,
 ) -> None:
     """Grade every notebook in FOLDER and write gradebook, grades.csv and reports."""
     from grader.batch import discover, grade_batch
@@ -98,6 +107,7 @@ def grade(
         mnist_path = locate_mnist(mnist)
         params = _parameters(parameter)
         extra = _data(data)
+        times = _times(submitted)
     except GraderError as exc:
         raise _fail(exc) from None
     if not paths:
@@ -117,7 +127,7 @@ def grade(
         try:
             outcome = grade_batch(paths, pack, prof.name, out, mnist_path, force=force,
                                   parameters=params, data=extra, on_start=started, on_done=done,
-                                  audience=_audience(audience), pdf=pdf)
+                                  audience=_audience(audience), pdf=pdf, times=times)
         except GraderError as exc:
             raise _fail(exc) from None
     table = Table(title=f"{pack.spec.title} — {prof.name} profile")
@@ -185,9 +195,10 @@ def report(
         help="Manual grades: CSV or YAML with student, question, points, comment.")] = None,
     audience: AudienceOpt = "student",
     pdf: PdfOpt = True,
+    submitted: SubmittedOpt = None,
 ) -> None:
     """Re-render grades.csv, reports and the summary from the gradebook (nothing runs)."""
-    from grader.batch import class_results, open_gradebook, write_outputs
+    from grader.batch import open_gradebook, write_outputs
     from grader.overrides import read_overrides
     from grader.pack import find_pack
 
@@ -199,9 +210,10 @@ def report(
                 manual = read_overrides(overrides, pack.spec, students)
                 book.record_overrides(pack.id, manual, overrides)
                 console.print(f"recorded {len(manual)} manual grade(s) from {overrides}")
-            expected = pack.expected(class_results(book, pack)[0]["profile"]) \
-                if book.latest(pack.id) else {}
-            results = write_outputs(book, pack, expected, out, _audience(audience), pdf)
+            latest = book.latest(pack.id)
+            expected = pack.expected(latest[0]["profile"]) if latest else {}
+            results = write_outputs(book, pack, expected, out, _audience(audience), pdf,
+                                    _times(submitted))
     except GraderError as exc:
         raise _fail(exc) from None
     pending = sum(r["manual_pending"] for r in results)
@@ -217,6 +229,7 @@ def export_grades(
     = "csv",
     to: Annotated[Path | None, typer.Option(help="Where the files go (default OUT/exports).")]
     = None,
+    submitted: SubmittedOpt = None,
 ) -> None:
     """Write the grades (manual grades included) in a format an LMS imports."""
     from grader.batch import class_results, open_gradebook
@@ -227,8 +240,9 @@ def export_grades(
         raise _fail(GraderError(f"unknown format {format!r} (formats: {', '.join(FORMATS)})"))
     try:
         pack = find_pack(assignment)
+        times = _times(submitted)
         with open_gradebook(out) as book:
-            results = class_results(book, pack)
+            results = class_results(book, pack, times)
     except GraderError as exc:
         raise _fail(exc) from None
     target = to or out / "exports"

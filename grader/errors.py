@@ -82,3 +82,7 @@ class OverridesError(GraderError):
 
 class ReportError(GraderError):
     """A report or export could not be written (fields: ``format``)."""
+
+
+class SubmissionTimesError(GraderError):
+    """A submission-times CSV is malformed (fields: ``line``)."""

@@ -287,3 +287,19 @@ def execute(
     failures, died, run, skipped = _failures(out)
     return ExecutionResult(executed, seconds, tuple(failures), run, skipped, skipped > 0, died,
                            params, tuple(notes))
+
+
+def export_html(executed: Path) -> Path:
+    """The executed notebook as a standalone HTML page beside it (nbconvert's classic look).
+
+    Injected grader cells are left out: students see their own notebook as it ran.
+    """
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    nb.cells = [c for c in nb.cells if "grader-injected" not in c.get("metadata", {}).get(
+        "tags", [])]
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    out = executed.with_suffix(".html")
+    out.write_text(body, encoding="utf-8")
+    return out

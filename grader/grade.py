@@ -23,9 +23,10 @@ from grader.answers import find_answer, section_of
 from grader.checks import CheckInput, CheckResult, Outcome, checks
 from grader.errors import GraderError, ProbeError
 from grader.evaluate import Evaluator
-from grader.execute import execute, prepare, read_notebook
+from grader.execute import execute, export_html, prepare, read_notebook
 from grader.inject import probe_cell, setup_cell
 from grader.kernel.setup_src import cell_key
+from grader.late import file_time
 from grader.pack import Pack
 from grader.select import Selection, select_model
 from grader.spec import MNIST, CheckSpec, Profile, Question, Spec
@@ -300,6 +301,11 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Pa
                   notebook_timeout=setup.profile.notebook_timeout)
     notes = list(run.notes)
     try:
+        executed_html: str | None = str(export_html(run.executed_path))
+    except Exception as exc:  # noqa: BLE001 - the HTML copy is a convenience, never fatal
+        executed_html = None
+        notes.append(f"the executed notebook could not be exported to HTML ({exc})"[:300])
+    try:
         probe = read_probe(work_dir)
     except ProbeError as exc:
         if run.kernel_died_in is not None:
@@ -319,7 +325,8 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Pa
     result = {
         "result_version": RESULT_VERSION,
         "student": student, "assignment": setup.pack.id, "title": setup.pack.spec.title,
-        "file": str(path), "sha256": digest, "profile": setup.profile.name,
+        "file": str(path), "sha256": digest, "file_time": file_time(path),
+        "profile": setup.profile.name,
         "profile_description": setup.profile.description, "fingerprint": setup.fingerprint,
         "status": "graded", "error": None, "traceback": None,
         "score": round(sum(q["score"] for q in questions), 2),
@@ -327,7 +334,8 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Pa
         "manual_pending": sum(1 for q in questions for c in q["checks"]
                               if c["outcome"] == "manual"),
         "questions": questions,
-        "execution": run.to_dict(), "notes": notes, "seed": seed,
+        "execution": run.to_dict() | {"executed_html": executed_html}, "notes": notes,
+        "seed": seed,
         "models": [m | {"evaluation": evaluations.get(m["id"])} for m in probe.get("models", [])],
         "histories": probe.get("histories", []), "figures": figures,
         "calls": probe.get("calls", {}),

@@ -136,3 +136,23 @@ def distance(summary: Mapping[str, Any], reference: Mapping[str, Any]) -> tuple[
     theirs = [describe_block(b) for b in blocks(reference.get("layers") or [])]
     params = abs(int(summary.get("total_params") or 0) - int(reference.get("total_params") or 0))
     return edit_distance(ours, theirs), params
+
+
+def compare(summary: Mapping[str, Any], reference: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The two layer tables side by side, aligned; rows that differ have ``same`` False.
+
+    A layer only one model has faces an empty cell (None) in the other column.
+    """
+    import difflib
+
+    ours = [describe_block(b) for b in blocks(summary.get("layers") or [])]
+    theirs = [describe_block(b) for b in blocks(reference.get("layers") or [])]
+    rows: list[dict[str, Any]] = []
+    matcher = difflib.SequenceMatcher(a=ours, b=theirs, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        a, b = ours[i1:i2], theirs[j1:j2]
+        for k in range(max(len(a), len(b))):
+            mine = a[k] if k < len(a) else None
+            ref = b[k] if k < len(b) else None
+            rows.append({"yours": mine, "reference": ref, "same": op == "equal"})
+    return rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,23 @@ class Denoising:
     autoencoder: str
     classifier: str
     replicates: int = 3
+
+
+@dataclass(frozen=True)
+class LateRule:
+    """The late-submission rule (``[late]`` in a spec).
+
+    Attributes:
+        due: The deadline, with its time zone.
+        penalty_per_day: Fraction of the earned score lost per started day late.
+        max_penalty: The largest fraction that can be lost.
+        grace_minutes: Minutes after ``due`` that still count as on time.
+    """
+
+    due: datetime
+    penalty_per_day: float
+    max_penalty: float = 1.0
+    grace_minutes: int = 0
 
 
 @dataclass(frozen=True)
@@ -174,6 +192,7 @@ class Spec:
     example_images: str | None = None
     own_images: int = 0
     denoising: Denoising | None = None
+    late: LateRule | None = None
 
     def dataset_of(self, reference_model: str) -> Dataset:
         """The dataset a reference model is trained and measured on."""
@@ -344,7 +363,22 @@ def load_spec(path: Path | str) -> Spec:
         kernel_files=files, calls=_calls(r, path.parent), example_images=examples,
         own_images=images.get("own", int, 0),
         denoising=_denoising(r, refs) if "denoising" in data else None,
+        late=_late(r) if "late" in data else None,
     )
+
+
+def _late(r: _Reader) -> LateRule:
+    d = r.sub("late", "late")
+    due = d.get("due", datetime)
+    if due.tzinfo is None:
+        raise d._err("due", "needs a time zone, e.g. 2026-12-01T23:59:00+01:00")
+    rule = LateRule(due, float(d.get("penalty_per_day", (int, float))),
+                    float(d.get("max_penalty", (int, float), 1.0)),
+                    d.get("grace_minutes", int, 0))
+    for key in ("penalty_per_day", "max_penalty"):
+        if not 0 <= getattr(rule, key) <= 1:
+            raise d._err(key, "should be a fraction between 0 and 1")
+    return rule
 
 
 def _denoising(r: _Reader, refs: tuple[str, ...]) -> Denoising:

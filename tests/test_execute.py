@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from grader.errors import NotebookError
-from grader.execute import execute, prepare, read_notebook
+from grader.execute import execute, export_html, prepare, read_notebook
 from grader.grade import kernel_env, read_figures
 from grader.inject import INJECTED_TAG, probe_cell, setup_cell
 from tests.conftest import FIXTURES
@@ -47,6 +47,9 @@ def test_execution_goes_on_after_a_failing_cell(tmp_path):
     result, nb = run("raises_in_cell2.ipynb", tmp_path)
     assert [(f.cell, f.ename) for f in result.failures] == [(2, "ZeroDivisionError")]
     assert "after 2" in outputs(nb) and outputs(nb).rstrip().endswith("probe")
+    page = export_html(result.executed_path).read_text()
+    assert page.startswith("<!DOCTYPE html>") and "ZeroDivisionError" in page
+    assert "setup" not in page and "probe" not in page  # injected cells are left out
 
 
 def test_cell_timeout_interrupts_and_continues(tmp_path):

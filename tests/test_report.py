@@ -62,6 +62,13 @@ def test_summary_and_csv(tmp_path):
     html = render_summary([result(), errored], "Demo", questions, 4.0,
                           tmp_path / "summary.html").read_text()
     assert "not valid JSON" in html and "alice/report.html" in html
+    assert "Run time per submission: median 5 s" in html
+    assert html.count("data:image/png;base64,") == 1  # scores; no measured accuracy here
+    graded = result("carol")
+    graded["questions"][0]["checks"][0]["details"]["accuracy"] = 0.9
+    html = render_summary([result(), graded], "Demo", questions, 4.0,
+                          tmp_path / "summary2.html").read_text()
+    assert "Accuracy of the graded models" in html and html.count("data:image/png") == 2
     rows = list(csv.reader(write_grades_csv([result(), errored], ["q1", "a1"],
                                             tmp_path / "grades.csv").open()))
     assert rows[0] == ["student", "score", "max_score", "status", "q1", "a1"]
@@ -130,3 +137,33 @@ def test_hand_grades_show_with_their_comment(tmp_path):
     html = render_student(graded, EXPECTED, tmp_path / "r.html").read_text()
     assert "graded by hand" in html and "Good, but say why." in html
     assert "awaiting manual grade" not in html
+
+
+def test_layers_beside_the_reference_and_tracebacks_of_the_students_own_frames(tmp_path):
+    r = result()
+    r["questions"][0]["reference_model"] = "improved"
+    r["models"][0]["layers"] = [{"class_name": "Dense", "units": 64, "activation": "relu"},
+                                {"class_name": "Dense", "units": 10, "activation": "softmax"}]
+    r["execution"]["failures"][0]["traceback"] = [
+        "\x1b[31m-----\x1b[39m", "TypeError   Traceback (most recent call last)",
+        "Cell In[9], line 2\n----> 2 model.fit(x, nb_epoch=3)",
+        "File <grader setup>:54, in record_fits.<locals>.fit(self, *args)",
+        "File /venv/lib/python3.11/site-packages/keras/trainer.py:122, in fit",
+        "TypeError: fit() got an unexpected keyword argument 'nb_epoch'"]
+    html = render_student(r, EXPECTED, tmp_path / "r.html").read_text()
+    assert "1 row(s) differ, marked ≠" in html and 'class="differs"' in html
+    assert "Cell In[9], line 2" in html and "site-packages" not in html
+    assert "[2 frame(s) inside libraries left out]" in html and "nb_epoch" in html
+
+
+def test_late_submissions_say_when_and_what_they_lost(tmp_path):
+    from datetime import datetime, timezone
+
+    from grader.late import apply_late
+    from grader.spec import LateRule
+
+    rule = LateRule(datetime(2026, 12, 1, tzinfo=timezone.utc), penalty_per_day=0.1)
+    late = apply_late(result() | {"file_time": "2026-12-02T10:00:00+00:00"}, rule, {})
+    html = render_student(late, EXPECTED, tmp_path / "r.html").read_text()
+    assert "2 started day(s) after the deadline" in html and "−20 % of the score" in html
+    assert "2.4 / 4" in html  # 34 hours late: two started days

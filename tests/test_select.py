@@ -119,3 +119,15 @@ def test_max_edits_keeps_a_different_network_from_standing_in_for_the_reference(
     assert "more than 1 layer change(s) from Dense(500, relu)" in none.reason
     wide = mlp(1, "mlp", [500, 300])
     assert select_model(selector, [starter, wide], {}, big).model_id == 1
+
+
+def test_layer_tables_side_by_side_mark_the_rows_that_differ():
+    mine = mlp(0, "model", [32, 16])
+    rows = L.compare(mine, STARTER)
+    assert rows[0] == {"yours": "Dense(32, relu)", "reference": None, "same": False}
+    assert rows[1] == {"yours": "Dense(16, relu)", "reference": "Dense(16, relu)", "same": True}
+    wider = L.compare(mlp(1, "m", [64]), STARTER)[0]
+    assert wider == {"yours": "Dense(64, relu)", "reference": "Dense(16, relu)", "same": False}
+    assert rows[-1] == {"yours": "Dense(10, softmax)", "reference": "Dense(10, softmax)",
+                        "same": True}
+    assert all(r["same"] for r in L.compare(STARTER, STARTER))

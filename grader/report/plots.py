@@ -114,3 +114,21 @@ def denoising_curves(curves: Mapping[str, Any], band: Mapping[str, Any] | None) 
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower left")
     return _data_uri(fig)
+
+
+def accuracy_strips(accuracies: Mapping[str, Sequence[float]]) -> str | None:
+    """Grader-measured test accuracy of each question's graded models, one dot per student."""
+    rows = [(name, list(values)) for name, values in accuracies.items() if values]
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(6.5, 0.7 + 0.55 * len(rows)))
+    for i, (_, values) in enumerate(rows):
+        ax.scatter([100 * v for v in values], [i] * len(values), s=22, alpha=0.6,
+                   color="#1f6fb2")
+        ax.plot([100 * sorted(values)[len(values) // 2]], [i], "|", color="#c0392b", ms=16)
+    ax.set_yticks(range(len(rows)), [name for name, _ in rows], fontsize=8)
+    ax.set_xlabel("test accuracy measured by the grader (%); red: median")
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.invert_yaxis()
+    ax.grid(axis="x", alpha=0.3)
+    return _data_uri(fig)

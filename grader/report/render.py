@@ -41,9 +41,22 @@ def _env() -> jinja2.Environment:
     return env
 
 
-def _traceback(lines: Sequence[str], keep: int = 12) -> str:
-    text = ANSI.sub("", "\n".join(lines))
-    rows = text.splitlines()
+LIBRARY_FRAME = re.compile(r"site-packages|dist-packages|<grader |/lib/python3")
+
+
+def short_traceback(frames: Sequence[str], keep: int = 40) -> str:
+    """A cell's traceback with only the student's own frames and the error line.
+
+    Frames inside libraries (Keras, TensorFlow, the grader's wrappers) are counted,
+    not shown; at most the last ``keep`` lines are kept.
+    """
+    clean = [ANSI.sub("", f) for f in frames]
+    if len(clean) > 2:
+        own = [f for f in clean[1:-1] if not LIBRARY_FRAME.search(f.splitlines()[0] if f else "")]
+        hidden = len(clean) - 2 - len(own)
+        note = [f"[{hidden} frame(s) inside libraries left out]"] if hidden else []
+        clean = [clean[0], *own, *note, clean[-1]]
+    rows = "\n".join(clean).splitlines()
     return "\n".join(rows[-keep:])
 
 
@@ -101,15 +114,21 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
             if owner else [],
             "evaluation": evaluation,
             "denoising": _denoising_plot(q, evaluation),
+            "layers": L.compare(model, ref_models[ref_name])
+            if model and "layers" in model and ref_name in ref_models else [],
+            "reference_name": ref_name,
         })
-    executed = Path(result["execution"]["executed_path"]) if result.get("execution") else None
+    execution = result.get("execution") or {}
+    executed = Path(execution["executed_path"]) if execution.get("executed_path") else None
+    html = Path(execution["executed_html"]) if execution.get("executed_html") else None
     failures = [
-        {**f, "traceback": _traceback(f["traceback"])}
+        {**f, "traceback": short_traceback(f["traceback"])}
         for f in (result.get("execution") or {}).get("failures", [])
     ]
     return {
         "r": result, "questions": questions, "audience": audience, "failures": failures,
         "executed_link": os.path.relpath(executed, report_dir) if executed else None,
+        "executed_html_link": os.path.relpath(html, report_dir) if html else None,
         "reference": {name: {"structure": L.describe(m["layers"]),
                              "total_params": m["total_params"],
                              "accuracy": (m.get("evaluation") or {}).get("accuracy")}
@@ -176,12 +195,22 @@ def summary_context(results: Sequence[Mapping[str, Any]], title: str,
         })
     messages = Counter(c["message"] for r in graded for q in r["questions"] for c in q["checks"]
                        if c["outcome"] in ("fail", "error"))
+    accuracies: dict[str, list[float]] = {}
+    for r in graded:
+        for q in r["questions"]:
+            for c in q["checks"]:
+                if c["id"].endswith(".accuracy_threshold") and "accuracy" in c["details"]:
+                    accuracies.setdefault(q["id"], []).append(float(c["details"]["accuracy"]))
+    seconds = sorted(float((r.get("timings") or {}).get("total", 0)) for r in graded)
     return {
         "title": title, "results": results, "questions": per_q, "max_score": max_score,
         "n": len(results), "n_graded": len(graded),
         "mean": sum(r["score"] for r in graded) / len(graded) if graded else None,
         "histogram": plots.score_histogram([r["score"] for r in graded], max_score),
         "common_failures": messages.most_common(8),
+        "accuracy_plot": plots.accuracy_strips(accuracies),
+        "run_time": {"median": seconds[len(seconds) // 2], "max": seconds[-1],
+                     "total": sum(seconds)} if seconds else None,
         "errors": [r for r in results if r["status"] == "error"],
     }
 
