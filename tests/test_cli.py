@@ -168,8 +168,18 @@ def test_report_rerenders_from_the_gradebook_with_manual_grades(graded_copy):
     assert rows["doejane"]["a1_training_time"] == "1"
     report = (out / "doejane" / "report.html").read_text()
     assert "graded by hand" in report and "Timed it." in report
-    assert (out / "doejane" / "report.pdf").read_bytes()[:5] == b"%PDF-"
-    assert (out / "summary.pdf").exists()
+    pdf = out / "doejane" / "report.pdf"
+    subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-png", "-r", "40", str(pdf),
+                    str(out / "page")], check=True)
+    from PIL import Image
+
+    with Image.open(next(out.glob("page*.png"))) as page:
+        assert abs(page.size[0] - 331) <= 1 and abs(page.size[1] - 468) <= 1  # A4, 40 dpi
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    assert "Feedback for doejane" in text and "graded by hand" in text
+    assert "Timed it." in text
+    assert (out / "summary.pdf").read_bytes()[:5] == b"%PDF-"
     db = sqlite3.connect(out / "gradebook.sqlite")
     assert db.execute("SELECT COUNT(*) FROM overrides").fetchone()[0] == 1
 
