@@ -15,6 +15,11 @@ def _clean(text: str, placeholder: str) -> str:
     return re.sub(r"[*_`>#\s]+", " ", text).strip()
 
 
+def _cell_number(cells: Sequence[Mapping[str, Any]], i: int) -> int:
+    """The notebook's number of ``cells[i]`` (as the grader numbered it, else its position)."""
+    return int(cells[i].get("metadata", {}).get("grader", {}).get("cell", i + 1))
+
+
 def _heading_level(text: str) -> int:
     """Level of the Markdown heading ``text`` starts with (``## A`` → 2), 0 if none."""
     match = re.match(r"\s*(#{1,6})\s", text)
@@ -47,7 +52,7 @@ def find_answer(
         source = cell["source"]
         line_end = source.find("\n", match.end())
         parts = [source[line_end + 1:] if line_end >= 0 else ""]
-        first = cells[i].get("metadata", {}).get("grader", {}).get("cell", i + 1)
+        first = _cell_number(cells, i)
         level = _heading_level(source[source.rfind("\n", 0, match.start()) + 1:]) or 6
         for nxt in cells[i + 1:]:
             text = nxt.get("source", "")
@@ -74,9 +79,6 @@ def section_of(cells: Sequence[Mapping[str, Any]], heading: str,
     pattern = re.compile(heading, re.MULTILINE)
     ends = [re.compile(p, re.MULTILINE) for p in stops]
 
-    def number(i: int) -> int:
-        return int(cells[i].get("metadata", {}).get("grader", {}).get("cell", i + 1))
-
     for i, cell in enumerate(cells):
         if cell.get("cell_type") == "markdown" and pattern.search(cell.get("source", "")):
             end = len(cells) - 1
@@ -85,5 +87,5 @@ def section_of(cells: Sequence[Mapping[str, Any]], heading: str,
                         e.search(cells[j].get("source", "")) for e in ends):
                     end = j - 1
                     break
-            return {"start": number(i), "end": number(end)}
+            return {"start": _cell_number(cells, i), "end": _cell_number(cells, end)}
     return None

@@ -159,9 +159,9 @@ def class_results(book: Gradebook, pack: Pack,
     ``times`` are submission times from an instructor's file; without one, a
     notebook's file time (recorded when it was graded) is its submission time.
     """
-    overrides = book.overrides(pack.id)
+    overrides, runs = book.overrides(pack.id), book.runs(pack.id)
     return [apply_late(apply_overrides(r, overrides), pack.spec.late, times or {})
-            | {"runs": len(book.history(pack.id, r["student"]))}
+            | {"runs": runs.get(r["student"], 1)}
             for r in book.latest(pack.id)]
 
 

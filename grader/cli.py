@@ -205,12 +205,11 @@ def report(
     try:
         pack = find_pack(assignment)
         with open_gradebook(out) as book:
+            latest = book.latest(pack.id)
             if overrides is not None:
-                students = [r["student"] for r in book.latest(pack.id)]
-                manual = read_overrides(overrides, pack.spec, students)
+                manual = read_overrides(overrides, pack.spec, [r["student"] for r in latest])
                 book.record_overrides(pack.id, manual, overrides)
                 console.print(f"recorded {len(manual)} manual grade(s) from {overrides}")
-            latest = book.latest(pack.id)
             expected = pack.expected(latest[0]["profile"]) if latest else {}
             results = write_outputs(book, pack, expected, out, _audience(audience), pdf,
                                     _times(submitted))

@@ -156,14 +156,13 @@ class Gradebook:
         ).fetchall()
         return [Override(s, q, float(p), c, int(n)) for s, q, p, c, n in rows]
 
-    def history(self, assignment: str, student: str) -> list[dict[str, Any]]:
-        """Every grading run of a student, oldest first: when, score, status, file digest."""
+    def runs(self, assignment: str) -> dict[str, int]:
+        """How many times each student of an assignment was graded (every run is kept)."""
         rows = self._db.execute(
-            "SELECT finished_at, score, max_score, status, sha256, profile FROM submissions"
-            " WHERE assignment = ? AND student = ? ORDER BY id", (assignment, student),
+            "SELECT student, COUNT(*) FROM submissions WHERE assignment = ? GROUP BY student",
+            (assignment,),
         ).fetchall()
-        return [{"finished_at": f, "score": s, "max_score": m, "status": st, "sha256": h,
-                 "profile": p} for f, s, m, st, h, p in rows]
+        return {student: int(n) for student, n in rows}
 
     def count(self, table: str = "submissions") -> int:
         """Rows in a table (for tests and summaries)."""

@@ -54,17 +54,20 @@ def _rows(path: Path) -> list[tuple[int, Mapping[str, Any]]]:
 def _yaml_rows(path: Path, text: str) -> list[tuple[int, Mapping[str, Any]]]:
     import yaml
 
-    try:
-        nodes = yaml.compose(text)
-        data = yaml.safe_load(text)
+    loader = yaml.SafeLoader(text)
+    try:  # one parse: the node tree gives each item's line, the document its values
+        nodes = loader.get_single_node()
+        data = loader.construct_document(nodes) if nodes is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 0
         raise OverridesError(f"line {line}: not valid YAML ({getattr(exc, 'problem', exc)})",
                              path=path, line=line) from None
+    finally:
+        loader.dispose()
     if data is None:
         return []
-    if not isinstance(data, list) or nodes is None:
+    if not isinstance(data, list):
         raise OverridesError("line 1: expected a list of {student, question, points, comment}",
                              path=path, line=1)
     lines = [n.start_mark.line + 1 for n in nodes.value]

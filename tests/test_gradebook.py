@@ -34,6 +34,7 @@ def test_latest_and_history(tmp_path):
         latest = {r["student"]: r["score"] for r in book.latest("demo")}
         assert latest == {"alice": 1.5, "bob": 2.0}
         assert book.count() == 3
+        assert book.runs("demo") == {"alice": 2, "bob": 1} and book.runs("other") == {}
 
 
 def test_cache_hits_only_for_same_notebook_and_spec(tmp_path):
