@@ -12,12 +12,14 @@ export GRADER_MNIST
 
 install: $(VENV)/.installed system-deps
 
-# Debian packages: pango for WeasyPrint's PDFs, poppler-utils (pdftoppm, pdftotext) for
-# the tests that look at the PDFs. Installed only when missing (needs root or sudo).
-SYSTEM_PACKAGES := poppler-utils libpango-1.0-0 libpangoft2-1.0-0
+# Debian packages: bubblewrap (the kernels' sandbox), pango for WeasyPrint's PDFs, and
+# poppler-utils (pdftoppm, pdftotext) for the tests that look at the PDFs. Installed
+# only when missing (needs root or sudo).
+SYSTEM_PACKAGES := poppler-utils libpango-1.0-0 libpangoft2-1.0-0 bubblewrap
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
-	@if ! command -v pdftoppm >/dev/null || ! ldconfig -p | grep -q libpangoft2-1.0; then \
+	@if ! command -v pdftoppm >/dev/null || ! command -v bwrap >/dev/null || \
+	    ! ldconfig -p | grep -q libpangoft2-1.0; then \
 	  echo "installing $(SYSTEM_PACKAGES)"; \
 	  $(SUDO) apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get update -q >/dev/null && \

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from grader.data import prepare_kernel_copy
 from grader.errors import DataError, GradebookError, GraderError
 from grader.evaluate import DataSource, Evaluator
+from grader.execute import remove_leftovers
 from grader.grade import GradingSetup, error_result, grade_submission, sha256_file
 from grader.gradebook import Gradebook
 from grader.images import image_sets
@@ -25,6 +26,7 @@ from grader.overrides import apply_overrides
 from grader.pack import Pack
 from grader.report import render_student, render_summary, write_grades_csv
 from grader.report.pdf import write_pdf
+from grader.sandbox import Sandbox
 from grader.spec import MNIST
 from grader.students import assign_ids
 
@@ -50,6 +52,7 @@ class BatchOutcome:
     graded: int = 0
     cached: int = 0
     errors: int = 0
+    sandbox_note: str | None = None
 
 
 Progress = Callable[[str, str], None]
@@ -70,6 +73,8 @@ def grade_batch(
     audience: str = "student",
     pdf: bool = True,
     times: Mapping[str, datetime] | None = None,
+    sandbox: Sandbox | None = None,
+    timeouts: tuple[int | None, int | None] = (None, None),
 ) -> BatchOutcome:
     """Grade ``paths`` into ``out_dir`` and write the gradebook, CSV and reports.
 
@@ -87,21 +92,29 @@ def grade_batch(
         times: Submission times by student (else each file's modification time).
         on_start: Called with (student, file name) before each submission.
         on_done: Called with (student, status) after each submission.
+        sandbox: How kernels are contained (default: bubblewrap where it runs, else
+            resource limits only, with a note in the outcome and every result).
+        timeouts: Seconds per cell and per notebook, instead of the profile's.
     """
     profile = pack.spec.profile(profile_name)
+    cell_timeout, notebook_timeout = timeouts
+    profile = replace(profile, cell_timeout=cell_timeout or profile.cell_timeout,
+                      notebook_timeout=notebook_timeout or profile.notebook_timeout)
     expected = pack.expected(profile.name)
     out_dir, mnist_path = Path(out_dir).resolve(), Path(mnist_path).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     kernel_mnist = prepare_kernel_copy(mnist_path, out_dir / ".grader" / "data",
                                        profile.train_limit)
-    outcome = BatchOutcome(out_dir)
+    sandbox = (sandbox or Sandbox()).resolve()
+    remove_leftovers()
+    outcome = BatchOutcome(out_dir, sandbox_note=sandbox.note)
     sources = data_sources(pack, mnist_path, data or {})
     fingerprint = pack.fingerprint(profile.name, [s.path for n, s in sources.items() if n != MNIST])
     images = image_sets(pack, mnist_path, out_dir / ".grader" / "pngs")
     evaluator = Evaluator(sources, images=images, denoising=pack.spec.denoising)
     with Gradebook(out_dir / GRADEBOOK) as book, evaluator:
         setup = GradingSetup(pack, profile, expected, kernel_mnist, evaluator, fingerprint,
-                             dict(parameters or {}))
+                             dict(parameters or {}), sandbox)
         for path, student in assign_ids(Path(p).resolve() for p in paths):
             if on_start:
                 on_start(student, path.name)
@@ -115,7 +128,7 @@ def grade_batch(
             if cached:
                 outcome.cached += 1
             else:
-                result = _grade_one(path, student, setup, out_dir / student / "work")
+                result = _grade_one(path, student, setup, out_dir / student)
                 book.record(result)
                 outcome.graded += 1
             outcome.errors += result["status"] == "error"
@@ -143,9 +156,10 @@ def data_sources(pack: Pack, mnist_path: Path, data: Mapping[str, Path]) -> dict
     return sources
 
 
-def _grade_one(path: Path, student: str, setup: GradingSetup, work_dir: Path) -> dict[str, Any]:
+def _grade_one(path: Path, student: str, setup: GradingSetup,
+               student_dir: Path) -> dict[str, Any]:
     try:
-        return grade_submission(path, student, setup, work_dir)
+        return grade_submission(path, student, setup, student_dir)
     except GraderError as exc:
         return error_result(path, student, setup, exc, None)
     except Exception as exc:  # noqa: BLE001 - recorded with its traceback, never swallowed

@@ -35,6 +35,25 @@ AudienceOpt = Annotated[str, typer.Option(
 PdfOpt = Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write PDF reports.")]
 SubmittedOpt = Annotated[Path | None, typer.Option(
     help="CSV of student,submitted_at (ISO 8601) for the late rule; default: file times.")]
+SandboxOpt = Annotated[str, typer.Option(
+    help="auto: bubblewrap where it runs, else limits only (said once); bwrap: require it; "
+         "none: no isolation (limits still apply).")]
+MemoryOpt = Annotated[str, typer.Option(help="Memory cap per kernel, e.g. 4G (0: none).")]
+CpuOpt = Annotated[int | None, typer.Option(
+    help="CPU-seconds cap per kernel (default: the notebook deadline on every core + 10 min).")]
+ProcessesOpt = Annotated[int, typer.Option(help="Processes and threads per kernel (0: none).")]
+CellTimeoutOpt = Annotated[int | None, typer.Option(
+    help="Seconds one cell may run (default: the profile's).")]
+NotebookTimeoutOpt = Annotated[int | None, typer.Option(
+    help="Seconds all of a notebook's cells may run (default: the profile's).")]
+
+
+def _sandbox(mode: str, memory: str, cpu_seconds: int | None, processes: int) -> Any:
+    from grader.sandbox import Limits, Sandbox, parse_size
+
+    size = parse_size(memory)
+    return Sandbox(mode, Limits(memory=size or None, cpu_seconds=cpu_seconds,
+                                processes=processes or None)).resolve()
 
 
 def _times(path: Path | None) -> dict[str, Any]:
@@ -93,8 +112,17 @@ def grade(
     audience: AudienceOpt = "student",
     pdf: PdfOpt = True,
     submitted: SubmittedOpt = None,
+    sandbox: SandboxOpt = "auto",
+    memory: MemoryOpt = "4G",
+    cpu_seconds: CpuOpt = None,
+    processes: ProcessesOpt = 256,
+    cell_timeout: CellTimeoutOpt = None,
+    notebook_timeout: NotebookTimeoutOpt = None,
 ) -> None:
-    """Grade every notebook in FOLDER and write gradebook, grades.csv and reports."""
+    """Grade every notebook in FOLDER and write gradebook, grades.csv and reports.
+
+    Each notebook runs in its own sandboxed kernel (see docs/security.md).
+    """
     from grader.batch import discover, grade_batch
     from grader.data import locate_mnist
     from grader.pack import find_pack
@@ -108,8 +136,11 @@ def grade(
         params = _parameters(parameter)
         extra = _data(data)
         times = _times(submitted)
+        box = _sandbox(sandbox, memory, cpu_seconds, processes)
     except GraderError as exc:
         raise _fail(exc) from None
+    if box.note:
+        err.print(f"[bold yellow]warning:[/] {box.note}", highlight=False)
     if not paths:
         raise _fail(GraderError("no .ipynb files to grade", path=folder))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -127,7 +158,8 @@ def grade(
         try:
             outcome = grade_batch(paths, pack, prof.name, out, mnist_path, force=force,
                                   parameters=params, data=extra, on_start=started, on_done=done,
-                                  audience=_audience(audience), pdf=pdf, times=times)
+                                  audience=_audience(audience), pdf=pdf, times=times,
+                                  sandbox=box, timeouts=(cell_timeout, notebook_timeout))
         except GraderError as exc:
             raise _fail(exc) from None
     table = Table(title=f"{pack.spec.title} — {prof.name} profile")
@@ -148,6 +180,8 @@ def check(
     out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path(".grader/check"),
     mnist: MnistOpt = None,
     data: DataOpt = None,
+    sandbox: SandboxOpt = "auto",
+    memory: MemoryOpt = "4G",
 ) -> None:
     """Grade one notebook and print what the grader will say (exit 0 when all passes)."""
     from grader.batch import grade_batch
@@ -160,9 +194,12 @@ def check(
         pack = find_pack(assignment)
         prof = pack.spec.profile(profile)
         mnist_path = locate_mnist(mnist)
+        box = _sandbox(sandbox, memory, None, 256)
+        if box.note:
+            err.print(f"[bold yellow]warning:[/] {box.note}", highlight=False)
         with console.status(f"running {notebook.name} ({prof.name} profile)…"):
             outcome = grade_batch([notebook], pack, prof.name, out, mnist_path, force=True,
-                                  data=_data(data), pdf=False)
+                                  data=_data(data), pdf=False, sandbox=box)
     except GraderError as exc:
         raise _fail(exc) from None
     result = outcome.results[0]

@@ -86,3 +86,7 @@ class ReportError(GraderError):
 
 class SubmissionTimesError(GraderError):
     """A submission-times CSV is malformed (fields: ``line``)."""
+
+
+class SandboxError(GraderError):
+    """Kernels cannot be contained as asked (``--sandbox``, limits)."""

@@ -192,11 +192,20 @@ def _data(name: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     return _WORKER["data"][name], _WORKER["stats"][name]
 
 
-def _load(path: str) -> Any:
-    """A student's exported model, in safe mode; raises ValueError with the reason in words."""
+def _load(path: str, compile: bool = False) -> Any:
+    """A student's exported model, in safe mode; raises ValueError with the reason in words.
+
+    With ``compile``, the saved loss and optimizer are restored too when Keras can do
+    so safely; a model whose training setup cannot be restored loads without it.
+    """
     import keras
 
     try:
+        if compile:
+            try:
+                return keras.models.load_model(path, safe_mode=True, compile=True)
+            except Exception:  # noqa: BLE001 - retried without the training setup
+                pass
         return keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # noqa: BLE001 - every refusal becomes a recorded reason
         text = str(exc).split("\n")[0][:300]
@@ -257,12 +266,40 @@ def denoise_file(autoencoder_path: str, classifier_path: str, how: str) -> dict[
         return {"error": f"could not draw the denoising curves: {exc}"[:400]}
 
 
+def structure(model: Any) -> dict[str, Any]:
+    """What the grader reads off a loaded model: layers, parameter counts, loss, optimizer.
+
+    The same description the probe makes in the kernel, made here again so that no
+    monkey-patching in the student's kernel can change what the checks see.
+    """
+    from grader.kernel.probe_src import describe_model
+
+    try:
+        return describe_model(model)
+    except Exception as exc:  # noqa: BLE001
+        return {"error": f"could not read the model's structure: {exc}"[:400]}
+
+
+def describe_file(path: str) -> dict[str, Any]:
+    """The structure of one saved model, loaded in safe mode (runs in the worker)."""
+    try:
+        return {"structure": structure(_load(path, compile=True))}
+    except ValueError as exc:
+        return {"error": str(exc)}
+
+
 def evaluate_file(path: str, source: str) -> dict[str, Any]:
     """Load one ``.keras`` file in safe mode and measure it on ``source`` (runs in the worker)."""
     try:
-        model = _load(path)
+        model = _load(path, compile=True)
     except ValueError as exc:
         return {"error": str(exc)}
+    described = {"structure": structure(model)}
+    result = _measure(model, source)
+    return result | described
+
+
+def _measure(model: Any, source: str) -> dict[str, Any]:
     dataset = _WORKER["sources"][source].dataset
     predict = predictor(model)
     try:
@@ -278,8 +315,9 @@ def evaluate_file(path: str, source: str) -> dict[str, Any]:
     return result | {"dataset": source, "kernels": conv_kernels(model)}
 
 
-def _evaluate_many(requests: list[tuple[str, str]]) -> dict[str, dict[str, Any]]:
-    return {path: evaluate_file(path, source) for path, source in requests}
+def _evaluate_many(requests: list[tuple[str, str | None]]) -> dict[str, dict[str, Any]]:
+    return {path: evaluate_file(path, source) if source else describe_file(path)
+            for path, source in requests}
 
 
 def _denoise_many(requests: list[tuple[str, str, str]]) -> dict[str, dict[str, Any]]:
@@ -305,11 +343,12 @@ class Evaluator:
                                   initargs=(self.sources, self.images, self.denoising))
         return self._pool
 
-    def evaluate(self, requests: Sequence[tuple[Path, str]]) -> dict[str, dict[str, Any]]:
-        """Measure each exported model on its data source; failures are recorded, never raised.
+    def evaluate(self, requests: Sequence[tuple[Path, str | None]]) -> dict[str, dict[str, Any]]:
+        """Read each exported model and measure it on its data source; failures are recorded.
 
         Args:
-            requests: (model file, data source name) pairs.
+            requests: (model file, data source name) pairs; with no source the model is
+                only read (its ``structure``), not measured.
 
         Returns:
             Results keyed by the model file's resolved path.

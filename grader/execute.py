@@ -6,14 +6,21 @@ cell when it has one. Execution goes on past failing cells (a later question can
 still earn points), each cell has a time limit and the whole notebook a deadline,
 after which the remaining student cells are skipped but the probe still runs. The
 executed notebook is kept. Whatever kernelspec the student's file names, the
-grader's own Python runs it.
+grader's own Python runs it, contained by :mod:`grader.sandbox`: it talks to the
+grader over Unix sockets, its outputs are capped, a cell that ignores the interrupt
+at its time limit gets its kernel killed, and the kernel is killed, not asked to
+exit, once the probe has run (no ``atexit`` hook of the student's runs after it).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,17 +35,26 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
 from traitlets import Float, Int
 
+from grader.cgroups import Cgroup, remove_stale, stale
 from grader.errors import ExecutionError, NotebookError
 from grader.inject import is_injected
+from grader.sandbox import Sandbox
 
 KERNEL_NAME = "grader-python"
 ENGINE_NAME = "grader"
 INJECTED_CELL_TIMEOUT = 300
+MAX_FILE_BYTES = 100 << 20
+MAX_CELLS = 2000
+TRUNCATED = "\n[grader: output cut here; this notebook printed more than {mib:g} MiB]\n"
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     """Read a submission as nbformat 4, with one clear error when it is not a notebook."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise NotebookError(f"the file is {size / 2**20:.0f} MiB; notebooks over "
+                                f"{MAX_FILE_BYTES >> 20} MiB are not graded", path=path)
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise NotebookError("not a notebook: the file is not UTF-8 text", path=path) from None
@@ -51,13 +67,30 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     except nbformat.ValidationError as exc:
         raise NotebookError(f"not a valid notebook: {exc.message}", path=path) from None
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for odd documents
+        version = _declared_version(text)
+        if version is not None and version > 4:
+            raise NotebookError(f"written in nbformat {version}, a version this grader cannot "
+                                "read (it reads nbformat 4, what Jupyter saves)",
+                                path=path) from None
         raise NotebookError(f"not a readable notebook ({type(exc).__name__}: {exc})",
                             path=path) from None
     try:
         nbformat.validate(nb)
     except nbformat.ValidationError as exc:
         raise NotebookError(f"not a valid notebook: {exc.message}", path=path) from None
+    if len(nb.cells) > MAX_CELLS:
+        raise NotebookError(f"the notebook has {len(nb.cells):,} cells; notebooks with more "
+                            f"than {MAX_CELLS:,} are not graded", path=path)
     return nb
+
+
+def _declared_version(text: str) -> int | None:
+    """The major nbformat version a JSON document claims, if it claims one."""
+    try:
+        version = json.loads(text).get("nbformat")
+    except (ValueError, AttributeError):
+        return None
+    return version if isinstance(version, int) else None
 
 
 def has_parameters_cell(nb: nbformat.NotebookNode) -> bool:
@@ -106,18 +139,25 @@ class ExecutionResult:
         }
 
 
-def kernel_manager_class(env: Mapping[str, str], log_path: Path) -> type[AsyncKernelManager]:
-    """A kernel manager that starts the grader's Python for any kernel name.
+def kernel_manager_class(command: list[str], log_path: Path,
+                         sock_dir: Path) -> type[AsyncKernelManager]:
+    """A kernel manager that starts ``command`` (the contained kernel) for any kernel name.
 
-    The kernel's own stdout and stderr (TensorFlow's start-up chatter, crashes)
-    go to ``log_path``, not to the grader's terminal.
+    The kernel listens on Unix sockets in ``sock_dir`` (a sandboxed kernel has no
+    network of ours to reach), is interrupted by a message rather than a signal
+    (signals would stop the sandbox itself), and its own stdout and stderr
+    (TensorFlow's start-up chatter, crashes) go to ``log_path``.
     """
-    spec = KernelSpec(
-        argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        display_name="grader (Python 3)", language="python", env=dict(env),
-    )
+    spec = KernelSpec(argv=command, display_name="grader (Python 3)", language="python",
+                      interrupt_mode="message")
 
     class GraderKernelManager(AsyncKernelManager):
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            self.transport = "ipc"
+            self.ip = str(sock_dir / "k")
+            self.connection_file = str(sock_dir / "connection.json")
+
         @property
         def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
             return spec
@@ -137,10 +177,11 @@ def kernel_manager_class(env: Mapping[str, str], log_path: Path) -> type[AsyncKe
 
 
 class GraderNotebookClient(PapermillNotebookClient):
-    """Papermill's client, changed to keep going after errors and to honour a deadline."""
+    """Papermill's client, changed to keep going after errors, honour a deadline, cap output."""
 
     cell_timeout = Int(600).tag(config=True)
     notebook_timeout = Float(1800).tag(config=True)
+    output_limit = Int(8 << 20).tag(config=True)
 
     def _remaining(self) -> float:
         return self._deadline - time.monotonic()
@@ -149,6 +190,38 @@ class GraderNotebookClient(PapermillNotebookClient):
         if is_injected(cell):
             return INJECTED_CELL_TIMEOUT
         return max(1, int(min(self.cell_timeout, self._remaining())))
+
+    def output(self, outs: list, msg: dict[str, Any], display_id: str | None,
+               cell_index: int) -> Any:
+        """Keep outputs until the notebook's output budget is spent, then note the cut once.
+
+        A stream message that crosses the limit keeps its first part.
+        """
+        used = getattr(self, "_output_bytes", 0)
+        content = msg.get("content", {})
+        size = len(json.dumps(content, default=str))
+        self._output_bytes = used + size
+        if self._output_bytes <= self.output_limit:
+            return super().output(outs, msg, display_id, cell_index)
+        if used <= self.output_limit:
+            left = self.output_limit - used
+            if msg.get("msg_type") == "stream" and left > 0:
+                head = {**msg, "content": {**content, "text": str(content.get("text", ""))[:left]}}
+                super().output(outs, head, display_id, cell_index)
+            self.nb.cells[cell_index].metadata.setdefault("grader", {})["output_truncated"] = True
+            outs.append(nbformat.v4.new_output(
+                "stream", name="stderr", text=TRUNCATED.format(mib=self.output_limit / 2**20)))
+        return None
+
+    async def _async_handle_timeout(self, timeout: int, cell: Any = None) -> Any:
+        """Interrupt at the time limit; a cell that runs on past a second limit loses its kernel."""
+        meta = cell.metadata.setdefault("grader", {}) if cell is not None else {}
+        if meta.get("interrupted"):
+            meta["killed_after_timeout"] = True
+            await self.km.shutdown_kernel(now=True)
+            raise DeadKernelError("the cell ignored the interrupt at its time limit")
+        meta["interrupted"] = True
+        return await super()._async_handle_timeout(timeout, cell)
 
     def papermill_execute_cells(self) -> None:
         """Run every cell; skip student cells once past the deadline; stop if the kernel dies."""
@@ -205,7 +278,12 @@ def prepare(nb: nbformat.NotebookNode, setup: Any, probe: Any) -> nbformat.Noteb
     return nb
 
 
-def _failures(nb: nbformat.NotebookNode) -> tuple[list[CellFailure], int | None, int, int]:
+def _failures(nb: nbformat.NotebookNode, death: str | None = None,
+              ) -> tuple[list[CellFailure], int | None, int, int]:
+    """Failing student cells, the cell the kernel died in, cells run and skipped.
+
+    ``death`` says why the kernel died, when the grader knows (memory cap).
+    """
     failures, died, run, skipped = [], None, 0, 0
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("grader", {})
@@ -220,8 +298,13 @@ def _failures(nb: nbformat.NotebookNode) -> tuple[list[CellFailure], int | None,
             run += 1
         if meta.get("kernel_died"):
             died = number
-            failures.append(CellFailure(number, "KernelDied",
-                                        "the kernel died while running this cell", (), source))
+            if meta.get("killed_after_timeout"):
+                why = (f"the cell ran past its {meta.get('timed_out', '?')} s limit and ignored "
+                       "the interrupt, so the grader stopped its kernel")
+            else:
+                why = death or ("the kernel died while running this cell (it exited or crashed: "
+                                "os._exit, a segmentation fault, a limit of the sandbox)")
+            failures.append(CellFailure(number, "KernelDied", why, (), source))
             continue
         if meta.get("timed_out"):
             failures.append(CellFailure(number, "CellTimeout",
@@ -230,11 +313,26 @@ def _failures(nb: nbformat.NotebookNode) -> tuple[list[CellFailure], int | None,
             continue
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                failures.append(CellFailure(number, out.get("ename", "Error"),
-                                            out.get("evalue", ""),
-                                            tuple(out.get("traceback", [])), source))
+                failures.append(CellFailure(
+                    number, str(out.get("ename", "Error"))[:200], str(out.get("evalue", ""))[:2000],
+                    tuple(str(t)[:4000] for t in out.get("traceback", [])[-60:]), source))
                 break
     return failures, died, run, skipped
+
+
+def remove_leftovers() -> None:
+    """Delete socket folders and cgroups that a grader killed mid-notebook left behind."""
+    for path in stale(sorted(Path("/tmp").glob("grader-*"))):
+        shutil.rmtree(path, ignore_errors=True)
+    remove_stale()
+
+
+def _kernel_env(work_dir: Path, env: Mapping[str, str]) -> dict[str, str]:
+    """The kernel's whole environment: the grader's choices only, HOME in the work dir."""
+    base = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8", "HOME": str(work_dir), "IPYTHONDIR": str(work_dir / ".ipython"),
+            "JUPYTER_PLATFORM_DIRS": "1", "PYTHONNOUSERSITE": "1"}
+    return base | dict(env)
 
 
 def execute(
@@ -246,25 +344,41 @@ def execute(
     cell_timeout: int = 600,
     notebook_timeout: int = 1800,
     start_timeout: int = 120,
+    sandbox: Sandbox | None = None,
+    read_only: Sequence[Path] = (),
+    executed_path: Path | None = None,
 ) -> ExecutionResult:
-    """Execute a prepared notebook in ``work_dir`` and describe what happened.
+    """Execute a prepared notebook in ``work_dir``, contained, and describe what happened.
 
     Args:
         nb: The notebook after :func:`prepare`.
-        work_dir: The submission's own directory; the kernel runs there.
-        kernel_env: Environment variables for the kernel.
+        work_dir: The submission's own directory: the kernel's cwd and HOME, the only
+            place it can write.
+        kernel_env: Environment variables for the kernel (nothing else of the grader's).
         parameters: Injected into the ``parameters`` cell, if the notebook has one.
         cell_timeout: Seconds any one student cell may run.
         notebook_timeout: Seconds all student cells together may run.
         start_timeout: Seconds to wait for the kernel to start.
+        sandbox: How to contain the kernel (default: bubblewrap where it runs).
+        read_only: Files and folders the kernel may read (its data).
+        executed_path: Where the executed notebook goes; keep it outside ``work_dir``
+            so the kernel cannot read or rewrite it (default: inside, for tests).
     """
-    executed = work_dir / "executed.ipynb"
+    sandbox = (sandbox or Sandbox()).resolve()
+    work_dir = Path(work_dir).resolve()
+    executed = Path(executed_path or work_dir / "executed.ipynb")
     params = dict(parameters or {})
-    notes = []
+    notes = [sandbox.note] if sandbox.note else []
     if params and not has_parameters_cell(nb):
         notes.append("The notebook has no cell tagged `parameters`, so no parameters were "
                      "injected.")
         params = {}
+    sock_dir = Path(tempfile.mkdtemp(prefix=f"grader-{os.getpid()}-", dir="/tmp"))
+    cgroup = Cgroup.create(sandbox.limits.memory, sandbox.limits.processes)
+    command = sandbox.command(
+        [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        work_dir=work_dir, read_only=read_only, writable=[sock_dir],
+        env=_kernel_env(work_dir, kernel_env), cgroup=cgroup, notebook_timeout=notebook_timeout)
     start = time.monotonic()
     try:
         papermill.execute_notebook(
@@ -272,8 +386,10 @@ def execute(
             kernel_name=KERNEL_NAME, language="python", progress_bar=False,
             start_timeout=start_timeout, cwd=str(work_dir), allow_errors=True,
             interrupt_on_timeout=True, cell_timeout=cell_timeout,
-            notebook_timeout=float(notebook_timeout),
-            kernel_manager_class=kernel_manager_class(kernel_env, work_dir / "kernel.log"),
+            notebook_timeout=float(notebook_timeout), shutdown_kernel="immediate",
+            output_limit=sandbox.limits.output,
+            kernel_manager_class=kernel_manager_class(command, executed.with_name("kernel.log"),
+                                                      sock_dir),
         )
     except PapermillExecutionError:
         pass  # cell errors are expected; they are read back from the executed notebook
@@ -282,9 +398,17 @@ def execute(
             raise ExecutionError(f"the notebook could not be run: {type(exc).__name__}: {exc}",
                                  path=executed, reason=type(exc).__name__) from exc
         notes.append(f"Execution stopped early: {type(exc).__name__}: {exc}")
+    finally:
+        death = None
+        if cgroup is not None:
+            if cgroup.oom_killed():
+                death = (f"the kernel was killed for using more than "
+                         f"{sandbox.limits.memory / 2**30:g} GiB of memory")
+            cgroup.remove()
+        shutil.rmtree(sock_dir, ignore_errors=True)
     seconds = time.monotonic() - start
     out = nbformat.read(executed, as_version=4)
-    failures, died, run, skipped = _failures(out)
+    failures, died, run, skipped = _failures(out, death)
     return ExecutionResult(executed, seconds, tuple(failures), run, skipped, skipped > 0, died,
                            params, tuple(notes))
 

@@ -10,10 +10,12 @@ import hashlib
 import json
 import os
 import platform
+import re
+import secrets
 import shutil
 import time
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from grader.inject import probe_cell, setup_cell
 from grader.kernel.setup_src import cell_key
 from grader.late import file_time
 from grader.pack import Pack
+from grader.sandbox import Sandbox
 from grader.select import Selection, select_model
 from grader.spec import MNIST, CheckSpec, Profile, Question, Spec
 
@@ -57,6 +60,7 @@ class GradingSetup:
     evaluator: Evaluator
     fingerprint: str
     parameters: Mapping[str, Any]
+    sandbox: Sandbox = field(default_factory=lambda: Sandbox().resolve())
 
 
 def kernel_env(work_dir: Path, seed: int, profile: str) -> dict[str, str]:
@@ -68,15 +72,22 @@ def kernel_env(work_dir: Path, seed: int, profile: str) -> dict[str, str]:
         "KERAS_HOME": str(work_dir / ".keras"),
         "MPLCONFIGDIR": str(work_dir / ".matplotlib"),
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "TF_DETERMINISTIC_OPS": "1",
         "GRADER_PROFILE": profile,
     }
 
 
-def read_probe(work_dir: Path) -> dict[str, Any]:
+MODEL_FILE = re.compile(r"^models/model-\d+\.keras$")
+MAX_RECORDS_BYTES = 20 << 20
+
+
+def read_probe(probe_dir: Path) -> dict[str, Any]:
     """The probe's document, or a clear error saying why it is missing."""
-    path = work_dir / "probe.json"
-    if not path.exists():
+    path = probe_dir / "probe.json"
+    if not path.is_file() or path.is_symlink():
         raise ProbeError("the probe did not run, so no models could be collected", path=path)
+    if path.stat().st_size > MAX_RECORDS_BYTES:
+        raise ProbeError("probe output is implausibly large", path=path)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -84,15 +95,57 @@ def read_probe(work_dir: Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or "error" in doc:
         raise ProbeError(f"the probe failed: {doc.get('error') if isinstance(doc, dict) else doc}",
                          path=path)
+    if not isinstance(doc.get("models", []), list) or not all(
+            isinstance(m, dict) and isinstance(m.get("id"), int) for m in doc.get("models", [])):
+        raise ProbeError("probe output is malformed", path=path)
+    return doc
+
+
+def inside(root: Path, rel: str) -> Path | None:
+    """``root / rel`` if it is a plain file really inside ``root`` (no symlink, no ``..``)."""
+    path = root / rel
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        path.resolve().relative_to(root.resolve())
+    except (OSError, ValueError):
+        return None
+    return path
+
+
+def collect(probe_dir: Path, dest: Path) -> dict[str, Any]:
+    """Copy the probe's output out of the kernel's reach, keeping only untouched model files.
+
+    Each model file must still have the sha256 the probe took right after saving it;
+    one that changed or vanished is not graded (and the reason is recorded).
+    """
+    doc = read_probe(probe_dir)
+    if dest.exists():
+        shutil.rmtree(dest)
+    (dest / "models").mkdir(parents=True)
+    for m in doc.get("models", []):
+        rel = m.get("file")
+        if not rel:
+            continue
+        src = inside(probe_dir, str(rel)) if MODEL_FILE.match(str(rel)) else None
+        if src is None or sha256_file(src) != m.get("sha256"):
+            m["file"] = None
+            m["export_error"] = ("the saved model file was changed or removed after the probe "
+                                 "wrote it, so it was not graded")
+            continue
+        shutil.copyfile(src, dest / rel)
+    (dest / "probe.json").write_text(json.dumps(doc), encoding="utf-8")
     return doc
 
 
 def read_figures(figures_dir: Path) -> list[dict[str, Any]]:
-    """Figures captured in the kernel, last state of each."""
-    path = figures_dir / "figures.jsonl"
+    """Figures captured in the kernel, last state of each (a bounded read of plain data)."""
+    path = inside(figures_dir, "figures.jsonl")
     by_number: dict[int, dict[str, Any]] = {}
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
+    if path is not None:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            text = f.read(MAX_RECORDS_BYTES)
+        for line in text.splitlines():
             try:
                 record = json.loads(line)
                 by_number[int(record["number"])] = record
@@ -201,30 +254,72 @@ def grade_questions(
     return out
 
 
+STRUCTURE_KEYS = ("name", "class_name", "built", "input_shape", "output_shape", "total_params",
+                  "trainable_params", "non_trainable_params", "layers", "optimizer", "loss",
+                  "compiled")
+
+
 def evaluate_models(models: list[dict[str, Any]], spec: Spec, evaluator: Evaluator,
-                    work_dir: Path) -> dict[int, dict[str, Any]]:
-    """Measure each exported model on the dataset it fits; say why others were not measured."""
-    requests: dict[int, tuple[Path, str]] = {}
+                    model_dir: Path) -> dict[int, dict[str, Any]]:
+    """Read back every saved model in the clean worker and measure it on the dataset it fits.
+
+    Models found only through a ``fit`` call are read (their structure counts) but
+    not measured: no variable holds them. Returns results by model id; each read
+    model's ``structure`` is in its result, for :func:`verified_models`.
+    """
+    requests: dict[int, tuple[Path, str | None]] = {}
     evaluations: dict[int, dict[str, Any]] = {}
+    not_measured: dict[int, str] = {}
     for m in models:
         dataset = next((d for d in spec.datasets.values()
                         if "layers" in m and L.fits(m, d.inputs, d.classes)), None)
         if not m.get("file"):
             if m.get("export_error"):
                 evaluations[m["id"]] = {"error": m["export_error"]}
-        elif dataset is None:
             continue
-        elif dataset.name not in evaluator.sources:
-            evaluations[m["id"]] = {"error": f"not measured: no `{dataset.name}` data was "
-                                             f"supplied (--data {dataset.name}=PATH)"}
-        else:
-            requests[m["id"]] = (work_dir / m["file"], dataset.name)
+        source = dataset.name if dataset else None
+        if m.get("fit_only"):
+            source = None
+            not_measured[m["id"]] = ("not measured: no variable holds this model any more (it "
+                                     "was found through its `fit` call)")
+        elif dataset is not None and dataset.name not in evaluator.sources:
+            source = None
+            not_measured[m["id"]] = (f"not measured: no `{dataset.name}` data was supplied "
+                                     f"(--data {dataset.name}=PATH)")
+        requests[m["id"]] = (model_dir / m["file"], source)
     measured = evaluator.evaluate(list(requests.values()))
     for mid, (path, _) in requests.items():
-        evaluations[mid] = measured.get(str(path.resolve()), {"error": "not evaluated"})
+        result = measured.get(str(path.resolve()), {"error": "not evaluated"})
+        if mid in not_measured and "error" not in result:
+            result = result | {"error": not_measured[mid]}
+        evaluations[mid] = result
     if spec.denoising is not None:
-        evaluations.update(denoise_models(models, evaluations, evaluator, work_dir))
+        for mid, curves in denoise_models(models, evaluations, evaluator, model_dir).items():
+            evaluations[mid] = {**evaluations.get(mid, {}), **curves}
     return evaluations
+
+
+def verified_models(models: list[dict[str, Any]],
+                    evaluations: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The probe's models with their structure replaced by what the grader read from the files.
+
+    A model whose file the grader could not read (a Lambda layer, a custom object)
+    keeps no structure: nothing the kernel claimed about it is graded.
+    """
+    out = []
+    for m in models:
+        ev = evaluations.get(m["id"], {})
+        read = ev.pop("structure", None)
+        if read and "error" not in read:
+            kernel = {k: m.get(k) for k in ("total_params", "layers")}
+            m = m | {k: read[k] for k in STRUCTURE_KEYS if k in read} | {"verified": True}
+            if kernel["total_params"] not in (None, m["total_params"]):
+                m["kernel_claimed"] = {"total_params": kernel["total_params"]}
+        elif m.get("file"):
+            why = (read or {}).get("error") or ev.get("error") or "its file could not be read"
+            m = {k: v for k, v in m.items() if k not in STRUCTURE_KEYS} | {"unverified": why}
+        out.append(m)
+    return out
 
 
 def best_classifier(models: list[dict[str, Any]],
@@ -274,11 +369,8 @@ def locate(records: list[dict[str, Any]], numbers: Mapping[str, int]) -> list[di
     return [r | {"cell": numbers.get(str(r.get("cell")))} for r in records]
 
 
-def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Path) -> dict:
-    """Grade one notebook file; raises :class:`GraderError` only when nothing can be graded."""
-    started = time.time()
-    digest = sha256_file(path)
-    nb = read_notebook(path)
+def prepare_work_dir(path: Path, setup: GradingSetup, work_dir: Path) -> None:
+    """A fresh work dir holding only what the kernel may see: the notebook and the pack's files."""
     if work_dir.exists():
         shutil.rmtree(work_dir)
     (work_dir / "figures").mkdir(parents=True)
@@ -286,27 +378,46 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Pa
     for pattern in setup.pack.spec.kernel_files:
         for file in sorted(setup.pack.root.glob(pattern)):
             shutil.copyfile(file, work_dir / file.name)
+
+
+def grade_submission(path: Path, student: str, setup: GradingSetup, student_dir: Path) -> dict:
+    """Grade one notebook file; raises :class:`GraderError` only when nothing can be graded.
+
+    ``student_dir/work`` is the kernel's (the only place it can write); everything
+    the grader keeps (executed notebook, kernel log, collected models, result) goes
+    beside it, out of the kernel's reach.
+    """
+    started = time.time()
+    digest = sha256_file(path)
+    nb = read_notebook(path)
+    work_dir = student_dir / "work"
+    prepare_work_dir(path, setup, work_dir)
     cells = [dict(c) for c in nb.cells]
     for number, cell in enumerate(cells, 1):
         cell["metadata"] = {"grader": {"cell": number}}
     seed = setup.profile.seed
+    probe_dir = work_dir / f".probe-{secrets.token_hex(8)}"
     prepared = prepare(nb, setup_cell(seed, setup.kernel_mnist, work_dir / "figures"),
-                       probe_cell(work_dir, calls=list(setup.pack.spec.calls)))
+                       probe_cell(probe_dir, calls=list(setup.pack.spec.calls)))
     params = {**setup.profile.parameters, **setup.parameters}
+    data_files = [setup.kernel_mnist]
     for source in setup.evaluator.sources.values():
         if source.dataset.parameter:
             params[source.dataset.parameter] = str(source.path)
+            data_files.append(source.path)
     run = execute(prepared, work_dir, kernel_env=kernel_env(work_dir, seed, setup.profile.name),
                   parameters=params, cell_timeout=setup.profile.cell_timeout,
-                  notebook_timeout=setup.profile.notebook_timeout)
+                  notebook_timeout=setup.profile.notebook_timeout, sandbox=setup.sandbox,
+                  read_only=data_files, executed_path=student_dir / "executed.ipynb")
     notes = list(run.notes)
     try:
         executed_html: str | None = str(export_html(run.executed_path))
     except Exception as exc:  # noqa: BLE001 - the HTML copy is a convenience, never fatal
         executed_html = None
         notes.append(f"the executed notebook could not be exported to HTML ({exc})"[:300])
+    collected = student_dir / "collected"
     try:
-        probe = read_probe(work_dir)
+        probe = collect(probe_dir, collected)
     except ProbeError as exc:
         if run.kernel_died_in is not None:
             exc = ProbeError(f"the kernel died in cell {run.kernel_died_in}, so nothing after "
@@ -315,7 +426,8 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Pa
         probe = {"models": [], "histories": [], "arrays": []}
     eval_started = time.time()
     evaluations = evaluate_models(probe.get("models", []), setup.pack.spec, setup.evaluator,
-                                  work_dir)
+                                  collected)
+    probe["models"] = verified_models(probe.get("models", []), evaluations)
     eval_seconds = time.time() - eval_started
     numbers = cell_numbers(cells)
     figures = locate(read_figures(work_dir / "figures"), numbers)
@@ -341,10 +453,11 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, work_dir: Pa
         "calls": probe.get("calls", {}),
         "keras_version": probe.get("keras_version"), "grader_version": grader.__version__,
         "hardware": hardware(probe.get("gpus")), "started_at": started,
+        "sandbox": setup.sandbox.describe(),
         "timings": {"execute": round(run.seconds, 2), "evaluate": round(eval_seconds, 2),
                     "total": round(time.time() - started, 2)},
     }
-    (work_dir / "result.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    (student_dir / "result.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     return result
 
 

@@ -150,6 +150,8 @@ def _near(selector: Selector, model: Mapping[str, Any],
 def why_unfit(model: Mapping[str, Any], selector: Selector, dataset: Dataset,
               reference: Mapping[str, Any] | None = None) -> str:
     """Why a model cannot be graded for a selector, in a few words."""
+    if model.get("unverified"):
+        return f"could not be read back by the grader: {model['unverified']}"
     if not model.get("layers") or not model.get("built", True):
         return "was never built (did its cell fail?)"
     inputs, outputs = L.input_size(model), L.output_size(model)

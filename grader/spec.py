@@ -216,6 +216,9 @@ class _Reader:
     """Typed access to a TOML table that names the key in every error."""
 
     def __init__(self, path: Path, table: Mapping[str, Any], where: str) -> None:
+        if not isinstance(table, Mapping):
+            raise SpecError(f"{where or 'the spec'}: should be a table, got "
+                            f"{type(table).__name__} {table!r}"[:300], path=path, key=where)
         self.path, self.table, self.where = path, table, where
 
     def _err(self, key: str, msg: str) -> SpecError:
@@ -233,6 +236,16 @@ class _Reader:
             names = " or ".join(k.__name__ for k in kinds)
             raise self._err(key, f"should be {names}, got {type(value).__name__} {value!r}")
         return value
+
+    def items(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> list[Any]:
+        """A list whose every item is of ``kind``."""
+        values = self.get(key, list, default)
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        for i, value in enumerate(values):
+            if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+                names = " or ".join(k.__name__ for k in kinds)
+                raise self._err(f"{key}[{i}]", f"should be {names}, got {value!r}")
+        return list(values)
 
     def sub(self, key: str, where: str) -> _Reader:
         return _Reader(self.path, self.get(key, dict, {}), where)
@@ -252,7 +265,7 @@ def _profile(r: _Reader, name: str) -> Profile:
 
 def _selector(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]) -> Selector:
     sel = Selector(
-        names=tuple(r.get("names", list, [])),
+        names=tuple(r.items("names", str, [])),
         kind=r.get("kind", str, "any"),
         prefer=r.get("prefer", str, "last"),
         reference=r.get("reference", str, None),
@@ -327,9 +340,9 @@ def load_spec(path: Path | str) -> Spec:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SpecError(f"not valid TOML: {exc}", path=path, key="") from None
     r = _Reader(path, data, "")
-    refs = tuple(r.get("reference_models", list))
-    profiles = {name: _profile(_Reader(path, table, f"profiles.{name}"), name)
-                for name, table in r.get("profiles", dict).items()}
+    refs = tuple(r.items("reference_models", str))
+    profiles = {name: _profile(r.sub("profiles", "profiles").sub(name, f"profiles.{name}"), name)
+                for name in r.get("profiles", dict)}
     if not profiles:
         raise r._err("profiles", "at least one profile is needed")
     default = r.get("default_profile", str, "fast")
@@ -338,7 +351,7 @@ def load_spec(path: Path | str) -> Spec:
     datasets = _datasets(r)
     model_datasets = dict(r.get("model_datasets", dict, {}))
     for model, name in model_datasets.items():
-        if model not in refs or name not in datasets:
+        if model not in refs or not isinstance(name, str) or name not in datasets:
             raise r._err(f"model_datasets.{model}", "should map a reference model to a dataset")
     seen: set[str] = set()
     questions = tuple(
@@ -351,7 +364,7 @@ def load_spec(path: Path | str) -> Spec:
             raise SpecError(f"questions.{q.id}.select.same_as names no question",
                             path=path, key=f"{q.id}.select.same_as")
     kernel = r.sub("kernel", "kernel")
-    files = tuple(kernel.get("files", list, []))
+    files = tuple(kernel.items("files", str, []))
     images = r.sub("images", "images")
     examples = images.get("examples", str, None)
     if examples is not None and not (path.parent / examples).exists():
@@ -383,7 +396,7 @@ def _late(r: _Reader) -> LateRule:
 
 def _denoising(r: _Reader, refs: tuple[str, ...]) -> Denoising:
     d = r.sub("denoising", "denoising")
-    levels = tuple(float(v) for v in d.get("levels", list))
+    levels = tuple(float(v) for v in d.items("levels", (int, float)))
     if not levels or any(not 0.0 <= v <= 1.0 for v in levels):
         raise d._err("levels", "should be a list of noise levels in [0, 1]")
     out = Denoising(levels=levels, images=d.get("images", int, 0), seed=d.get("seed", int, 0),

@@ -96,7 +96,7 @@ def test_outputs_written(batch):
     assert len(sha) == 64 and seconds > 0
     report = (out / "doejane" / "report.html").read_text()
     assert report.count("data:image/png;base64,") >= 2 and "fast</strong> profile" in report
-    assert "baseline" in report and (out / "doejane" / "work" / "executed.ipynb").exists()
+    assert "baseline" in report and (out / "doejane" / "executed.ipynb").exists()
     summary = (out / "summary.html").read_text()
     assert "not_a_notebook" in summary and "not valid JSON" in summary
 

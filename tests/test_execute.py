@@ -92,7 +92,8 @@ def test_real_setup_and_probe_collect_models_offline(tmp_path, tiny_mnist):
     """Offline load_data, figure capture and the probe, on a notebook with odd structures."""
     nb = read_notebook(FIXTURES / "models_in_containers.ipynb")
     nb = prepare(nb, setup_cell(7, tiny_mnist, tmp_path / "figures"), probe_cell(tmp_path))
-    result = execute(nb, tmp_path, kernel_env=kernel_env(tmp_path, 7, "test"))
+    result = execute(nb, tmp_path, kernel_env=kernel_env(tmp_path, 7, "test"),
+                     read_only=[tiny_mnist])
     assert result.failures == ()
     executed = nbformat.read(result.executed_path, as_version=4)
     assert "(300, 28, 28) (100, 28, 28)" in outputs(executed)  # the tiny copy, not a download
@@ -121,3 +122,21 @@ def test_real_setup_and_probe_collect_models_offline(tmp_path, tiny_mnist):
     shown = [o for c in executed.cells for o in c.get("outputs", []) if "image/png" in o.get(
         "data", {})]
     assert len(shown) == 2  # figures appear in the executed notebook as Jupyter shows them
+
+
+def test_cell_that_ignores_the_interrupt_loses_its_kernel(tmp_path):
+    result, _ = run("ignores_interrupt_in_cell1.ipynb", tmp_path, cell_timeout=2)
+    assert result.kernel_died_in == 1 and result.seconds < 30
+    assert "ignored the interrupt" in result.failures[0].evalue
+
+
+def test_without_bubblewrap_the_limits_still_apply(tmp_path, monkeypatch):
+    from grader.sandbox import GIB, Limits, Sandbox
+
+    monkeypatch.setenv("GRADER_TEST_SECRET", "x")
+    result, nb = run("prints_its_limits.ipynb", tmp_path, sandbox=Sandbox("none", Limits(
+        memory=3 * GIB)))
+    text = outputs(nb)
+    assert result.failures == ()
+    assert f"AS {3 * GIB}" in text or "CGROUP True" in text  # a memory cap, one way or another
+    assert f"HOME {tmp_path.resolve()}" in text and "SECRET False" in text

@@ -3,12 +3,14 @@
 Walks the notebook's globals (and lists, tuples and dicts inside them) for Keras
 models, training histories and small square arrays (confusion matrices), then the
 setup cell's fit log for models trained and since overwritten. Writes
-``probe.json`` and one ``.keras`` file per model reachable from the globals; never
-a pickle.
+``probe.json`` and one ``.keras`` file per built model, with its sha256 taken right
+after saving; never a pickle. Nothing here is trusted for scoring: the grader
+re-reads every saved model in its own clean process.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -168,7 +170,9 @@ class Walker:
     """Finds models, histories and small square arrays reachable from the globals."""
 
     def __init__(self, keras: Any, max_depth: int = 3, max_items: int = 64) -> None:
-        self.keras, self.max_depth, self.max_items = keras, max_depth, max_items
+        self.max_depth, self.max_items = max_depth, max_items
+        self.model_type = keras.Model if keras else ()
+        self.history_type = keras.callbacks.History if keras else ()
         self.models: list[tuple[Any, list[str]]] = []
         self.histories: list[tuple[Any, list[str]]] = []
         self.arrays: list[dict[str, Any]] = []
@@ -198,16 +202,15 @@ class Walker:
 
     def visit(self, value: Any, path: str, depth: int = 0) -> None:
         """Record ``value`` if it is of interest, else look inside lists, tuples and dicts."""
-        keras = self.keras
-        if isinstance(value, keras.Model):
+        if isinstance(value, self.model_type):
             self._add("model", value, path)
             hist = getattr(value, "history", None)
-            if isinstance(hist, keras.callbacks.History):
+            if isinstance(hist, self.history_type):
                 self._add("history", hist, f"{path}.history")
-        elif isinstance(value, keras.callbacks.History):
+        elif isinstance(value, self.history_type):
             self._add("history", value, path)
             owner = getattr(value, "model", None)  # models trained in a loop live on here
-            if isinstance(owner, keras.Model):
+            if isinstance(owner, self.model_type):
                 self._add("model", owner, f"{path}.model")
         elif isinstance(value, dict) and _looks_like_history_dict(value):
             self._add("history", value, path)
@@ -231,13 +234,21 @@ class Walker:
         cells: dict[int, str] = {}
         for number, record in enumerate(fits, 1):
             hist, model = record.get("history"), record.get("model")
-            if isinstance(model, self.keras.Model):
+            if isinstance(model, self.model_type):
                 self._add("model", model, f"{FIT_PATH}{number}.model")
-            if isinstance(hist, self.keras.callbacks.History):
+            if isinstance(hist, self.history_type):
                 self._add("history", hist, f"{FIT_PATH}{number}")
                 if record.get("cell"):
                     cells[id(hist)] = str(record["cell"])
         return cells
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _fit_only(paths: list[str]) -> bool:
@@ -252,18 +263,21 @@ def _fit_log() -> list[dict[str, Any]]:
 
 def _gpus() -> list[str]:
     """GPUs TensorFlow can see in this kernel (none on a CPU grader)."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None:
+        return []
     try:
-        import tensorflow as tf
-
         return [d.name for d in tf.config.list_physical_devices("GPU")]
     except Exception:  # noqa: BLE001 - another backend, or no TensorFlow at all
         return []
 
 
 def collect(namespace: dict[str, Any], out_dir: str, max_models: int = 48) -> dict[str, Any]:
-    """Describe and export everything found in ``namespace``; return the probe document."""
-    import keras
+    """Describe and export everything found in ``namespace``; return the probe document.
 
+    A notebook that never imported Keras has no models; Keras is not imported for it.
+    """
+    keras = sys.modules.get("keras")
     walker = Walker(keras)
     walker.walk(namespace)
     fit_cells = walker.walk_fits(_fit_log())
@@ -278,15 +292,13 @@ def collect(namespace: dict[str, Any], out_dir: str, max_models: int = 48) -> di
             entry.update(describe_model(model))
         except Exception as exc:  # noqa: BLE001 - one odd model must not hide the others
             entry["describe_error"] = f"{type(exc).__name__}: {exc}"
-        entry["file"], entry["export_error"] = None, None
-        if entry["fit_only"]:
-            entry["export_error"] = ("no variable holds this model any more (it was found "
-                                     "through its `fit` call), so the grader cannot measure it")
-        elif getattr(model, "built", False):
+        entry["file"], entry["export_error"], entry["sha256"] = None, None, None
+        if getattr(model, "built", False):
             name = f"models/model-{index}.keras"
             try:
                 model.save(os.path.join(out_dir, name))
                 entry["file"] = name
+                entry["sha256"] = _sha256(os.path.join(out_dir, name))
             except Exception as exc:  # noqa: BLE001
                 entry["export_error"] = f"{type(exc).__name__}: {exc}"[:500]
         else:
@@ -300,7 +312,8 @@ def collect(namespace: dict[str, Any], out_dir: str, max_models: int = 48) -> di
                  "cell": fit_cells.get(id(hist)), **describe_history(hist)}
         entry["model_id"] = model_ids.get(id(getattr(hist, "model", None)))
         histories.append(entry)
-    return {"probe_version": PROBE_VERSION, "keras_version": keras.__version__,
+    return {"probe_version": PROBE_VERSION,
+            "keras_version": getattr(keras, "__version__", None),
             "gpus": _gpus(),
             "models": models, "histories": histories, "arrays": walker.arrays,
             "models_skipped": max(0, len(walker.models) - max_models)}

@@ -1,6 +1,8 @@
 """Runs in the student's kernel before their first cell.
 
-Seeds Python, NumPy and Keras; selects the non-interactive Agg backend and
+Seeds Python, NumPy and Keras (Keras and TensorFlow when the notebook first imports
+them, so a kernel that never does pays nothing for them); selects the non-interactive
+Agg backend and
 captures every figure a cell draws (metadata to ``figures.jsonl``, a PNG beside
 it, and the PNG shown in the cell's output as Jupyter's inline backend would);
 makes ``keras.datasets.mnist.load_data()`` read the grader's local copy; keeps the
@@ -10,6 +12,7 @@ module, so models trained in a loop and then overwritten are still seen by the p
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib
@@ -166,6 +169,49 @@ def _offline_mnist(path: str) -> None:
         module.load_data = load_data
 
 
+class OnImport:
+    """A one-shot import hook: runs ``callback(module)`` right after ``name`` is first imported."""
+
+    def __init__(self, name: str, callback: Any) -> None:
+        self.name, self.callback, self.busy = name, callback, False
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        """Find ``name`` with the other finders and wrap its loader; ignore everything else.
+
+        Libraries look modules up without importing them (``importlib.util.find_spec``),
+        so the hook stays until the module is really executed.
+        """
+        if fullname != self.name or self.busy:
+            return None
+        import importlib.util
+
+        self.busy = True
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            self.busy = False
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        original, hook = spec.loader.exec_module, self
+
+        def exec_module(module: types.ModuleType) -> None:
+            original(module)
+            if hook in sys.meta_path:
+                sys.meta_path.remove(hook)
+                hook.callback(module)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def when_imported(name: str, callback: Any) -> None:
+    """Run ``callback(module)`` now if ``name`` is imported, else right after its import."""
+    if name in sys.modules:
+        callback(sys.modules[name])
+    else:
+        sys.meta_path.insert(0, OnImport(name, callback))
+
+
 def main(cfg: dict[str, Any]) -> None:
     """Prepare the kernel; ``cfg`` holds ``seed``, ``mnist_path`` and ``figures_dir``."""
     from IPython import get_ipython
@@ -198,8 +244,15 @@ def main(cfg: dict[str, Any]) -> None:
         return original_show(*args, **kwargs)
 
     plt.show = show
-    import keras
 
-    keras.utils.set_random_seed(seed)
-    record_fits(keras, state)
-    _offline_mnist(cfg["mnist_path"])
+    def seed_tensorflow(tf: Any) -> None:
+        tf.random.set_seed(seed)
+
+    def prepare_keras(keras: Any) -> None:
+        with contextlib.suppress(Exception):  # mid-import of TensorFlow: its own hook seeds
+            keras.utils.set_random_seed(seed)
+        record_fits(keras, state)
+        _offline_mnist(cfg["mnist_path"])
+
+    when_imported("tensorflow", seed_tensorflow)
+    when_imported("keras", prepare_keras)

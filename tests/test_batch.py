@@ -1,0 +1,88 @@
+"""Crash safety: ``kill -9`` of the grader mid-batch, then the same command, loses nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.gradebook import Gradebook
+from tests.conftest import FIXTURES, run_cli
+
+pytestmark = pytest.mark.kernel
+STUDENTS = [f"student{i}" for i in range(1, 6)]
+
+
+def _rows(db: Path) -> list[tuple[int, str, float]]:
+    if not db.exists():
+        return []
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return con.execute("SELECT id, student, finished_at FROM submissions ORDER BY id"
+                           ).fetchall()
+    except sqlite3.OperationalError:  # created but no table yet
+        return []
+    finally:
+        con.close()
+
+
+def _ours(out: Path) -> list[int]:
+    """Processes whose command line names the output folder (kernels, sandboxes)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(out).encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def _kill_after(command: list[str], env: dict[str, str], db: Path, rows: int) -> None:
+    """Start the grader and SIGKILL it as soon as the gradebook holds ``rows`` results."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while len(_rows(db)) < rows and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the batch ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def test_kill_minus_nine_then_resume_grades_everyone_once(tmp_path, mnist_path):
+    folder, out = tmp_path / "class", tmp_path / "out"
+    folder.mkdir()
+    for student in STUDENTS:
+        shutil.copy(FIXTURES / "raises_in_cell2.ipynb", folder / f"{student}.ipynb")
+    args = ["grade", str(folder), "-a", "dlcourse_mlp", "--out", str(out), "--no-pdf"]
+    exe = str(Path(sys.executable).with_name("grader"))
+    env = {**os.environ, "GRADER_MNIST": str(mnist_path)}
+    db = out / "gradebook.sqlite"
+
+    _kill_after([exe, *args], env, db, rows=1)
+    first = _rows(db)
+    time.sleep(1)
+    assert _ours(out) == []  # the killed grader's kernel and sandbox died with it
+    _kill_after([exe, *args], env, db, rows=3)
+    second = _rows(db)
+    time.sleep(1)
+    assert _ours(out) == []
+    assert second[:len(first)] == first  # finished results survive a second kill
+
+    proc = run_cli(*args, env={"GRADER_MNIST": str(mnist_path)})
+    assert proc.returncode == 0, proc.stderr
+    final = _rows(db)
+    assert final[:len(second)] == second
+    assert sorted(s for _, s, _ in final) == STUDENTS  # each graded exactly once
+    with Gradebook(db) as book:
+        results = book.latest("dlcourse_mlp")
+    assert [r["status"] for r in results] == ["graded"] * len(STUDENTS)
+    assert all((out / s / "report.html").exists() for s in STUDENTS)
