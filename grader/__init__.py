@@ -1,3 +1,39 @@
-"""grader: grade Keras/TensorFlow notebook assignments and write feedback reports."""
+"""grader: grade Keras/TensorFlow notebook assignments and write feedback reports.
+
+Inside a notebook, ``grader.check("q3", assignment="dat405_a7")`` checks one question
+against the kernel's live objects (see :mod:`grader.live`); ``%load_ext grader`` adds
+the same as a line magic, ``%grader q3 [assignment]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
+
+
+def check(question: str, assignment: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    """Check one question of the running notebook now (see :func:`grader.live.check`)."""
+    from grader.live import check as live_check
+
+    return live_check(question, assignment, **kwargs)
+
+
+def use(assignment: str, profile: str | None = None) -> None:
+    """Set the assignment later ``grader.check`` calls use (see :func:`grader.live.use`)."""
+    from grader.live import use as live_use
+
+    live_use(assignment, profile)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext grader``: register ``%grader QUESTION [ASSIGNMENT]``."""
+
+    def magic(line: str) -> None:
+        words = line.split()
+        if not words:
+            print("usage: %grader QUESTION [ASSIGNMENT]")
+            return
+        check(words[0], words[1] if len(words) > 1 else None)
+
+    ipython.register_magic_function(magic, "line", "grader")

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from grader.collect import sha256_file
 from grader.data import prepare_kernel_copy
 from grader.errors import DataError, GradebookError, GraderError
 from grader.evaluate import DataSource, Evaluator
 from grader.execute import remove_leftovers
-from grader.grade import GradingSetup, error_result, grade_submission, sha256_file
+from grader.grade import GradingSetup, error_result, grade_submission
 from grader.gradebook import Gradebook
 from grader.images import image_sets
 from grader.late import apply_late
@@ -27,6 +29,7 @@ from grader.pack import Pack
 from grader.report import render_student, render_summary, write_grades_csv
 from grader.report.pdf import write_pdf
 from grader.sandbox import Sandbox
+from grader.schedule import Devices, default_workers
 from grader.spec import MNIST
 from grader.students import assign_ids
 
@@ -75,6 +78,8 @@ def grade_batch(
     times: Mapping[str, datetime] | None = None,
     sandbox: Sandbox | None = None,
     timeouts: tuple[int | None, int | None] = (None, None),
+    workers: int | None = None,
+    devices: Devices | None = None,
 ) -> BatchOutcome:
     """Grade ``paths`` into ``out_dir`` and write the gradebook, CSV and reports.
 
@@ -95,6 +100,9 @@ def grade_batch(
         sandbox: How kernels are contained (default: bubblewrap where it runs, else
             resource limits only, with a note in the outcome and every result).
         timeouts: Seconds per cell and per notebook, instead of the profile's.
+        workers: Notebooks graded at once, each in its own kernel (default: what the
+            machine fits, :func:`grader.schedule.default_workers`).
+        devices: The GPUs kernels run on, and how many share one (default: CPU only).
     """
     profile = pack.spec.profile(profile_name)
     cell_timeout, notebook_timeout = timeouts
@@ -111,30 +119,46 @@ def grade_batch(
     sources = data_sources(pack, mnist_path, data or {})
     fingerprint = pack.fingerprint(profile.name, [s.path for n, s in sources.items() if n != MNIST])
     images = image_sets(pack, mnist_path, out_dir / ".grader" / "pngs")
-    evaluator = Evaluator(sources, images=images, denoising=pack.spec.denoising)
+    devices = devices or Devices()
+    workers = max(1, workers or default_workers(sandbox.limits.memory,
+                                                gpu_slots=devices.slots))
+    evaluator = Evaluator(sources, images=images, denoising=pack.spec.denoising,
+                          processes=min(workers, len(paths)) or 1)
     with Gradebook(out_dir / GRADEBOOK) as book, evaluator:
         setup = GradingSetup(pack, profile, expected, kernel_mnist, evaluator, fingerprint,
-                             dict(parameters or {}), sandbox)
+                             dict(parameters or {}), sandbox, devices)
+        todo = []
         for path, student in assign_ids(Path(p).resolve() for p in paths):
-            if on_start:
-                on_start(student, path.name)
             result = None
             if not force:
                 try:
                     result = book.cached(pack.id, student, sha256_file(path), fingerprint)
                 except OSError:
                     result = None
-            cached = result is not None
-            if cached:
-                outcome.cached += 1
-            else:
-                result = _grade_one(path, student, setup, out_dir / student)
-                book.record(result)
-                outcome.graded += 1
-            outcome.errors += result["status"] == "error"
+            if result is None:
+                todo.append((path, student))
+                continue
+            outcome.cached += 1
             outcome.results.append(result)
             if on_done:
-                on_done(student, "cached" if cached else result["status"])
+                on_done(student, "cached")
+
+        def one(path: Path, student: str) -> dict[str, Any]:
+            if on_start:
+                on_start(student, path.name)
+            return _grade_one(path, student, setup, out_dir / student)
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool:
+            running = {pool.submit(one, path, student): student for path, student in todo}
+            for future in as_completed(running):
+                result = future.result()  # _grade_one records every failure as a result
+                book.record(result)  # one thread writes the gradebook, one result at a time
+                outcome.graded += 1
+                outcome.results.append(result)
+                if on_done:
+                    on_done(running[future], result["status"])
+        outcome.results.sort(key=lambda r: r["student"])
+        outcome.errors = sum(r["status"] == "error" for r in outcome.results)
         write_outputs(book, pack, expected, out_dir, audience, pdf, times)
     return outcome
 

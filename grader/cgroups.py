@@ -171,12 +171,16 @@ def stale(paths: list[Path]) -> list[Path]:
 
 
 def remove_stale(root: Path = ROOT, proc_file: Path = Path("/proc/self/cgroup")) -> int:
-    """Delete the empty cgroups a killed grader left behind; return how many."""
+    """Kill what a killed grader's kernels left running, delete their cgroups; return how many.
+
+    A kernel normally dies with its grader (see :mod:`grader.kernel.launch`); this
+    is the backstop: whatever is still in a dead grader's cgroup is killed here.
+    """
     removed = 0
     for controller, own in own_cgroups(proc_file).items():
         base = root / controller / own.lstrip("/") if controller else root / own.lstrip("/")
         for path in stale(sorted(base.glob("grader-*")) if base.is_dir() else []):
-            with contextlib.suppress(OSError):
-                path.rmdir()
-                removed += 1
+            group = Cgroup(2 if not controller else 1, (path,))
+            group.remove(wait=5.0)
+            removed += not path.exists()
     return removed

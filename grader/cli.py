@@ -46,6 +46,11 @@ CellTimeoutOpt = Annotated[int | None, typer.Option(
     help="Seconds one cell may run (default: the profile's).")]
 NotebookTimeoutOpt = Annotated[int | None, typer.Option(
     help="Seconds all of a notebook's cells may run (default: the profile's).")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    help="Notebooks graded at once (default: one per core or GPU slot, as memory allows).")]
+GpusOpt = Annotated[str, typer.Option(
+    help="GPUs for kernels: auto (those nvidia-smi lists), none, or indices like 0,1.")]
+PerGpuOpt = Annotated[int, typer.Option(help="Kernels sharing one GPU at once.")]
 
 
 def _sandbox(mode: str, memory: str, cpu_seconds: int | None, processes: int) -> Any:
@@ -118,6 +123,9 @@ def grade(
     processes: ProcessesOpt = 256,
     cell_timeout: CellTimeoutOpt = None,
     notebook_timeout: NotebookTimeoutOpt = None,
+    workers: WorkersOpt = None,
+    gpus: GpusOpt = "auto",
+    kernels_per_gpu: PerGpuOpt = 1,
 ) -> None:
     """Grade every notebook in FOLDER and write gradebook, grades.csv and reports.
 
@@ -126,6 +134,7 @@ def grade(
     from grader.batch import discover, grade_batch
     from grader.data import locate_mnist
     from grader.pack import find_pack
+    from grader.schedule import Devices, parse_gpus
 
     try:
         pack = find_pack(assignment)
@@ -137,6 +146,7 @@ def grade(
         extra = _data(data)
         times = _times(submitted)
         box = _sandbox(sandbox, memory, cpu_seconds, processes)
+        devices = Devices(parse_gpus(gpus), kernels_per_gpu)
     except GraderError as exc:
         raise _fail(exc) from None
     if box.note:
@@ -159,7 +169,8 @@ def grade(
             outcome = grade_batch(paths, pack, prof.name, out, mnist_path, force=force,
                                   parameters=params, data=extra, on_start=started, on_done=done,
                                   audience=_audience(audience), pdf=pdf, times=times,
-                                  sandbox=box, timeouts=(cell_timeout, notebook_timeout))
+                                  sandbox=box, timeouts=(cell_timeout, notebook_timeout),
+                                  workers=workers, devices=devices)
         except GraderError as exc:
             raise _fail(exc) from None
     table = Table(title=f"{pack.spec.title} — {prof.name} profile")
@@ -183,10 +194,15 @@ def check(
     sandbox: SandboxOpt = "auto",
     memory: MemoryOpt = "4G",
 ) -> None:
-    """Grade one notebook and print what the grader will say (exit 0 when all passes)."""
+    """Grade one notebook and print what the grader will say.
+
+    Public checks are shown in full, hidden ones only counted. Exit 0 when every
+    public check passes, 1 when one fails, 2 when the notebook cannot be graded.
+    """
     from grader.batch import grade_batch
     from grader.data import locate_mnist
     from grader.pack import find_pack
+    from grader.selfcheck import public_view
 
     try:
         if not notebook.is_file():
@@ -208,20 +224,30 @@ def check(
         err.print(f"[bold red]not graded:[/] {result['error']}", highlight=False)
         err.print(f"report: {report}")
         raise typer.Exit(2)
-    table = Table(title=f"{pack.spec.title} — {result['score']:g} / {result['max_score']:g}")
-    for col in ("", "question", "points", "message"):
+    print_view(public_view(result["questions"]), pack.spec.title, report)
+
+
+def print_view(view: Any, title: str, report: Path | None = None) -> None:
+    """Print a student's view of a result; exit 1 if a public check failed, else 0."""
+    from rich.markup import escape
+
+    from grader.selfcheck import hidden_line
+
+    colours = {"✔": "green", "✎": "magenta", "–": "dim", "✘": "red"}
+    table = Table(title=f"{title} — {view.score:g} / {view.max_score:g}", show_lines=True)
+    for col in ("", "question", "points", "what the grader found"):
         table.add_column(col, overflow="fold")
-    failed = False
-    for q in result["questions"]:
-        mark = {"pass": "[green]✔[/]", "manual": "[magenta]✎[/]",
-                "skipped": "[dim]–[/]"}.get(q["outcome"], "[red]✘[/]")
-        failed |= q["outcome"] not in ("pass", "manual", "skipped")
-        msgs = " ".join(c["message"] for c in q["checks"] if c["outcome"] != "pass") or \
-            q["checks"][0]["message"]
-        table.add_row(mark, q["title"], f"{q['score']:g}/{q['points']:g}", msgs)
+    for row in view.rows:
+        text = escape(row.message) + "".join(f"\n[bold]→ {escape(h)}[/]" for h in row.hints)
+        table.add_row(f"[{colours[row.mark]}]{row.mark}[/]", escape(row.title),
+                      f"{row.score:g}/{row.points:g}", text)
     console.print(table)
-    console.print(f"report: {report}")
-    raise typer.Exit(1 if failed else 0)
+    line = hidden_line(view)
+    if line:
+        console.print(line, style="dim")
+    if report is not None:
+        console.print(f"report: {report}")
+    raise typer.Exit(1 if view.failed else 0)
 
 
 @app.command()
@@ -369,3 +395,8 @@ def _print_curves(curves: dict) -> None:
 def main() -> None:
     """Console entry point."""
     app()
+
+
+from grader.cli_pack import pack_app  # noqa: E402 - it uses the helpers above
+
+app.add_typer(pack_app, name="pack")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.pool import Pool
@@ -162,6 +163,7 @@ def conv_kernels(model: Any, layers: int = 2, max_filters: int = 32) -> list[lis
 def _init_worker(sources: dict[str, DataSource], images: dict[str, dict[str, Any]],
                  denoising: Denoising | None = None) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")  # leave the cards to kernels
     _WORKER["sources"] = sources
     _WORKER["images"] = images
     _WORKER["denoising"] = denoising
@@ -325,11 +327,16 @@ def _denoise_many(requests: list[tuple[str, str, str]]) -> dict[str, dict[str, A
 
 
 class Evaluator:
-    """A clean worker process, started once and reused for every submission of a batch."""
+    """Clean worker processes, started once and reused for every submission of a batch.
+
+    Safe to call from several threads at once; ``processes`` workers serve them.
+    """
 
     def __init__(self, sources: Mapping[str, DataSource], timeout: float = 600,
                  images: Mapping[str, dict[str, Any]] | None = None,
-                 denoising: Denoising | None = None) -> None:
+                 denoising: Denoising | None = None, processes: int = 1) -> None:
+        self.processes = max(1, processes)
+        self._lock = threading.Lock()
         self.sources = dict(sources)
         self.images = dict(images or {})
         self.denoising = denoising
@@ -337,11 +344,12 @@ class Evaluator:
         self._pool: Pool | None = None
 
     def _get_pool(self) -> Pool:
-        if self._pool is None:
-            ctx = multiprocessing.get_context("spawn")
-            self._pool = ctx.Pool(1, initializer=_init_worker,
-                                  initargs=(self.sources, self.images, self.denoising))
-        return self._pool
+        with self._lock:
+            if self._pool is None:
+                ctx = multiprocessing.get_context("spawn")
+                self._pool = ctx.Pool(self.processes, initializer=_init_worker,
+                                      initargs=(self.sources, self.images, self.denoising))
+            return self._pool
 
     def evaluate(self, requests: Sequence[tuple[Path, str | None]]) -> dict[str, dict[str, Any]]:
         """Read each exported model and measure it on its data source; failures are recorded.
@@ -380,11 +388,12 @@ class Evaluator:
         return {job[0]: {"error": why} for job in jobs}
 
     def close(self) -> None:
-        """Stop the worker."""
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+        """Stop the workers."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.terminate()
+            pool.join()
 
     def __enter__(self) -> Evaluator:
         return self

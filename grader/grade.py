@@ -6,11 +6,9 @@ renders; nothing in it comes from what the student's code printed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
-import re
 import secrets
 import shutil
 import time
@@ -20,26 +18,23 @@ from pathlib import Path
 from typing import Any
 
 import grader
-from grader import layers as L
 from grader.answers import find_answer, section_of
 from grader.checks import CheckInput, CheckResult, Outcome, checks
+from grader.checks.hints import HINTS
+from grader.collect import cell_numbers, collect, locate, read_figures, sha256_file
 from grader.errors import GraderError, ProbeError
 from grader.evaluate import Evaluator
 from grader.execute import execute, export_html, prepare, read_notebook
 from grader.inject import probe_cell, setup_cell
-from grader.kernel.setup_src import cell_key
 from grader.late import file_time
+from grader.measure import evaluate_models, verified_models
 from grader.pack import Pack
 from grader.sandbox import Sandbox
+from grader.schedule import Devices
 from grader.select import Selection, select_model
-from grader.spec import MNIST, CheckSpec, Profile, Question, Spec
+from grader.spec import MNIST, CheckSpec, Profile, Question
 
 RESULT_VERSION = 1
-
-
-def sha256_file(path: Path) -> str:
-    """Hex digest of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def hardware(gpus: list[str] | None = None) -> dict[str, Any]:
@@ -61,6 +56,7 @@ class GradingSetup:
     fingerprint: str
     parameters: Mapping[str, Any]
     sandbox: Sandbox = field(default_factory=lambda: Sandbox().resolve())
+    devices: Devices = field(default_factory=Devices)
 
 
 def kernel_env(work_dir: Path, seed: int, profile: str) -> dict[str, str]:
@@ -77,88 +73,12 @@ def kernel_env(work_dir: Path, seed: int, profile: str) -> dict[str, str]:
     }
 
 
-MODEL_FILE = re.compile(r"^models/model-\d+\.keras$")
-MAX_RECORDS_BYTES = 20 << 20
-
-
-def read_probe(probe_dir: Path) -> dict[str, Any]:
-    """The probe's document, or a clear error saying why it is missing."""
-    path = probe_dir / "probe.json"
-    if not path.is_file() or path.is_symlink():
-        raise ProbeError("the probe did not run, so no models could be collected", path=path)
-    if path.stat().st_size > MAX_RECORDS_BYTES:
-        raise ProbeError("probe output is implausibly large", path=path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ProbeError(f"probe output is not valid JSON ({exc})", path=path) from None
-    if not isinstance(doc, dict) or "error" in doc:
-        raise ProbeError(f"the probe failed: {doc.get('error') if isinstance(doc, dict) else doc}",
-                         path=path)
-    if not isinstance(doc.get("models", []), list) or not all(
-            isinstance(m, dict) and isinstance(m.get("id"), int) for m in doc.get("models", [])):
-        raise ProbeError("probe output is malformed", path=path)
-    return doc
-
-
-def inside(root: Path, rel: str) -> Path | None:
-    """``root / rel`` if it is a plain file really inside ``root`` (no symlink, no ``..``)."""
-    path = root / rel
-    try:
-        if path.is_symlink() or not path.is_file():
-            return None
-        path.resolve().relative_to(root.resolve())
-    except (OSError, ValueError):
-        return None
-    return path
-
-
-def collect(probe_dir: Path, dest: Path) -> dict[str, Any]:
-    """Copy the probe's output out of the kernel's reach, keeping only untouched model files.
-
-    Each model file must still have the sha256 the probe took right after saving it;
-    one that changed or vanished is not graded (and the reason is recorded).
-    """
-    doc = read_probe(probe_dir)
-    if dest.exists():
-        shutil.rmtree(dest)
-    (dest / "models").mkdir(parents=True)
-    for m in doc.get("models", []):
-        rel = m.get("file")
-        if not rel:
-            continue
-        src = inside(probe_dir, str(rel)) if MODEL_FILE.match(str(rel)) else None
-        if src is None or sha256_file(src) != m.get("sha256"):
-            m["file"] = None
-            m["export_error"] = ("the saved model file was changed or removed after the probe "
-                                 "wrote it, so it was not graded")
-            continue
-        shutil.copyfile(src, dest / rel)
-    (dest / "probe.json").write_text(json.dumps(doc), encoding="utf-8")
-    return doc
-
-
-def read_figures(figures_dir: Path) -> list[dict[str, Any]]:
-    """Figures captured in the kernel, last state of each (a bounded read of plain data)."""
-    path = inside(figures_dir, "figures.jsonl")
-    by_number: dict[int, dict[str, Any]] = {}
-    if path is not None:
-        with path.open(encoding="utf-8", errors="replace") as f:
-            text = f.read(MAX_RECORDS_BYTES)
-        for line in text.splitlines():
-            try:
-                record = json.loads(line)
-                by_number[int(record["number"])] = record
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-                continue
-    return [by_number[k] for k in sorted(by_number)]
-
-
 def _history_for(model_id: int, histories: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The longest history of the model; else the longest one not tied to any model."""
     linked = [h for h in histories if h.get("model_id") == model_id]
     pool = linked or [h for h in histories if h.get("model_id") is None]
-    return max(pool, key=lambda h: h.get("epochs_run", 0), default=None)
+    return max(pool, key=lambda h: max(h.get("epochs_run", 0), h.get("epochs_requested") or 0),
+               default=None)
 
 
 def _question_outcome(results: list[CheckResult]) -> str:
@@ -170,6 +90,11 @@ def _question_outcome(results: list[CheckResult]) -> str:
     if Outcome.MANUAL in outcomes and outcomes <= {Outcome.MANUAL, Outcome.PASS}:
         return "manual"
     return "partial" if any(r.score > 0 for r in results) else "fail"
+
+
+def _hint(spec_check: CheckSpec) -> str | None:
+    """The spec's hint for a check, else the check's own."""
+    return str(spec_check.params.get("hint") or HINTS.get(spec_check.name) or "") or None
 
 
 def _reference_model(question: Question) -> str | None:
@@ -187,6 +112,9 @@ def _run_check(spec_check: CheckSpec, question: Question, found: Mapping[str, An
     registered = checks.get(spec_check.name)
     inp = CheckInput(check_id, spec_check.points, spec_check.params,
                      expected.get("checks", {}).get(check_id, {}), found)
+    if inp.expected.get("hidden"):  # a student edition: its expected values were left out
+        return inp.skipped(f"A hidden check worth {spec_check.points:g} point(s): your "
+                           "instructor's grader runs it.", hidden=True)
     try:
         return registered.run(inp)
     except Exception as exc:  # noqa: BLE001 - a faulty check is recorded, never fatal
@@ -248,125 +176,10 @@ def grade_questions(
             "selection": selection.to_dict() if selection else None,
             "history_id": (found.get("history") or {}).get("id"),
             "answer": found.get("answer"),
-            "checks": [r.to_dict() | {"public": c.public} for r, c in zip(results, q.checks,
-                                                                          strict=True)],
+            "checks": [r.to_dict() | {"public": c.public, "hint": _hint(c)}
+                       for r, c in zip(results, q.checks, strict=True)],
         })
     return out
-
-
-STRUCTURE_KEYS = ("name", "class_name", "built", "input_shape", "output_shape", "total_params",
-                  "trainable_params", "non_trainable_params", "layers", "optimizer", "loss",
-                  "compiled")
-
-
-def evaluate_models(models: list[dict[str, Any]], spec: Spec, evaluator: Evaluator,
-                    model_dir: Path) -> dict[int, dict[str, Any]]:
-    """Read back every saved model in the clean worker and measure it on the dataset it fits.
-
-    Models found only through a ``fit`` call are read (their structure counts) but
-    not measured: no variable holds them. Returns results by model id; each read
-    model's ``structure`` is in its result, for :func:`verified_models`.
-    """
-    requests: dict[int, tuple[Path, str | None]] = {}
-    evaluations: dict[int, dict[str, Any]] = {}
-    not_measured: dict[int, str] = {}
-    for m in models:
-        dataset = next((d for d in spec.datasets.values()
-                        if "layers" in m and L.fits(m, d.inputs, d.classes)), None)
-        if not m.get("file"):
-            if m.get("export_error"):
-                evaluations[m["id"]] = {"error": m["export_error"]}
-            continue
-        source = dataset.name if dataset else None
-        if m.get("fit_only"):
-            source = None
-            not_measured[m["id"]] = ("not measured: no variable holds this model any more (it "
-                                     "was found through its `fit` call)")
-        elif dataset is not None and dataset.name not in evaluator.sources:
-            source = None
-            not_measured[m["id"]] = (f"not measured: no `{dataset.name}` data was supplied "
-                                     f"(--data {dataset.name}=PATH)")
-        requests[m["id"]] = (model_dir / m["file"], source)
-    measured = evaluator.evaluate(list(requests.values()))
-    for mid, (path, _) in requests.items():
-        result = measured.get(str(path.resolve()), {"error": "not evaluated"})
-        if mid in not_measured and "error" not in result:
-            result = result | {"error": not_measured[mid]}
-        evaluations[mid] = result
-    if spec.denoising is not None:
-        for mid, curves in denoise_models(models, evaluations, evaluator, model_dir).items():
-            evaluations[mid] = {**evaluations.get(mid, {}), **curves}
-    return evaluations
-
-
-def verified_models(models: list[dict[str, Any]],
-                    evaluations: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The probe's models with their structure replaced by what the grader read from the files.
-
-    A model whose file the grader could not read (a Lambda layer, a custom object)
-    keeps no structure: nothing the kernel claimed about it is graded.
-    """
-    out = []
-    for m in models:
-        ev = evaluations.get(m["id"], {})
-        read = ev.pop("structure", None)
-        if read and "error" not in read:
-            kernel = {k: m.get(k) for k in ("total_params", "layers")}
-            m = m | {k: read[k] for k in STRUCTURE_KEYS if k in read} | {"verified": True}
-            if kernel["total_params"] not in (None, m["total_params"]):
-                m["kernel_claimed"] = {"total_params": kernel["total_params"]}
-        elif m.get("file"):
-            why = (read or {}).get("error") or ev.get("error") or "its file could not be read"
-            m = {k: v for k, v in m.items() if k not in STRUCTURE_KEYS} | {"unverified": why}
-        out.append(m)
-    return out
-
-
-def best_classifier(models: list[dict[str, Any]],
-                    evaluations: Mapping[int, Mapping[str, Any]]) -> dict[str, Any] | None:
-    """The notebook's MNIST classifier with the best grader-measured accuracy."""
-    measured = [m for m in models if evaluations.get(m["id"], {}).get("dataset") == MNIST
-                and evaluations[m["id"]].get("accuracy") is not None]
-    if not measured:
-        return None
-    best = max(measured, key=lambda m: (evaluations[m["id"]]["accuracy"], m["id"]))
-    ev = evaluations[best["id"]]
-    return {"id": best["id"], "path": best["path"], "file": best["file"],
-            "accuracy": ev["accuracy"], "scaling": ev["scaling"]}
-
-
-def denoise_models(models: list[dict[str, Any]], evaluations: Mapping[int, Mapping[str, Any]],
-                   evaluator: Evaluator, work_dir: Path) -> dict[int, dict[str, Any]]:
-    """Denoising curves of each exported autoencoder, measured with the best classifier."""
-    autoencoders = [m for m in models if m.get("file") and "layers" in m
-                    and L.input_size(m) == 784 and L.output_size(m) == 784]
-    if not autoencoders:
-        return {}
-    classifier = best_classifier(models, evaluations)
-    if classifier is None:
-        why = ("no MNIST classifier of the notebook could be measured, so the denoising curves "
-               "(a classifier's accuracy on noisy and denoised images) could not be drawn")
-        return {m["id"]: {"error": why} for m in autoencoders}
-    requests = {m["id"]: (work_dir / m["file"], work_dir / classifier["file"],
-                          classifier["scaling"]) for m in autoencoders}
-    measured = evaluator.denoise(list(requests.values()))
-    return {mid: measured.get(str(req[0].resolve()), {"error": "not evaluated"})
-            | {"classifier": {k: v for k, v in classifier.items() if k != "file"}}
-            for mid, req in requests.items()}
-
-
-def cell_numbers(cells: list[dict[str, Any]]) -> dict[str, int]:
-    """Cell key (hash of the source, as the kernel records it) to the notebook's cell number."""
-    out: dict[str, int] = {}
-    for number, cell in enumerate(cells, 1):
-        if cell.get("cell_type") == "code":
-            out.setdefault(cell_key(cell.get("source", "")), number)
-    return out
-
-
-def locate(records: list[dict[str, Any]], numbers: Mapping[str, int]) -> list[dict[str, Any]]:
-    """Replace the kernel's cell keys in figures or histories with cell numbers."""
-    return [r | {"cell": numbers.get(str(r.get("cell")))} for r in records]
 
 
 def prepare_work_dir(path: Path, setup: GradingSetup, work_dir: Path) -> None:
@@ -397,7 +210,8 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, student_dir:
         cell["metadata"] = {"grader": {"cell": number}}
     seed = setup.profile.seed
     probe_dir = work_dir / f".probe-{secrets.token_hex(8)}"
-    prepared = prepare(nb, setup_cell(seed, setup.kernel_mnist, work_dir / "figures"),
+    prepared = prepare(nb, setup_cell(seed, setup.kernel_mnist, work_dir / "figures",
+                                      setup.profile.max_epochs),
                        probe_cell(probe_dir, calls=list(setup.pack.spec.calls)))
     params = {**setup.profile.parameters, **setup.parameters}
     data_files = [setup.kernel_mnist]
@@ -405,10 +219,12 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, student_dir:
         if source.dataset.parameter:
             params[source.dataset.parameter] = str(source.path)
             data_files.append(source.path)
-    run = execute(prepared, work_dir, kernel_env=kernel_env(work_dir, seed, setup.profile.name),
-                  parameters=params, cell_timeout=setup.profile.cell_timeout,
-                  notebook_timeout=setup.profile.notebook_timeout, sandbox=setup.sandbox,
-                  read_only=data_files, executed_path=student_dir / "executed.ipynb")
+    with setup.devices.acquire() as device:
+        run = execute(prepared, work_dir,
+                      kernel_env=kernel_env(work_dir, seed, setup.profile.name) | device.env(),
+                      parameters=params, cell_timeout=setup.profile.cell_timeout,
+                      notebook_timeout=setup.profile.notebook_timeout, sandbox=setup.sandbox,
+                      read_only=data_files, executed_path=student_dir / "executed.ipynb")
     notes = list(run.notes)
     try:
         executed_html: str | None = str(export_html(run.executed_path))
@@ -453,7 +269,8 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, student_dir:
         "calls": probe.get("calls", {}),
         "keras_version": probe.get("keras_version"), "grader_version": grader.__version__,
         "hardware": hardware(probe.get("gpus")), "started_at": started,
-        "sandbox": setup.sandbox.describe(),
+        "sandbox": setup.sandbox.describe(), "device": device.name,
+        "gpu_seconds": round(run.seconds, 2) if device.gpu is not None else 0.0,
         "timings": {"execute": round(run.seconds, 2), "evaluate": round(eval_seconds, 2),
                     "total": round(time.time() - started, 2)},
     }

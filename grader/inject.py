@@ -37,9 +37,14 @@ def code_cell(module: Any, cfg: dict[str, Any], role: str) -> nbformat.NotebookN
     return cell
 
 
-def setup_cell(seed: int, mnist_path: Path, figures_dir: Path) -> nbformat.NotebookNode:
-    """The cell that seeds, sets the Agg backend, captures figures and serves MNIST offline."""
-    cfg = {"seed": seed, "mnist_path": str(mnist_path), "figures_dir": str(figures_dir)}
+def setup_cell(seed: int, mnist_path: Path, figures_dir: Path,
+               max_epochs: int = 0) -> nbformat.NotebookNode:
+    """The cell that seeds, sets the Agg backend, captures figures and serves MNIST offline.
+
+    With ``max_epochs``, every ``fit`` call trains at most that many epochs.
+    """
+    cfg = {"seed": seed, "mnist_path": str(mnist_path), "figures_dir": str(figures_dir),
+           "max_epochs": max_epochs}
     return code_cell(setup_src, cfg, "setup")
 
 

@@ -21,10 +21,21 @@ from grader.spec import Spec, load_spec
 PACKS_ENV = "GRADER_PACKS"
 
 
+def user_packs_dir() -> Path:
+    """Where installed editions live: ``$XDG_DATA_HOME/grader/packs`` (``~/.local/share``)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "grader" / "packs"
+
+
 def pack_roots() -> list[Path]:
-    """Folders searched for packs: ``$GRADER_PACKS``, ``./reference``, then the source tree's."""
+    """Folders searched for packs, first match wins.
+
+    ``$GRADER_PACKS``, ``./reference``, the editions installed with ``grader pack
+    install``, then the source tree's ``reference/``.
+    """
     roots = [Path(p) for p in os.environ.get(PACKS_ENV, "").split(os.pathsep) if p]
     roots.append(Path.cwd() / "reference")
+    roots.append(user_packs_dir())
     roots.append(Path(__file__).resolve().parents[1] / "reference")
     unique: list[Path] = []
     for root in roots:

@@ -101,6 +101,7 @@ class Profile:
     notebook_timeout: int
     seed: int
     parameters: Mapping[str, Any]
+    max_epochs: int = 0
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,15 @@ def _profile(r: _Reader, name: str) -> Profile:
         notebook_timeout=r.get("notebook_timeout", int, 1800),
         seed=r.get("seed", int, 0),
         parameters=dict(r.get("parameters", dict, {})),
+        max_epochs=_non_negative(r, "max_epochs"),
     )
+
+
+def _non_negative(r: _Reader, key: str) -> int:
+    value = r.get(key, int, 0)
+    if value < 0:
+        raise r._err(key, f"should be 0 (no cap) or more, got {value}")
+    return value
 
 
 def _selector(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]) -> Selector:

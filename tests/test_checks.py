@@ -127,6 +127,12 @@ def test_history_length():
     assert run("history_length", {"history": None}, min_epochs=5).outcome is Outcome.FAIL
 
 
+def test_history_length_counts_the_epochs_asked_for_when_the_profile_capped_them():
+    capped = history(2) | {"epochs_requested": 12}
+    result = run("history_length", {"history": capped}, min_epochs=10)
+    assert result.outcome is Outcome.PASS and "12 epochs (this profile trained 2)" in result.message
+
+
 def test_history_keys_of_old_keras_are_understood():
     old = {"epochs_run": 2, "history": {"acc": [0.99, 0.99], "val_acc": [0.8, 0.8],
                                         "loss": [1, 1], "val_loss": [1, 1]}}
@@ -317,3 +323,9 @@ def test_denoising_curves_score_half_per_curve_and_allow_better_than_reference()
     failed = run_denoise({"error": "no MNIST classifier of the notebook could be measured"})
     assert failed.outcome is Outcome.FAIL and "no MNIST classifier" in failed.message
     assert run_denoise(None).outcome is Outcome.FAIL
+
+
+def test_every_check_has_a_concrete_hint():
+    from grader.checks.hints import HINTS
+
+    assert set(HINTS) == set(checks.names())

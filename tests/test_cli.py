@@ -11,6 +11,7 @@ import subprocess
 import nbformat
 import pytest
 
+from grader.gradebook import Gradebook
 from tests.conftest import SAMPLES, run_cli
 from tests.conftest import question as q
 
@@ -116,21 +117,42 @@ def test_second_run_regrades_only_changed_notebooks(batch, mnist_path):
     assert rows["unchanged_starter"]["status"] == "graded"
 
 
-def test_self_check_passes_the_full_solution(tmp_path, mnist_path):
+def test_self_check_passes_the_full_solution(tmp_path, mnist_path, batch):
     nb = SAMPLES / "doejane_12345_67890_full_solution.ipynb"
     proc = run_cli("check", str(nb), "--assignment", "dlcourse_mlp", "--out", str(tmp_path),
                    env={"GRADER_MNIST": str(mnist_path)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "✔" in proc.stdout and "awaiting manual grade" in proc.stdout
     assert str(tmp_path / "doejane" / "report.html") in proc.stdout.replace("\n", "")
+    assert "1 hidden check(s) worth 0.5 point(s) are not shown" in proc.stdout
+    # graded alone here, beside other kernels in the batch: the same verdict, to the digit
+    with Gradebook(tmp_path / "gradebook.sqlite") as book:
+        alone = book.latest("dlcourse_mlp")[0]
+    in_batch = batch["results"]["doejane"]
+    assert alone["score"] == in_batch["score"]
+    assert [m["evaluation"] for m in alone["models"]] == [
+        m["evaluation"] for m in in_batch["models"]]
 
 
-def test_self_check_fails_a_notebook_with_mistakes(tmp_path, mnist_path):
+def test_self_check_with_a_student_edition_fails_a_notebook_with_mistakes(tmp_path,
+                                                                         mnist_path):
+    """As a student does it: install the edition, then check from their own folder."""
     shutil.copy(SAMPLES / "wrong_architecture.ipynb", tmp_path / "mine.ipynb")
-    proc = run_cli("check", str(tmp_path / "mine.ipynb"), "-a", "dlcourse_mlp", "--out",
-                   str(tmp_path / "out"), env={"GRADER_MNIST": str(mnist_path)})
-    assert proc.returncode == 1
+    env = {"GRADER_MNIST": str(mnist_path), "XDG_DATA_HOME": str(tmp_path / "data")}
+    built = run_cli("pack", "build", "dlcourse_mlp", "--student", "--out",
+                    str(tmp_path / "dist"), env=env)
+    assert built.returncode == 0, built.stderr
+    installed = run_cli("pack", "install", str(tmp_path / "dist" / "dlcourse_mlp-student.zip"),
+                        env=env, cwd=tmp_path)
+    assert installed.returncode == 0, installed.stderr
+    listed = run_cli("pack", "list", env=env, cwd=tmp_path).stdout
+    assert str(tmp_path / "data" / "grader" / "packs" / "dlcourse_mlp") in listed
+    proc = run_cli("check", "mine.ipynb", "-a", "dlcourse_mlp", "--out", "out", env=env,
+                   cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "✘" in proc.stdout and "12,730" in proc.stdout
+    assert "→ " in proc.stdout and "model.summary()" in proc.stdout  # a hint per failing check
+    assert "1 hidden check(s) worth 0.5 point(s)" in proc.stdout
 
 
 @pytest.mark.parametrize(("args", "words"), [

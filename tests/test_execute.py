@@ -8,9 +8,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader.collect import read_figures
 from grader.errors import NotebookError
 from grader.execute import execute, export_html, prepare, read_notebook
-from grader.grade import kernel_env, read_figures
+from grader.grade import kernel_env
 from grader.inject import INJECTED_TAG, probe_cell, setup_cell
 from tests.conftest import FIXTURES
 
@@ -91,7 +92,8 @@ def test_unreadable_notebooks_name_the_file(tmp_path, content, words):
 def test_real_setup_and_probe_collect_models_offline(tmp_path, tiny_mnist):
     """Offline load_data, figure capture and the probe, on a notebook with odd structures."""
     nb = read_notebook(FIXTURES / "models_in_containers.ipynb")
-    nb = prepare(nb, setup_cell(7, tiny_mnist, tmp_path / "figures"), probe_cell(tmp_path))
+    nb = prepare(nb, setup_cell(7, tiny_mnist, tmp_path / "figures", max_epochs=1),
+                 probe_cell(tmp_path))
     result = execute(nb, tmp_path, kernel_env=kernel_env(tmp_path, 7, "test"),
                      read_only=[tiny_mnist])
     assert result.failures == ()
@@ -112,8 +114,9 @@ def test_real_setup_and_probe_collect_models_offline(tmp_path, tiny_mnist):
     assert (tmp_path / first["file"]).suffix == ".keras"
     hist = {h["path"]: h for h in probe["histories"]}
     assert hist["fits['first']"]["model_id"] == first["id"]
-    assert hist["fits['first']"]["epochs_run"] == 2 and "val_loss" in hist["fits['first']"][
-        "history"]
+    first_fit = hist["fits['first']"]
+    assert first_fit["epochs_run"] == 1 and first_fit["epochs_requested"] == 2  # capped
+    assert "val_loss" in first_fit["history"]
     assert hist["models[1].history"]["epochs_run"] == 1
     assert {"path": "cm", "shape": [10, 10], "sum": 10.0, "trace": 10.0} in probe["arrays"]
     figures = read_figures(tmp_path / "figures")

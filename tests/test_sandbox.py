@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,15 @@ def test_no_writable_cgroup_means_none(tmp_path):
 
 def test_bwrap_problem_names_the_package():
     assert "bubblewrap" in (bwrap_problem("no-such-bwrap") or "")
+
+
+def test_cgroups_of_a_dead_grader_are_removed_and_ours_kept(tmp_path):
+    from grader.cgroups import remove_stale
+
+    base = tmp_path / "fs" / "memory" / "job"
+    dead, alive = base / "grader-999999999-aaaa", base / f"grader-{os.getpid()}-bbbb"
+    dead.mkdir(parents=True)
+    alive.mkdir()
+    proc = _fake_proc(tmp_path, "4:memory:/job\n")
+    assert remove_stale(tmp_path / "fs", proc) == 1
+    assert not dead.exists() and alive.exists()

@@ -54,6 +54,10 @@ def test_dlcourse_pack_loads_with_points_and_profiles():
 def test_good_minimal_spec(tmp_path):
     spec = load_spec(write(tmp_path, GOOD))
     assert spec.questions[0].checks[0].params == {"reference": "starter"}
+    assert spec.profiles["fast"].max_epochs == 0  # no cap unless a profile sets one
+    capped = load_spec(write(tmp_path, GOOD.replace("train_limit = 100",
+                                                    "train_limit = 100\nmax_epochs = 3")))
+    assert capped.profiles["fast"].max_epochs == 3
 
 
 @pytest.mark.parametrize(("change", "key", "words"), [
@@ -63,6 +67,12 @@ def test_good_minimal_spec(tmp_path):
     (('prefer = "closest"', 'prefer = "random"'), "questions[0].select.prefer", "one of"),
     (("train_limit = 100", 'train_limit = "lots"'), "profiles.fast.train_limit", "int"),
     (("points = 2", "points = true"), "questions[0].points", "should be int or float"),
+    (("train_limit = 100", "train_limit = 100\nmax_epochs = -1"), "profiles.fast.max_epochs",
+     "0 (no cap) or more"),
+    (('reference_models = ["starter"]', 'reference_models = ["starter", 3]'),
+     "reference_models[1]", "should be str"),
+    (("[profiles.fast]\ntrain_limit = 100", "profiles = { fast = 3 }"), "profiles.fast",
+     "should be dict, got int 3"),
     (('reference = "starter" },\n  { check = "layer', 'reference = "other" },\n  { check = "layer'),
      "questions[0].checks[0].reference", "names no reference model"),
 ])

@@ -48,12 +48,15 @@ def history_length(inp: CheckInput) -> CheckResult:
     history = inp.found.get("history")
     if history is None:
         return _no_history(inp)
-    epochs = int(history.get("epochs_run", 0))
+    ran = int(history.get("epochs_run", 0))
+    asked = history.get("epochs_requested")
+    epochs = max(ran, int(asked)) if isinstance(asked, int) else ran
     want = int(inp.expected["min_epochs"])
     has_val = any(k.startswith("val_") for k in history.get("history", {}))
     expected = f"at least {want} epochs" + (" with a validation set" if inp.expected[
         "validation"] else "")
     found = f"{epochs} epoch{'s' * (epochs != 1)}" + (
+        f" (this profile trained {ran})" if epochs != ran else "") + (
         ", with validation" if has_val else ", without validation")
     details = {"expected": expected, "found": found, "epochs": epochs}
     problems = []

@@ -229,17 +229,17 @@ class Walker:
             if not name.startswith("_") and name not in SKIP_NAMES:
                 self.visit(value, name)
 
-    def walk_fits(self, fits: list[dict[str, Any]]) -> dict[int, str]:
-        """Visit the History of each logged ``fit`` call; return the cell key of each history."""
-        cells: dict[int, str] = {}
+    def walk_fits(self, fits: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        """Visit the History of each logged ``fit`` call; return its cell key and epochs asked."""
+        cells: dict[int, dict[str, Any]] = {}
         for number, record in enumerate(fits, 1):
             hist, model = record.get("history"), record.get("model")
             if isinstance(model, self.model_type):
                 self._add("model", model, f"{FIT_PATH}{number}.model")
             if isinstance(hist, self.history_type):
                 self._add("history", hist, f"{FIT_PATH}{number}")
-                if record.get("cell"):
-                    cells[id(hist)] = str(record["cell"])
+                cells[id(hist)] = {"cell": str(record["cell"]) if record.get("cell") else None,
+                                   "epochs_requested": record.get("epochs_requested")}
         return cells
 
 
@@ -308,8 +308,10 @@ def collect(namespace: dict[str, Any], out_dir: str, max_models: int = 48) -> di
     histories = []
     for index, (hist, found_as) in enumerate(walker.histories):
         paths = sorted(found_as, key=lambda p: (p.startswith(FIT_PATH), p.endswith(".history")))
+        logged = fit_cells.get(id(hist), {})
         entry = {"id": index, "path": paths[0], "paths": paths, "fit_only": _fit_only(paths),
-                 "cell": fit_cells.get(id(hist)), **describe_history(hist)}
+                 "cell": logged.get("cell"), "epochs_requested": logged.get("epochs_requested"),
+                 **describe_history(hist)}
         entry["model_id"] = model_ids.get(id(getattr(hist, "model", None)))
         histories.append(entry)
     return {"probe_version": PROBE_VERSION,

@@ -46,17 +46,41 @@ def kernel_state() -> types.ModuleType:
     return state
 
 
-def record_fits(keras: Any, state: types.ModuleType) -> None:
-    """Wrap ``keras.Model.fit`` so each call's History is kept with the cell that ran it."""
+EPOCHS_ARG = 3  # fit(x, y, batch_size, epochs, ...)
+
+
+def cap_epochs(args: tuple, kwargs: dict[str, Any], max_epochs: int) -> tuple[tuple, int | None]:
+    """Limit a ``fit`` call to ``max_epochs`` epochs; return the new args and what was asked.
+
+    ``kwargs`` is changed in place; the epochs asked for are returned only when cut.
+    """
+    if max_epochs <= 0:
+        return args, None
+    positional = "epochs" not in kwargs and len(args) > EPOCHS_ARG
+    asked = args[EPOCHS_ARG] if positional else kwargs.get("epochs", 1)
+    limit = int(kwargs.get("initial_epoch", 0) or 0) + max_epochs
+    if not isinstance(asked, int) or isinstance(asked, bool) or asked <= limit:
+        return args, None
+    if positional:
+        args = (*args[:EPOCHS_ARG], limit, *args[EPOCHS_ARG + 1:])
+    else:
+        kwargs["epochs"] = limit
+    return args, asked
+
+
+def record_fits(keras: Any, state: types.ModuleType, max_epochs: int = 0) -> None:
+    """Wrap ``keras.Model.fit``: keep each call's History with its cell; cap its epochs."""
     original = keras.Model.fit
     if getattr(original, "_grader_wrapped", False):
         return
 
     @functools.wraps(original)
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        args, asked = cap_epochs(args, kwargs, max_epochs)
         history = original(self, *args, **kwargs)
         if len(state.fits) < MAX_FITS:
-            state.fits.append({"history": history, "model": self, "cell": state.cell})
+            state.fits.append({"history": history, "model": self, "cell": state.cell,
+                               "epochs_requested": asked})
         return history
 
     fit._grader_wrapped = True  # type: ignore[attr-defined]
@@ -251,7 +275,7 @@ def main(cfg: dict[str, Any]) -> None:
     def prepare_keras(keras: Any) -> None:
         with contextlib.suppress(Exception):  # mid-import of TensorFlow: its own hook seeds
             keras.utils.set_random_seed(seed)
-        record_fits(keras, state)
+        record_fits(keras, state, int(cfg.get("max_epochs", 0)))
         _offline_mnist(cfg["mnist_path"])
 
     when_imported("tensorflow", seed_tensorflow)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import sys
 import traceback
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -25,9 +26,15 @@ AUDIENCES = ("instructor", "student")
 
 
 def templates_dir() -> Path:
-    """``$GRADER_TEMPLATES`` or the ``templates/`` folder of the source tree."""
+    """``$GRADER_TEMPLATES``, the source tree's ``templates/``, or the installed copy.
+
+    A wheel installs the templates under ``<prefix>/share/grader/templates``.
+    """
     env = os.environ.get(TEMPLATES_ENV)
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "templates"
+    if env:
+        return Path(env)
+    source = Path(__file__).resolve().parents[2] / "templates"
+    return source if source.is_dir() else Path(sys.prefix) / "share" / "grader" / "templates"
 
 
 def _env() -> jinja2.Environment:

@@ -1,0 +1,43 @@
+"""One concrete next step per check, shown beside a failing check (a spec's ``hint`` wins)."""
+
+from __future__ import annotations
+
+HINTS: dict[str, str] = {
+    "accuracy_threshold": "Train longer or make the network bigger, then re-run the notebook "
+                          "from the top and check the test accuracy it prints.",
+    "answer_present": "Write your answer in a Markdown cell right under the question's "
+                      "heading, replacing the placeholder text.",
+    "apply_agrees": "Call your function on a few test images and compare with "
+                    "`model.predict(...).argmax(axis=1)`: both must agree.",
+    "confusion_matrix_present": "Compute the 10×10 confusion matrix of the test set and keep "
+                                "it in a variable (e.g. `cm = confusion_matrix(y_test, y_pred)`).",
+    "denoising_curves": "Train the autoencoder on noisy inputs against clean targets, then "
+                        "classify its outputs at each noise level.",
+    "errorbar_plot": "Plot the mean over replicates with `plt.errorbar(x, mean, yerr=std)` or "
+                     "`plt.fill_between`.",
+    "figure_in_section": "Draw the figure in a code cell under this question's heading.",
+    "function_values": "Run your function on the example inputs in the notebook and compare "
+                       "with the values the handout gives.",
+    "history_length": "Keep what `fit` returns (`history = model.fit(..., epochs=N, "
+                      "validation_split=0.2)`) and train for the number of epochs asked.",
+    "kernels_plotted": "Plot the first convolution layer's kernels "
+                       "(`model.layers[0].get_weights()[0]`) with `imshow`.",
+    "layer_counts": "Print `model.summary()` and compare the number of each kind of layer "
+                    "with what the question asks.",
+    "layer_structure": "Print `model.summary()` and compare each layer, in order, with the "
+                       "expected structure shown above.",
+    "loss_used": "Compile with the loss the question names, e.g. "
+                 "`loss='categorical_crossentropy'` for one-hot labels.",
+    "overfitting_gap": "Compare training and validation curves; add Dropout or train fewer "
+                       "epochs if validation falls behind.",
+    "param_count": "Print `model.summary()`: the total parameter count must match; check "
+                   "each layer's units and the input shape.",
+    "plots_present": "Plot `history.history['loss']` and `['val_loss']` (and accuracy) and "
+                     "give the figure a title.",
+    "scaling_used": "Scale the images the same way for training and testing "
+                    "(`x_train / 255.0`, `x_test / 255.0`).",
+    "variants_trained": "Train one model per variant the question lists and keep each in its "
+                        "own variable or in a list.",
+    "weight_decay_sweep": "Loop over the L2 factors with `kernel_regularizer=l2(factor)` on the "
+                          "hidden layers and train each setting several times.",
+}

@@ -1,0 +1,131 @@
+"""How many kernels run at once and where: enough to use the machine, few enough to fit.
+
+With GPUs, each kernel gets one (``CUDA_VISIBLE_DEVICES``), ``--kernels-per-gpu`` of
+them share a card with memory growth on; without, kernels run on the CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from grader.errors import SandboxError
+
+GIB = 1 << 30
+DEFAULT_KERNEL_MEMORY = 4 * GIB
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (``MemAvailable``), or None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def default_workers(kernel_memory: int | None = DEFAULT_KERNEL_MEMORY,
+                    cpus: int | None = None, memory: int | None = None,
+                    gpu_slots: int | None = None) -> int:
+    """Kernels to run at once: one per core (or per GPU slot), as many as memory allows.
+
+    Args:
+        kernel_memory: What one kernel may use (the sandbox's memory cap).
+        cpus: Cores (default: this machine's).
+        memory: Bytes available (default: this machine's now).
+        gpu_slots: GPUs × kernels per GPU, when kernels run on GPUs.
+    """
+    cpus = cpus or os.cpu_count() or 1
+    memory = memory if memory is not None else available_memory()
+    wanted = gpu_slots or cpus
+    by_memory = wanted if memory is None else memory // (kernel_memory or DEFAULT_KERNEL_MEMORY)
+    return max(1, min(wanted, by_memory))
+
+
+@dataclass(frozen=True)
+class Device:
+    """Where one kernel runs: a GPU (its CUDA index) or the CPU."""
+
+    gpu: str | None = None
+
+    @property
+    def name(self) -> str:
+        """``GPU 1`` or ``CPU``, for reports."""
+        return f"GPU {self.gpu}" if self.gpu is not None else "CPU"
+
+    def env(self) -> dict[str, str]:
+        """Kernel environment: only this GPU visible (none for the CPU), memory grown on need.
+
+        Growing memory lets several kernels share a card instead of the first taking it all.
+        """
+        return {"CUDA_VISIBLE_DEVICES": self.gpu if self.gpu is not None else "",
+                "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+
+
+class Devices:
+    """Hands out devices to kernels: ``per_gpu`` kernels on each GPU at once, else the CPU."""
+
+    def __init__(self, gpus: Sequence[str] = (), per_gpu: int = 1) -> None:
+        self.gpus = list(gpus)
+        self.per_gpu = max(1, per_gpu)
+        self._free: queue.Queue[str] = queue.Queue()
+        for _ in range(self.per_gpu):
+            for gpu in self.gpus:
+                self._free.put(gpu)
+
+    @property
+    def slots(self) -> int | None:
+        """Kernels that can hold a GPU at once (None: CPU only, no limit here)."""
+        return len(self.gpus) * self.per_gpu if self.gpus else None
+
+    @contextmanager
+    def acquire(self) -> Iterator[Device]:
+        """A device for one kernel, waiting for a free GPU slot when there are GPUs."""
+        if not self.gpus:
+            yield Device()
+            return
+        gpu = self._free.get()
+        try:
+            yield Device(gpu)
+        finally:
+            self._free.put(gpu)
+
+
+def detect_gpus() -> list[str]:
+    """CUDA indices of this machine's NVIDIA GPUs (``nvidia-smi``), none if it has none."""
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
+        return []
+    try:
+        out = subprocess.run([exe, "--query-gpu=index", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.strip() for line in out.splitlines() if line.strip().isdigit()]
+
+
+def parse_gpus(text: str | None) -> list[str]:
+    """``--gpus``: ``auto`` (what ``nvidia-smi`` lists), ``none``, or indices like ``0,1``.
+
+    Raises:
+        SandboxError: Something else was given.
+    """
+    if text is None or text == "auto":
+        return detect_gpus()
+    if text == "none":
+        return []
+    ids = [t.strip() for t in text.split(",") if t.strip()]
+    if not ids or not all(t.isdigit() for t in ids):
+        raise SandboxError(f"--gpus {text!r}: give auto, none, or indices like 0,1")
+    return list(dict.fromkeys(ids))

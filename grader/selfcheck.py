@@ -1,0 +1,93 @@
+"""What a student sees when they check their work: public checks in full, hidden ones counted.
+
+Shared by ``grader check`` (terminal) and ``grader.check()`` (inside a notebook), so
+both say exactly what the report says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+FAILING = ("fail", "partial", "error")
+MARKS = {"pass": "✔", "manual": "✎", "skipped": "–"}
+
+
+@dataclass
+class Row:
+    """One question as a student sees it."""
+
+    id: str
+    title: str
+    outcome: str
+    score: float
+    points: float
+    message: str
+    hints: list[str] = field(default_factory=list)
+
+    @property
+    def mark(self) -> str:
+        """✔, ✎ (awaiting a manual grade), – (skipped) or ✘."""
+        return MARKS.get(self.outcome, "✘")
+
+
+@dataclass
+class View:
+    """The public part of a result, and how much is hidden."""
+
+    rows: list[Row]
+    score: float
+    max_score: float
+    hidden_checks: int
+    hidden_points: float
+
+    @property
+    def failed(self) -> bool:
+        """Whether a public check failed (what makes ``grader check`` exit non-zero)."""
+        return any(r.outcome in FAILING for r in self.rows)
+
+
+def _hidden(check: Mapping[str, Any]) -> bool:
+    return not check.get("public", True) or bool(check.get("details", {}).get("hidden"))
+
+
+def _outcome(checks: list[Mapping[str, Any]]) -> str:
+    outcomes = {c["outcome"] for c in checks} - {"skipped"}
+    if not outcomes:
+        return "skipped"
+    if outcomes <= {"pass"}:
+        return "pass"
+    if outcomes <= {"pass", "manual"}:
+        return "manual"
+    return "partial" if any(c["score"] > 0 for c in checks) else "fail"
+
+
+def public_view(questions: Iterable[Mapping[str, Any]]) -> View:
+    """Rows for the public checks of ``questions`` (a result's), hidden ones only counted."""
+    rows, hidden, hidden_points = [], 0, 0.0
+    for q in questions:
+        shown = [c for c in q["checks"] if not _hidden(c)]
+        for c in q["checks"]:
+            if _hidden(c):
+                hidden += 1
+                hidden_points += float(c.get("details", {}).get("points") or c["max_score"])
+        if not shown:
+            continue
+        failing = [c for c in shown if c["outcome"] in FAILING]
+        message = " ".join(c["message"] for c in failing) or " ".join(
+            c["message"] for c in shown if c["outcome"] != "pass") or shown[0]["message"]
+        rows.append(Row(q["id"], q["title"], _outcome(shown),
+                        round(sum(c["score"] for c in shown), 2),
+                        round(sum(c["max_score"] for c in shown), 2), message,
+                        [c["hint"] for c in failing if c.get("hint")]))
+    return View(rows, round(sum(r.score for r in rows), 2),
+                round(sum(r.points for r in rows), 2), hidden, round(hidden_points, 2))
+
+
+def hidden_line(view: View) -> str | None:
+    """The one line saying hidden checks exist, if they do."""
+    if not view.hidden_checks:
+        return None
+    return (f"{view.hidden_checks} hidden check(s) worth {view.hidden_points:g} point(s) are not "
+            "shown: your instructor's grader runs them.")

@@ -1,0 +1,44 @@
+"""What a student sees: public checks in full with hints, hidden checks only counted."""
+
+from __future__ import annotations
+
+from grader.selfcheck import hidden_line, public_view
+
+
+def chk(cid, outcome, score, max_score, public=True, hint=None, **details):
+    return {"id": cid, "outcome": outcome, "score": score, "max_score": max_score,
+            "message": f"{cid} is {outcome}", "public": public, "hint": hint,
+            "details": details}
+
+
+QUESTIONS = [
+    {"id": "q1", "title": "Model", "checks": [
+        chk("q1.param_count", "fail", 0, 1, hint="print model.summary()"),
+        chk("q1.layer_structure", "pass", 1, 1)]},
+    {"id": "q2", "title": "Curves", "checks": [
+        chk("q2.history_length", "pass", 1, 1),
+        chk("q2.overfitting_gap", "pass", 0.5, 0.5, public=False)]},
+    {"id": "a1", "title": "Answer", "checks": [chk("a1.answer_present", "manual", 0, 0)]},
+    {"id": "q3", "title": "Hidden only", "checks": [
+        chk("q3.secret", "skipped", 0, 0, hidden=True, points=2.0)]},
+]
+
+
+def test_public_rows_hints_and_hidden_count():
+    view = public_view(QUESTIONS)
+    assert [r.id for r in view.rows] == ["q1", "q2", "a1"]  # q3 has nothing public
+    q1, q2, a1 = view.rows
+    assert q1.mark == "✘" and q1.outcome == "partial" and q1.hints == ["print model.summary()"]
+    assert q1.message == "q1.param_count is fail"
+    assert q2.mark == "✔" and q2.points == 1  # the hidden half point is not shown
+    assert a1.mark == "✎"
+    assert (view.score, view.max_score) == (2, 3)
+    assert (view.hidden_checks, view.hidden_points) == (2, 2.5)
+    assert hidden_line(view) == ("2 hidden check(s) worth 2.5 point(s) are not shown: your "
+                                 "instructor's grader runs them.")
+    assert view.failed
+
+
+def test_awaiting_manual_grades_is_not_a_failure():
+    view = public_view(QUESTIONS[1:3])
+    assert not view.failed and hidden_line(public_view(QUESTIONS[2:3])) is None
