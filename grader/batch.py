@@ -17,6 +17,7 @@ from typing import Any
 
 from grader.collect import sha256_file
 from grader.data import prepare_kernel_copy
+from grader.distributed import RemoteBatch, submit_all
 from grader.errors import DataError, GradebookError, GraderError
 from grader.evaluate import DataSource, Evaluator
 from grader.execute import remove_leftovers
@@ -80,6 +81,7 @@ def grade_batch(
     timeouts: tuple[int | None, int | None] = (None, None),
     workers: int | None = None,
     devices: Devices | None = None,
+    scheduler: str | None = None,
 ) -> BatchOutcome:
     """Grade ``paths`` into ``out_dir`` and write the gradebook, CSV and reports.
 
@@ -103,6 +105,8 @@ def grade_batch(
         workers: Notebooks graded at once, each in its own kernel (default: what the
             machine fits, :func:`grader.schedule.default_workers`).
         devices: The GPUs kernels run on, and how many share one (default: CPU only).
+        scheduler: A dask.distributed scheduler (``tcp://HOST:PORT``) to grade on instead
+            of this machine (see :mod:`grader.distributed`).
     """
     profile = pack.spec.profile(profile_name)
     cell_timeout, notebook_timeout = timeouts
@@ -146,17 +150,30 @@ def grade_batch(
         def one(path: Path, student: str) -> dict[str, Any]:
             if on_start:
                 on_start(student, path.name)
-            return _grade_one(path, student, setup, out_dir / student)
+            return grade_one(path, student, setup, out_dir / student)
 
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool:
-            running = {pool.submit(one, path, student): student for path, student in todo}
-            for future in as_completed(running):
-                result = future.result()  # _grade_one records every failure as a result
-                book.record(result)  # one thread writes the gradebook, one result at a time
-                outcome.graded += 1
-                outcome.results.append(result)
-                if on_done:
-                    on_done(running[future], result["status"])
+        def finished(result: dict[str, Any]) -> None:
+            book.record(result)  # one thread writes the gradebook, one result at a time
+            outcome.graded += 1
+            outcome.results.append(result)
+            if on_done:
+                on_done(result["student"], result["status"])
+
+        if scheduler:
+            paths_of = {student: path for path, student in todo}
+            remote = RemoteBatch(str(pack.root), profile, str(mnist_path), str(out_dir),
+                                 fingerprint, sandbox, dict(parameters or {}),
+                                 {k: str(v) for k, v in (data or {}).items()})
+            for student, got in submit_all(scheduler, remote, todo, gpu=bool(devices.gpus)):
+                if isinstance(got, BaseException):
+                    tb = "".join(getattr(got, "__notes__", [])) or None
+                    got = error_result(paths_of[student], student, setup, got, tb)
+                finished(got)
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool:
+                running = [pool.submit(one, path, student) for path, student in todo]
+                for future in as_completed(running):
+                    finished(future.result())  # grade_one records every failure as a result
         outcome.results.sort(key=lambda r: r["student"])
         outcome.errors = sum(r["status"] == "error" for r in outcome.results)
         write_outputs(book, pack, expected, out_dir, audience, pdf, times)
@@ -180,8 +197,9 @@ def data_sources(pack: Pack, mnist_path: Path, data: Mapping[str, Path]) -> dict
     return sources
 
 
-def _grade_one(path: Path, student: str, setup: GradingSetup,
-               student_dir: Path) -> dict[str, Any]:
+def grade_one(path: Path, student: str, setup: GradingSetup,
+              student_dir: Path) -> dict[str, Any]:
+    """Grade one notebook; whatever goes wrong comes back as its recorded error result."""
     try:
         return grade_submission(path, student, setup, student_dir)
     except GraderError as exc:

@@ -51,6 +51,8 @@ WorkersOpt = Annotated[int | None, typer.Option(
 GpusOpt = Annotated[str, typer.Option(
     help="GPUs for kernels: auto (those nvidia-smi lists), none, or indices like 0,1.")]
 PerGpuOpt = Annotated[int, typer.Option(help="Kernels sharing one GPU at once.")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    help="Grade on a dask.distributed cluster: its scheduler, tcp://HOST:PORT.")]
 
 
 def _sandbox(mode: str, memory: str, cpu_seconds: int | None, processes: int) -> Any:
@@ -126,6 +128,7 @@ def grade(
     workers: WorkersOpt = None,
     gpus: GpusOpt = "auto",
     kernels_per_gpu: PerGpuOpt = 1,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Grade every notebook in FOLDER and write gradebook, grades.csv and reports.
 
@@ -170,7 +173,7 @@ def grade(
                                   parameters=params, data=extra, on_start=started, on_done=done,
                                   audience=_audience(audience), pdf=pdf, times=times,
                                   sandbox=box, timeouts=(cell_timeout, notebook_timeout),
-                                  workers=workers, devices=devices)
+                                  workers=workers, devices=devices, scheduler=scheduler)
         except GraderError as exc:
             raise _fail(exc) from None
     table = Table(title=f"{pack.spec.title} — {prof.name} profile")
