@@ -389,11 +389,11 @@ class Evaluator:
         try:
             return self._get_pool().apply_async(fn, (jobs,)).get(self.timeout)
         except multiprocessing.TimeoutError:
-            self.close()
             why = f"evaluation took longer than {self.timeout:.0f} s"
         except Exception as exc:  # noqa: BLE001 - a crashed worker is restarted next time
-            self.close()
             why = f"evaluation worker failed: {type(exc).__name__}: {exc}"
+        if self.processes == 1:  # restart it; with several, the others go on serving
+            self.close()
         return {job[0]: {"error": why} for job in jobs}
 
     def close(self) -> None:

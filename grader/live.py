@@ -63,14 +63,19 @@ def _open_figures() -> list[dict[str, Any]]:
 
 
 def _live_only(question: dict[str, Any], has_cells: bool) -> dict[str, Any]:
-    """Mark the checks a live kernel cannot answer (figures; answers without the file)."""
+    """Skip the checks a live kernel cannot answer (figures; answers without the file).
+
+    A skipped check counts 0 of 0, as everywhere else; the question's totals follow.
+    """
     for c in question["checks"]:
         name = c["id"].split(".", 1)[1]
         if name in FIGURE_CHECKS or (name == "answer_present" and not has_cells):
             what = "figures of earlier cells are closed by now" if name in FIGURE_CHECKS else (
                 "the notebook file is not known to this kernel")
-            c.update(outcome="skipped", score=0.0, message=(
+            c.update(outcome="skipped", score=0.0, max_score=0.0, message=(
                 f"Not checked live ({what}): save the notebook and run `grader check` on it."))
+    question["score"] = round(sum(c["score"] for c in question["checks"]), 2)
+    question["points"] = round(sum(c["max_score"] for c in question["checks"]), 2)
     return question
 
 

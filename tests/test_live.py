@@ -10,7 +10,7 @@ import pytest
 from grader.errors import GraderError
 from grader.execute import execute, prepare, read_notebook
 from grader.grade import kernel_env
-from grader.live import _question, view_html
+from grader.live import _live_only, _question, view_html
 from grader.pack import find_pack
 from grader.sandbox import Sandbox
 from grader.selfcheck import public_view
@@ -41,6 +41,17 @@ def test_question_by_its_first_part_and_unknown_ones_listed():
     assert _question(pack, "q3").id == "q3_cnn"
     with pytest.raises(GraderError, match="no question 'q9'.*q1_preprocessing"):
         _question(pack, "q9")
+
+
+def test_checks_a_live_kernel_cannot_answer_are_skipped_and_count_nothing():
+    question = {"id": "q3", "score": 1.5, "points": 2.0, "checks": [
+        {"id": "q3.history_length", "outcome": "pass", "score": 1.0, "max_score": 1.0},
+        {"id": "q3.plots_present", "outcome": "fail", "score": 0.5, "max_score": 1.0},
+        {"id": "q3.answer_present", "outcome": "manual", "score": 0.0, "max_score": 0.0}]}
+    out = _live_only(question, has_cells=False)
+    assert [c["outcome"] for c in out["checks"]] == ["pass", "skipped", "skipped"]
+    assert "run `grader check`" in out["checks"][1]["message"]
+    assert (out["score"], out["points"]) == (1.0, 1.0)
 
 
 def test_view_html_escapes_and_counts_hidden_checks():
