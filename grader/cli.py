@@ -40,7 +40,7 @@ SandboxOpt = Annotated[str, typer.Option(
          "none: no isolation (limits still apply).")]
 MemoryOpt = Annotated[str, typer.Option(help="Memory cap per kernel, e.g. 4G (0: none).")]
 CpuOpt = Annotated[int | None, typer.Option(
-    help="CPU-seconds cap per kernel (default: the notebook deadline on every core + 10 min).")]
+    help="CPU-seconds cap per kernel (default: (notebook deadline + 10 min) × cores).")]
 ProcessesOpt = Annotated[int, typer.Option(help="Processes and threads per kernel (0: none).")]
 CellTimeoutOpt = Annotated[int | None, typer.Option(
     help="Seconds one cell may run (default: the profile's).")]
