@@ -14,31 +14,26 @@ The full profile trains as the handouts do: on 2 CPU cores it takes hours for
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"  # used when $GRADER_MNIST is unset
+from common import GRADER, ROOT, grader_env
+
+from grader.gradebook import Gradebook
+
 PACKS = ["dlcourse_mlp", "zhaw_cnn", "centralesupelec_lab7", "kit_blatt10", "dat405_a7"]
 
 
 def grade(pack: str, profile: str, out: Path) -> dict[str, dict]:
     """Grade the pack's samples under ``profile``; return the newest result per student."""
-    exe = Path(sys.executable).with_name("grader")
     folder = out / pack / profile
-    proc = subprocess.run([str(exe), "grade", str(ROOT / "submissions" / pack), "-a", pack,
+    proc = subprocess.run([GRADER, "grade", str(ROOT / "submissions" / pack), "-a", pack,
                            "--profile", profile, "--out", str(folder), "--no-pdf"],
-                          capture_output=True, text=True, env=_env())
+                          capture_output=True, text=True, env=grader_env())
     if proc.returncode != 0:
         raise SystemExit(f"{pack} ({profile}): {proc.stderr.strip()}")
-    con = sqlite3.connect(folder / "gradebook.sqlite")
-    rows = con.execute("SELECT student, result_json FROM submissions s WHERE id = (SELECT MAX(id)"
-                       " FROM submissions WHERE student = s.student)").fetchall()
-    return {student: json.loads(doc) for student, doc in rows}
+    with Gradebook(folder / "gradebook.sqlite") as book:
+        return {r["student"]: r for r in book.latest(pack)}
 
 
 def verdicts(result: dict) -> dict[str, bool]:
@@ -72,13 +67,6 @@ def compare(fast: dict[str, dict], full: dict[str, dict]) -> dict[str, float]:
             "pass_predicts_pass": fp_pass / f_pass if f_pass else float("nan"),
             "fail_predicts_fail": fp_fail / f_fail if f_fail else float("nan"),
             "mean_score_gap": sum(score_gap) / len(score_gap) if score_gap else float("nan")}
-
-
-def _env() -> dict[str, str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    if "GRADER_MNIST" not in env and SHARED_MNIST.exists():
-        env["GRADER_MNIST"] = str(SHARED_MNIST)
-    return env
 
 
 def main() -> None:

@@ -14,13 +14,11 @@ import os
 import platform
 import re
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"  # used when $GRADER_MNIST is unset
+from common import GRADER, ROOT, grader_env
+
 SOLUTIONS = {
     "dlcourse_mlp": "doejane_12345_67890_full_solution.ipynb",
     "zhaw_cnn": "full_solution.ipynb",
@@ -33,24 +31,16 @@ SOLUTIONS = {
 def run(pack: str, profile: str) -> tuple[float, str, int]:
     """Seconds, the score line and the exit code of one `grader check`."""
     notebook = ROOT / "submissions" / pack / SOLUTIONS[pack]
-    exe = Path(sys.executable).with_name("grader")
     with tempfile.TemporaryDirectory() as out:
         start = time.monotonic()
-        proc = subprocess.run([str(exe), "check", str(notebook), "-a", pack, "--profile", profile,
+        proc = subprocess.run([GRADER, "check", str(notebook), "-a", pack, "--profile", profile,
                                "--out", out], capture_output=True, text=True,
-                              env=_env())
+                              env=grader_env())
         seconds = time.monotonic() - start
     if proc.returncode == 2:
         raise SystemExit(f"{pack}: {proc.stderr.strip().splitlines()[-1]}")
     match = re.search(r"— ([\d.]+ / [\d.]+)", proc.stdout)
     return seconds, match.group(1) if match else "?", proc.returncode
-
-
-def _env() -> dict[str, str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    if "GRADER_MNIST" not in env and SHARED_MNIST.exists():
-        env["GRADER_MNIST"] = str(SHARED_MNIST)
-    return env
 
 
 def main() -> None:

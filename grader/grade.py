@@ -19,8 +19,9 @@ from typing import Any
 
 import grader
 from grader.answers import find_answer, section_of
-from grader.checks import CheckInput, CheckResult, Outcome, checks
+from grader.checks import CheckInput, CheckResult, Outcome, checks, question_outcome
 from grader.checks.hints import HINTS
+from grader.checks.history import epochs_asked
 from grader.collect import cell_numbers, collect, locate, read_figures, sha256_file
 from grader.errors import GraderError, ProbeError
 from grader.evaluate import Evaluator
@@ -77,19 +78,7 @@ def _history_for(model_id: int, histories: list[dict[str, Any]]) -> dict[str, An
     """The longest history of the model; else the longest one not tied to any model."""
     linked = [h for h in histories if h.get("model_id") == model_id]
     pool = linked or [h for h in histories if h.get("model_id") is None]
-    return max(pool, key=lambda h: max(h.get("epochs_run", 0), h.get("epochs_requested") or 0),
-               default=None)
-
-
-def _question_outcome(results: list[CheckResult]) -> str:
-    outcomes = {r.outcome for r in results} - {Outcome.SKIPPED}
-    if not outcomes:
-        return "skipped"
-    if outcomes <= {Outcome.PASS}:
-        return "pass"
-    if Outcome.MANUAL in outcomes and outcomes <= {Outcome.MANUAL, Outcome.PASS}:
-        return "manual"
-    return "partial" if any(r.score > 0 for r in results) else "fail"
+    return max(pool, key=epochs_asked, default=None)
 
 
 def _hint(spec_check: CheckSpec) -> str | None:
@@ -172,7 +161,8 @@ def grade_questions(
             "points": round(sum(r.max_score for r in results), 2),
             "reference_model": _reference_model(q),
             "score": round(sum(r.score for r in results), 2),
-            "outcome": _question_outcome(results),
+            "outcome": question_outcome([r.outcome.value for r in results],
+                                        any(r.score > 0 for r in results)),
             "selection": selection.to_dict() if selection else None,
             "history_id": (found.get("history") or {}).get("id"),
             "answer": found.get("answer"),

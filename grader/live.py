@@ -16,6 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from grader.checks.base import question_outcome
 from grader.errors import GraderError
 
 FIGURE_CHECKS = frozenset({"plots_present", "errorbar_plot", "figure_in_section",
@@ -65,7 +66,8 @@ def _open_figures() -> list[dict[str, Any]]:
 def _live_only(question: dict[str, Any], has_cells: bool) -> dict[str, Any]:
     """Skip the checks a live kernel cannot answer (figures; answers without the file).
 
-    A skipped check counts 0 of 0, as everywhere else; the question's totals follow.
+    A skipped check counts 0 of 0, as everywhere else; the question's totals and
+    verdict follow.
     """
     for c in question["checks"]:
         name = c["id"].split(".", 1)[1]
@@ -74,8 +76,11 @@ def _live_only(question: dict[str, Any], has_cells: bool) -> dict[str, Any]:
                 "the notebook file is not known to this kernel")
             c.update(outcome="skipped", score=0.0, max_score=0.0, message=(
                 f"Not checked live ({what}): save the notebook and run `grader check` on it."))
-    question["score"] = round(sum(c["score"] for c in question["checks"]), 2)
-    question["points"] = round(sum(c["max_score"] for c in question["checks"]), 2)
+    checks = question["checks"]
+    question["score"] = round(sum(c["score"] for c in checks), 2)
+    question["points"] = round(sum(c["max_score"] for c in checks), 2)
+    question["outcome"] = question_outcome([c["outcome"] for c in checks],
+                                           any(c["score"] > 0 for c in checks))
     return question
 
 

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.checks.base import question_outcome
+
 FAILING = ("fail", "partial", "error")
 MARKS = {"pass": "✔", "manual": "✎", "skipped": "–"}
 
@@ -52,17 +54,6 @@ def _hidden(check: Mapping[str, Any]) -> bool:
     return not check.get("public", True) or bool(check.get("details", {}).get("hidden"))
 
 
-def _outcome(checks: list[Mapping[str, Any]]) -> str:
-    outcomes = {c["outcome"] for c in checks} - {"skipped"}
-    if not outcomes:
-        return "skipped"
-    if outcomes <= {"pass"}:
-        return "pass"
-    if outcomes <= {"pass", "manual"}:
-        return "manual"
-    return "partial" if any(c["score"] > 0 for c in checks) else "fail"
-
-
 def public_view(questions: Iterable[Mapping[str, Any]]) -> View:
     """Rows for the public checks of ``questions`` (a result's), hidden ones only counted."""
     rows, hidden, hidden_points = [], 0, 0.0
@@ -77,7 +68,9 @@ def public_view(questions: Iterable[Mapping[str, Any]]) -> View:
         failing = [c for c in shown if c["outcome"] in FAILING]
         message = " ".join(c["message"] for c in failing) or " ".join(
             c["message"] for c in shown if c["outcome"] != "pass") or shown[0]["message"]
-        rows.append(Row(q["id"], q["title"], _outcome(shown),
+        rows.append(Row(q["id"], q["title"],
+                        question_outcome([c["outcome"] for c in shown],
+                                         any(c["score"] > 0 for c in shown)),
                         round(sum(c["score"] for c in shown), 2),
                         round(sum(c["max_score"] for c in shown), 2), message,
                         [c["hint"] for c in failing if c.get("hint")]))

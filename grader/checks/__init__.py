@@ -13,6 +13,14 @@ from grader.checks import (  # noqa: F401  (registration)
     training,
     variants,
 )
-from grader.checks.base import CheckInput, CheckResult, Outcome, RegisteredCheck, checks
+from grader.checks.base import (
+    CheckInput,
+    CheckResult,
+    Outcome,
+    RegisteredCheck,
+    checks,
+    question_outcome,
+)
 
-__all__ = ["CheckInput", "CheckResult", "Outcome", "RegisteredCheck", "checks"]
+__all__ = ["CheckInput", "CheckResult", "Outcome", "RegisteredCheck", "checks",
+           "question_outcome"]

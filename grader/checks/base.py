@@ -8,7 +8,7 @@ name they were registered under, as papermill refers to engines.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -87,6 +87,22 @@ class CheckInput:
         """Not run (its data is missing): worth 0 of 0, so it neither helps nor hurts."""
         return CheckResult(self.check_id, Outcome.SKIPPED, 0.0, 0.0, message,
                            {"points": self.max_score, **details})
+
+
+def question_outcome(outcomes: Iterable[str], scored: bool) -> str:
+    """A question's verdict from its checks' outcomes (``scored``: any check earned points).
+
+    Skipped checks do not count; all passed is ``pass``; passed and awaiting a manual
+    grade is ``manual``; otherwise ``partial`` if anything was earned, else ``fail``.
+    """
+    seen = set(outcomes) - {Outcome.SKIPPED.value}
+    if not seen:
+        return Outcome.SKIPPED.value
+    if seen <= {Outcome.PASS.value}:
+        return Outcome.PASS.value
+    if seen <= {Outcome.PASS.value, Outcome.MANUAL.value}:
+        return Outcome.MANUAL.value
+    return Outcome.PARTIAL.value if scored else Outcome.FAIL.value
 
 
 CheckFn = Callable[[CheckInput], CheckResult]

@@ -26,6 +26,13 @@ def metric_series(
     return None
 
 
+def epochs_asked(history: Mapping[str, Any]) -> int:
+    """Epochs the notebook trained for, or asked for when the profile capped its ``fit``."""
+    ran = int(history.get("epochs_run", 0) or 0)
+    asked = history.get("epochs_requested")
+    return max(ran, asked) if isinstance(asked, int) else ran
+
+
 def _no_history(inp: CheckInput) -> CheckResult:
     if inp.found.get("model") is None and "selection" in inp.found:
         return no_model(inp)
@@ -48,9 +55,7 @@ def history_length(inp: CheckInput) -> CheckResult:
     history = inp.found.get("history")
     if history is None:
         return _no_history(inp)
-    ran = int(history.get("epochs_run", 0))
-    asked = history.get("epochs_requested")
-    epochs = max(ran, int(asked)) if isinstance(asked, int) else ran
+    ran, epochs = int(history.get("epochs_run", 0)), epochs_asked(history)
     want = int(inp.expected["min_epochs"])
     has_val = any(k.startswith("val_") for k in history.get("history", {}))
     expected = f"at least {want} epochs" + (" with a validation set" if inp.expected[
