@@ -18,6 +18,8 @@ from typing import Any
 from grader.collect import sha256_file
 from grader.data import prepare_kernel_copy
 from grader.distributed import RemoteBatch, submit_all
+from grader.envs import KernelEnv, build
+from grader.envworker import EnvEvaluator
 from grader.errors import DataError, GradebookError, GraderError
 from grader.evaluate import DataSource, Evaluator
 from grader.execute import remove_leftovers
@@ -82,6 +84,7 @@ def grade_batch(
     workers: int | None = None,
     devices: Devices | None = None,
     scheduler: str | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> BatchOutcome:
     """Grade ``paths`` into ``out_dir`` and write the gradebook, CSV and reports.
 
@@ -107,6 +110,7 @@ def grade_batch(
         devices: The GPUs kernels run on, and how many share one (default: CPU only).
         scheduler: A dask.distributed scheduler (``tcp://HOST:PORT``) to grade on instead
             of this machine (see :mod:`grader.distributed`).
+        log: Told what takes long before grading starts (building a kernel environment).
     """
     profile = pack.spec.profile(profile_name)
     cell_timeout, notebook_timeout = timeouts
@@ -126,11 +130,12 @@ def grade_batch(
     devices = devices or Devices()
     workers = max(1, workers or default_workers(sandbox.limits.memory,
                                                 gpu_slots=devices.slots))
-    evaluator = Evaluator(sources, images=images, denoising=pack.spec.denoising,
-                          processes=min(workers, len(paths)) or 1)
+    kernel = None if scheduler else kernel_environment(pack, log)
+    evaluator = make_evaluator(kernel, sources, images, pack,
+                               processes=min(workers, len(paths)) or 1)
     with Gradebook(out_dir / GRADEBOOK) as book, evaluator:
         setup = GradingSetup(pack, profile, expected, kernel_mnist, evaluator, fingerprint,
-                             dict(parameters or {}), sandbox, devices)
+                             dict(parameters or {}), sandbox, devices, kernel)
         todo = []
         for path, student in assign_ids(Path(p).resolve() for p in paths):
             result = None
@@ -178,6 +183,29 @@ def grade_batch(
         outcome.errors = sum(r["status"] == "error" for r in outcome.results)
         write_outputs(book, pack, expected, out_dir, audience, pdf, times)
     return outcome
+
+
+def kernel_environment(pack: Pack, log: Callable[[str], None] | None = None,
+                       ) -> KernelEnv | None:
+    """The pack's kernel environment, built first if needed; None: the grader's own Python."""
+    if not pack.spec.kernel_requirements:
+        return None
+    return build(KernelEnv.for_requirements(pack.spec.kernel_requirements), log)
+
+
+def make_evaluator(kernel: KernelEnv | None, sources: Mapping[str, DataSource],
+                   images: Mapping[str, dict[str, Any]], pack: Pack,
+                   processes: int) -> Evaluator | EnvEvaluator:
+    """Clean evaluation workers of the kernels' Python: the grader's own or the pack's.
+
+    ``processes = 0`` evaluates in this process (a dask worker), unless the pack has
+    its own environment, whose Python always runs in a worker of its own.
+    """
+    if kernel is None:
+        return Evaluator(sources, images=images, denoising=pack.spec.denoising,
+                         processes=processes)
+    return EnvEvaluator(kernel.python, sources, images=images, denoising=pack.spec.denoising,
+                        processes=max(1, processes))
 
 
 def data_sources(pack: Pack, mnist_path: Path, data: Mapping[str, Path]) -> dict[str, DataSource]:

@@ -173,7 +173,8 @@ def grade(
                                   parameters=params, data=extra, on_start=started, on_done=done,
                                   audience=_audience(audience), pdf=pdf, times=times,
                                   sandbox=box, timeouts=(cell_timeout, notebook_timeout),
-                                  workers=workers, devices=devices, scheduler=scheduler)
+                                  workers=workers, devices=devices, scheduler=scheduler,
+                                  log=lambda msg: err.print(msg, highlight=False))
         except GraderError as exc:
             raise _fail(exc) from None
     table = Table(title=f"{pack.spec.title} — {prof.name} profile")
@@ -218,7 +219,8 @@ def check(
             err.print(f"[bold yellow]warning:[/] {box.note}", highlight=False)
         with console.status(f"running {notebook.name} ({prof.name} profile)…"):
             outcome = grade_batch([notebook], pack, prof.name, out, mnist_path, force=True,
-                                  data=_data(data), pdf=False, sandbox=box)
+                                  data=_data(data), pdf=False, sandbox=box,
+                                  log=lambda msg: err.print(msg, highlight=False))
     except GraderError as exc:
         raise _fail(exc) from None
     result = outcome.results[0]
@@ -227,11 +229,15 @@ def check(
         err.print(f"[bold red]not graded:[/] {result['error']}", highlight=False)
         err.print(f"report: {report}")
         raise typer.Exit(2)
-    print_view(public_view(result["questions"]), pack.spec.title, report)
+    print_view(public_view(result["questions"]), pack.spec.title, report, result.get("compat"))
 
 
-def print_view(view: Any, title: str, report: Path | None = None) -> None:
-    """Print a student's view of a result; exit 1 if a public check failed, else 0."""
+def print_view(view: Any, title: str, report: Path | None = None,
+               compat: list[dict[str, Any]] | None = None) -> None:
+    """Print a student's view of a result; exit 1 if a public check failed, else 0.
+
+    ``compat`` lists the old Keras spellings the grader translated (they cost nothing).
+    """
     from rich.markup import escape
 
     from grader.selfcheck import hidden_line
@@ -248,6 +254,10 @@ def print_view(view: Any, title: str, report: Path | None = None) -> None:
     line = hidden_line(view)
     if line:
         console.print(line, style="dim")
+    for shim in compat or []:
+        console.print(f"[yellow]old Keras spelling[/] cell {shim.get('cell') or '?'}, line "
+                      f"{shim.get('line') or '?'}: {escape(str(shim.get('code')))} → "
+                      f"{escape(str(shim.get('modern')))}", highlight=False)
     if report is not None:
         console.print(f"report: {report}")
     raise typer.Exit(1 if view.failed else 0)
@@ -400,6 +410,8 @@ def main() -> None:
     app()
 
 
-from grader.cli_pack import pack_app  # noqa: E402 - it uses the helpers above
+from grader.cli_env import env_app  # noqa: E402 - they use the helpers above
+from grader.cli_pack import pack_app  # noqa: E402
 
 app.add_typer(pack_app, name="pack")
+app.add_typer(env_app, name="env")

@@ -112,3 +112,25 @@ def cell_numbers(cells: list[dict[str, Any]]) -> dict[str, int]:
 def locate(records: list[dict[str, Any]], numbers: Mapping[str, int]) -> list[dict[str, Any]]:
     """Replace the kernel's cell keys in figures or histories with cell numbers."""
     return [r | {"cell": numbers.get(str(r.get("cell")))} for r in records]
+
+
+def locate_lines(records: list[dict[str, Any]],
+                 cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cell numbers for lines of student code the kernel recorded (``cell`` key, ``code``).
+
+    A line is placed in the cell that was running when it was seen if that cell holds
+    it, else in the first cell that does (a function defined in an earlier cell).
+    """
+    numbers = cell_numbers(cells)
+    sources = {n: str(c.get("source", "")) for n, c in enumerate(cells, 1)
+               if c.get("cell_type") == "code"}
+    out = []
+    for r in records:
+        if not isinstance(r, dict):
+            continue
+        code = str(r.get("code") or "")
+        number = numbers.get(str(r.get("cell")))
+        if code and (number is None or code not in sources.get(number, "")):
+            number = next((n for n, src in sources.items() if code in src), number)
+        out.append(r | {"cell": number})
+    return out

@@ -47,9 +47,8 @@ class RemoteBatch:
 
 def _setup(batch: RemoteBatch) -> Any:
     """The worker's grading setup for ``batch``, built on first use."""
-    from grader.batch import data_sources
+    from grader.batch import data_sources, kernel_environment, make_evaluator
     from grader.data import prepare_kernel_copy
-    from grader.evaluate import Evaluator
     from grader.grade import GradingSetup
     from grader.images import image_sets
     from grader.pack import Pack
@@ -61,13 +60,15 @@ def _setup(batch: RemoteBatch) -> Any:
             pack = Pack(root, load_spec(root / "spec.toml"))
             mnist = Path(batch.mnist)
             sources = data_sources(pack, mnist, {k: Path(v) for k, v in batch.data.items()})
-            evaluator = Evaluator(sources, images=image_sets(pack, mnist, out / ".grader" / "pngs"),
-                                  denoising=pack.spec.denoising, processes=0)
+            kernel = kernel_environment(pack)
+            evaluator = make_evaluator(kernel, sources,
+                                       image_sets(pack, mnist, out / ".grader" / "pngs"), pack,
+                                       processes=0)
             kernel_mnist = prepare_kernel_copy(mnist, out / ".grader" / "data",
                                                batch.profile.train_limit)
             _SETUPS[batch.key] = GradingSetup(
                 pack, batch.profile, pack.expected(batch.profile.name), kernel_mnist, evaluator,
-                batch.fingerprint, dict(batch.parameters), batch.sandbox)
+                batch.fingerprint, dict(batch.parameters), batch.sandbox, kernel=kernel)
         return _SETUPS[batch.key]
 
 

@@ -90,3 +90,7 @@ class SubmissionTimesError(GraderError):
 
 class SandboxError(GraderError):
     """Kernels cannot be contained as asked (``--sandbox``, limits)."""
+
+
+class EnvironmentBuildError(GraderError):
+    """A pack's kernel environment could not be built (fields: ``requirements``)."""

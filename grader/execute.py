@@ -6,10 +6,11 @@ cell when it has one. Execution goes on past failing cells (a later question can
 still earn points), each cell has a time limit and the whole notebook a deadline,
 after which the remaining student cells are skipped but the probe still runs. The
 executed notebook is kept. Whatever kernelspec the student's file names, the
-grader's own Python runs it, contained by :mod:`grader.sandbox`: it talks to the
-grader over Unix sockets, its outputs are capped, a cell that ignores the interrupt
-at its time limit gets its kernel killed, and the kernel is killed, not asked to
-exit, once the probe has run (no ``atexit`` hook of the student's runs after it).
+grader's own Python (or the pack's kernel environment, :mod:`grader.envs`) runs
+it, contained by :mod:`grader.sandbox`: it talks to the grader over Unix sockets,
+its outputs are capped, a cell that ignores the interrupt at its time limit gets
+its kernel killed, and the kernel is killed, not asked to exit, once the probe has
+run (no ``atexit`` hook of the student's runs after it).
 """
 
 from __future__ import annotations
@@ -266,12 +267,16 @@ papermill_engines.register(ENGINE_NAME, GraderEngine)
 
 
 def prepare(nb: nbformat.NotebookNode, setup: Any, probe: Any) -> nbformat.NotebookNode:
-    """Number the student's cells, clear old outputs, add setup and probe, set our kernel."""
+    """Number the student's cells, clear old outputs, add setup and probe, set our kernel.
+
+    ``setup`` is one cell or a list of cells, run in order before the student's.
+    """
+    setups = list(setup) if isinstance(setup, list) else [setup]
     for number, cell in enumerate(nb.cells, 1):
         cell.metadata["grader"] = {"cell": number}
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    nb.cells = [setup, *nb.cells, probe]
+    nb.cells = [*setups, *nb.cells, probe]
     nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "grader (Python 3)",
                                  "language": "python"}
     nb.metadata.setdefault("language_info", {"name": "python"})
@@ -327,9 +332,9 @@ def remove_leftovers() -> None:
     remove_stale()
 
 
-def _kernel_env(work_dir: Path, env: Mapping[str, str]) -> dict[str, str]:
+def _kernel_env(work_dir: Path, env: Mapping[str, str], python: Path) -> dict[str, str]:
     """The kernel's whole environment: the grader's choices only, HOME in the work dir."""
-    base = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+    base = {"PATH": f"{python.parent}:/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8", "HOME": str(work_dir), "IPYTHONDIR": str(work_dir / ".ipython"),
             "JUPYTER_PLATFORM_DIRS": "1", "PYTHONNOUSERSITE": "1"}
     return base | dict(env)
@@ -347,6 +352,7 @@ def execute(
     sandbox: Sandbox | None = None,
     read_only: Sequence[Path] = (),
     executed_path: Path | None = None,
+    python: Path | None = None,
 ) -> ExecutionResult:
     """Execute a prepared notebook in ``work_dir``, contained, and describe what happened.
 
@@ -363,6 +369,8 @@ def execute(
         read_only: Files and folders the kernel may read (its data).
         executed_path: Where the executed notebook goes; keep it outside ``work_dir``
             so the kernel cannot read or rewrite it (default: inside, for tests).
+        python: The kernel's Python (a pack's kernel environment, see :mod:`grader.envs`);
+            default the grader's own. Its environment must be in ``read_only``.
     """
     sandbox = (sandbox or Sandbox()).resolve()
     work_dir = Path(work_dir).resolve()
@@ -375,10 +383,12 @@ def execute(
         params = {}
     sock_dir = Path(tempfile.mkdtemp(prefix=f"grader-{os.getpid()}-", dir="/tmp"))
     cgroup = Cgroup.create(sandbox.limits.memory, sandbox.limits.processes)
+    python = Path(python or sys.executable)
     command = sandbox.command(
-        [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         work_dir=work_dir, read_only=read_only, writable=[sock_dir],
-        env=_kernel_env(work_dir, kernel_env), cgroup=cgroup, notebook_timeout=notebook_timeout)
+        env=_kernel_env(work_dir, kernel_env, python), cgroup=cgroup,
+        notebook_timeout=notebook_timeout)
     start = time.monotonic()
     try:
         papermill.execute_notebook(

@@ -22,11 +22,20 @@ from grader.answers import find_answer, section_of
 from grader.checks import CheckInput, CheckResult, Outcome, checks, question_outcome
 from grader.checks.hints import HINTS
 from grader.checks.history import epochs_asked
-from grader.collect import cell_numbers, collect, locate, read_figures, sha256_file
+from grader.collect import (
+    cell_numbers,
+    collect,
+    locate,
+    locate_lines,
+    read_figures,
+    sha256_file,
+)
+from grader.envs import KernelEnv
+from grader.envworker import EnvEvaluator
 from grader.errors import GraderError, ProbeError
 from grader.evaluate import Evaluator
 from grader.execute import execute, export_html, prepare, read_notebook
-from grader.inject import probe_cell, setup_cell
+from grader.inject import compat_cell, probe_cell, setup_cell
 from grader.late import file_time
 from grader.measure import evaluate_models, verified_models
 from grader.pack import Pack
@@ -53,11 +62,12 @@ class GradingSetup:
     profile: Profile
     expected: Mapping[str, Any]
     kernel_mnist: Path
-    evaluator: Evaluator
+    evaluator: Evaluator | EnvEvaluator
     fingerprint: str
     parameters: Mapping[str, Any]
     sandbox: Sandbox = field(default_factory=lambda: Sandbox().resolve())
     devices: Devices = field(default_factory=Devices)
+    kernel: KernelEnv | None = None
 
 
 def kernel_env(work_dir: Path, seed: int, profile: str) -> dict[str, str]:
@@ -172,6 +182,15 @@ def grade_questions(
     return out
 
 
+def setup_cells(pack: Pack, seed: int, kernel_mnist: Path, figures_dir: Path,
+                max_epochs: int = 0) -> list[Any]:
+    """The cells before the student's: setup, then the Keras 2 compatibility layer if on."""
+    cells = [setup_cell(seed, kernel_mnist, figures_dir, max_epochs)]
+    if pack.spec.compat:
+        cells.append(compat_cell())
+    return cells
+
+
 def prepare_work_dir(path: Path, setup: GradingSetup, work_dir: Path) -> None:
     """A fresh work dir holding only what the kernel may see: the notebook and the pack's files."""
     if work_dir.exists():
@@ -200,11 +219,11 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, student_dir:
         cell["metadata"] = {"grader": {"cell": number}}
     seed = setup.profile.seed
     probe_dir = work_dir / f".probe-{secrets.token_hex(8)}"
-    prepared = prepare(nb, setup_cell(seed, setup.kernel_mnist, work_dir / "figures",
-                                      setup.profile.max_epochs),
-                       probe_cell(probe_dir, calls=list(setup.pack.spec.calls)))
+    first = setup_cells(setup.pack, seed, setup.kernel_mnist, work_dir / "figures",
+                        setup.profile.max_epochs)
+    prepared = prepare(nb, first, probe_cell(probe_dir, calls=list(setup.pack.spec.calls)))
     params = {**setup.profile.parameters, **setup.parameters}
-    data_files = [setup.kernel_mnist]
+    data_files = [setup.kernel_mnist, *([setup.kernel.path] if setup.kernel else [])]
     for source in setup.evaluator.sources.values():
         if source.dataset.parameter:
             params[source.dataset.parameter] = str(source.path)
@@ -214,7 +233,8 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, student_dir:
                       kernel_env=kernel_env(work_dir, seed, setup.profile.name) | device.env(),
                       parameters=params, cell_timeout=setup.profile.cell_timeout,
                       notebook_timeout=setup.profile.notebook_timeout, sandbox=setup.sandbox,
-                      read_only=data_files, executed_path=student_dir / "executed.ipynb")
+                      read_only=data_files, executed_path=student_dir / "executed.ipynb",
+                      python=setup.kernel.python if setup.kernel else None)
     notes = list(run.notes)
     try:
         executed_html: str | None = str(export_html(run.executed_path))
@@ -257,6 +277,8 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, student_dir:
         "models": [m | {"evaluation": evaluations.get(m["id"])} for m in probe.get("models", [])],
         "histories": probe.get("histories", []), "figures": figures,
         "calls": probe.get("calls", {}),
+        "compat": locate_lines(probe.get("compat", []), cells),
+        "kernel_env": setup.kernel.requirements if setup.kernel else None,
         "keras_version": probe.get("keras_version"), "grader_version": grader.__version__,
         "hardware": hardware(probe.get("gpus")), "started_at": started,
         "sandbox": setup.sandbox.describe(), "device": device.name,

@@ -12,7 +12,7 @@ from typing import Any
 
 import nbformat
 
-from grader.kernel import probe_src, setup_src
+from grader.kernel import compat_src, probe_src, setup_src
 
 INJECTED_TAG = "grader-injected"
 
@@ -46,6 +46,11 @@ def setup_cell(seed: int, mnist_path: Path, figures_dir: Path,
     cfg = {"seed": seed, "mnist_path": str(mnist_path), "figures_dir": str(figures_dir),
            "max_epochs": max_epochs}
     return code_cell(setup_src, cfg, "setup")
+
+
+def compat_cell() -> nbformat.NotebookNode:
+    """The cell that keeps Keras 2 spellings working, with a warning (after the setup cell)."""
+    return code_cell(compat_src, {}, "compat")
 
 
 def probe_cell(out_dir: Path, max_models: int = 48,

@@ -189,6 +189,8 @@ class Spec:
     model_datasets: Mapping[str, str]
     default_profile: str = "fast"
     kernel_files: tuple[str, ...] = ()
+    kernel_requirements: tuple[str, ...] = ()
+    compat: bool = True
     calls: tuple[Mapping[str, Any], ...] = ()
     example_images: str | None = None
     own_images: int = 0
@@ -382,7 +384,9 @@ def load_spec(path: Path | str) -> Spec:
         id=r.get("id", str), title=r.get("title", str), version=r.get("version", int, 1),
         path=path, reference_models=refs, profiles=profiles, questions=questions,
         datasets=datasets, model_datasets=model_datasets, default_profile=default,
-        kernel_files=files, calls=_calls(r, path.parent), example_images=examples,
+        kernel_files=files, kernel_requirements=tuple(kernel.items("requirements", str, [])),
+        compat=kernel.get("compat", bool, True),
+        calls=_calls(r, path.parent), example_images=examples,
         own_images=images.get("own", int, 0),
         denoising=_denoising(r, refs) if "denoising" in data else None,
         late=_late(r) if "late" in data else None,

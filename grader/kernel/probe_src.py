@@ -261,6 +261,15 @@ def _fit_log() -> list[dict[str, Any]]:
     return [f for f in fits if isinstance(f, dict)] if isinstance(fits, list) else []
 
 
+def _shims_used() -> list[dict[str, Any]]:
+    """Keras 2 spellings the compatibility cell translated (see ``compat_src``)."""
+    shims = getattr(sys.modules.get(KERNEL_STATE), "shims", None)
+    if not isinstance(shims, list):
+        return []
+    keys = ("shim", "cell", "line", "code", "modern")
+    return [{k: jsonable(s.get(k)) for k in keys} for s in shims[:200] if isinstance(s, dict)]
+
+
 def _gpus() -> list[str]:
     """GPUs TensorFlow can see in this kernel (none on a CPU grader)."""
     tf = sys.modules.get("tensorflow")
@@ -361,6 +370,7 @@ def main(cfg: dict[str, Any]) -> None:
         namespace = get_ipython().user_ns
         doc = collect(namespace, out_dir, int(cfg.get("max_models", 48)))
         doc["calls"] = call_functions(namespace, list(cfg.get("calls", [])))
+        doc["compat"] = _shims_used()
     except Exception as exc:  # noqa: BLE001 - the grader records why the probe failed
         doc = {"probe_version": PROBE_VERSION, "error": f"{type(exc).__name__}: {exc}",
                "traceback": traceback.format_exc()}

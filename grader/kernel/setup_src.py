@@ -247,6 +247,7 @@ def main(cfg: dict[str, Any]) -> None:
     np.random.seed(seed)
     capture = FigureCapture(cfg["figures_dir"])
     state = kernel_state()
+    state.when_imported = when_imported  # type: ignore[attr-defined] - for the compat cell
     ip = get_ipython()
     if ip is not None:
 

@@ -1,0 +1,191 @@
+"""Grader-side evaluation in a pack's kernel environment (another Python, another Keras).
+
+A model a Keras 2 kernel saved is read back and measured by that environment's own
+Keras, in clean worker processes the grader starts with the environment's Python
+(``python -m grader.envworker``). They speak JSON lines over their stdin and stdout:
+first the batch's data sources, then one request per call; results are the same
+plain data :class:`grader.evaluate.Evaluator` returns. Nothing is pickled between
+the two Pythons.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import queue
+import select
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from grader.evaluate import DataSource
+from grader.spec import Dataset, Denoising
+
+
+def _jsonable(value: Any) -> Any:
+    """NumPy scalars and arrays as plain JSON values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def init_message(sources: Mapping[str, DataSource], images: Mapping[str, dict[str, Any]],
+                 denoising: Denoising | None) -> dict[str, Any]:
+    """What a worker needs before its first request, as plain data."""
+    return {
+        "sources": {name: {"dataset": dataclasses.asdict(s.dataset), "path": str(s.path)}
+                    for name, s in sources.items()},
+        "images": {name: {"files": list(s["files"]), "x": s["x"], "y": s["y"]}
+                   for name, s in images.items()},
+        "denoising": dataclasses.asdict(denoising) if denoising else None,
+    }
+
+
+def _tuples(cls: type, fields: dict[str, Any]) -> Any:
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+
+
+def _serve() -> None:
+    """The worker: read the init line, then answer one request per line until stdin closes."""
+    import numpy as np
+
+    from grader import evaluate
+
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the protocol
+    init = json.loads(sys.stdin.readline())
+    sources = {name: DataSource(_tuples(Dataset, s["dataset"]), Path(s["path"]))
+               for name, s in init["sources"].items()}
+    images = {name: {"files": s["files"], "x": np.asarray(s["x"], dtype=np.uint8),
+                     "y": s["y"]} for name, s in init["images"].items()}
+    denoising = _tuples(Denoising, init["denoising"]) if init["denoising"] else None
+    evaluate._init_worker(sources, images, denoising)
+    functions = {"evaluate": evaluate._evaluate_many, "denoise": evaluate._denoise_many}
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            reply = {"results": functions[request["fn"]]([tuple(j) for j in request["jobs"]])}
+        except Exception as exc:  # noqa: BLE001 - reported back, the worker goes on
+            reply = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+        out.write(json.dumps(reply, default=_jsonable) + "\n")
+        out.flush()
+
+
+class _Worker:
+    """One worker process of the environment's Python."""
+
+    def __init__(self, python: Path, init: str, env: Mapping[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [str(python), "-m", "grader.envworker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=dict(env), text=True)
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(init + "\n")
+        self.proc.stdin.flush()
+
+    def call(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one request; the reply, or an ``error`` when it dies or runs out of time."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+        except OSError as exc:
+            return {"error": f"evaluation worker is gone ({exc})"}
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            return {"error": f"evaluation took longer than {timeout:.0f} s"}
+        line = self.proc.stdout.readline()
+        if not line:
+            return {"error": f"evaluation worker died (exit {self.proc.wait()})"}
+        return dict(json.loads(line))
+
+    def close(self) -> None:
+        """Stop the process."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+class EnvEvaluator:
+    """:class:`grader.evaluate.Evaluator`'s interface, served by another Python's workers.
+
+    Safe to call from several threads; ``processes`` workers start on first need and a
+    worker that fails or runs out of time is replaced.
+    """
+
+    def __init__(self, python: Path, sources: Mapping[str, DataSource], timeout: float = 600,
+                 images: Mapping[str, dict[str, Any]] | None = None,
+                 denoising: Denoising | None = None, processes: int = 1) -> None:
+        from grader.envs import grader_path
+
+        self.python = Path(python)
+        self.sources = dict(sources)
+        self.timeout = timeout
+        self.processes = max(1, processes)
+        self._init = json.dumps(init_message(self.sources, dict(images or {}), denoising),
+                                default=_jsonable)
+        self._env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+                     "HOME": os.environ.get("HOME", "/tmp"), "PYTHONNOUSERSITE": "1",
+                     "PYTHONPATH": str(grader_path()), "TF_CPP_MIN_LOG_LEVEL": "2",
+                     "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+        self._idle: queue.Queue[_Worker | None] = queue.Queue()
+        self._all: list[_Worker] = []
+        self._lock = threading.Lock()
+        for _ in range(self.processes):
+            self._idle.put(None)  # a slot; its worker starts on first use
+
+    def evaluate(self, requests: Sequence[tuple[Path, str | None]]) -> dict[str, dict[str, Any]]:
+        """As :meth:`grader.evaluate.Evaluator.evaluate`."""
+        return self._run("evaluate", [[str(Path(f).resolve()), src] for f, src in requests])
+
+    def denoise(self, requests: Sequence[tuple[Path, Path, str]]) -> dict[str, dict[str, Any]]:
+        """As :meth:`grader.evaluate.Evaluator.denoise`."""
+        return self._run("denoise", [[str(Path(a).resolve()), str(Path(c).resolve()), how]
+                                     for a, c, how in requests])
+
+    def _run(self, fn: str, jobs: list[list[Any]]) -> dict[str, dict[str, Any]]:
+        if not jobs:
+            return {}
+        worker = self._idle.get()
+        started = time.monotonic()
+        try:
+            if worker is None:
+                worker = _Worker(self.python, self._init, self._env)
+                with self._lock:
+                    self._all.append(worker)
+            reply = worker.call({"fn": fn, "jobs": jobs}, self.timeout)
+        except OSError as exc:
+            reply = {"error": f"could not start the evaluation worker ({exc})"}
+        if "results" in reply:
+            self._idle.put(worker)
+            return dict(reply["results"])
+        if worker is not None:
+            worker.close()
+        self._idle.put(None)
+        why = str(reply.get("error") or "evaluation failed")
+        if time.monotonic() - started >= self.timeout:
+            why = f"evaluation took longer than {self.timeout:.0f} s"
+        return {job[0]: {"error": why} for job in jobs}
+
+    def close(self) -> None:
+        """Stop every worker."""
+        with self._lock:
+            workers, self._all = self._all, []
+        for w in workers:
+            w.close()
+
+    def __enter__(self) -> EnvEvaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+if __name__ == "__main__":
+    _serve()

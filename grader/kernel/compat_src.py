@@ -1,0 +1,248 @@
+"""Runs in the student's kernel after the setup cell: Keras 2 spellings keep working.
+
+Course notebooks lag library releases: ``SGD(lr=0.1)``, ``keras.utils.np_utils``,
+``model.predict_classes``, ``fit_generator``, ``keras.layers.core`` and the history
+keys ``acc``/``val_acc`` all fail on Keras 3 (and ``lr=`` is silently ignored by
+Keras 2.11 to 2.15). When Keras is imported, each missing spelling is put back as a
+thin translation to the modern one; the first use at each line of the student's
+code prints a warning naming that line, and is recorded (``shims`` in the kernel
+state) so the report can teach the modern form. Nothing is changed where the
+running Keras still has the spelling.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import linecache
+import os
+import sys
+import types
+import warnings
+from typing import Any
+
+KERNEL_STATE = "_grader_kernel"
+MAX_SHIMS = 200
+HISTORY_KEYS = {"acc": "accuracy", "val_acc": "val_accuracy"}
+MODULE_ALIASES = {
+    "utils.np_utils": ("np_utils", "utils", "keras.utils.to_categorical"),
+    "layers.core": ("layers_core", "layers", "keras.layers"),
+    "layers.convolutional": ("layers_convolutional", "layers", "keras.layers"),
+    "layers.pooling": ("layers_pooling", "layers", "keras.layers"),
+}
+MODERN = {
+    "optimizer_lr": "write `learning_rate=` instead of `lr=` (Keras 3 refuses `lr`; Keras "
+                    "2.11-2.15 ignore it and train with the default rate)",
+    "np_utils": "use `keras.utils.to_categorical` (the `np_utils` module is gone)",
+    "layers_core": "import layers from `keras.layers` (`keras.layers.core` is gone)",
+    "layers_convolutional": "import layers from `keras.layers` "
+                            "(`keras.layers.convolutional` is gone)",
+    "layers_pooling": "import layers from `keras.layers` (`keras.layers.pooling` is gone)",
+    "predict_classes": "use `model.predict(x).argmax(axis=-1)` (`predict_classes` is gone)",
+    "predict_proba": "use `model.predict(x)` (`predict_proba` is gone)",
+    "fit_generator": "call `model.fit` with the generator (`fit_generator` is gone)",
+    "evaluate_generator": "call `model.evaluate` with the generator "
+                          "(`evaluate_generator` is gone)",
+    "predict_generator": "call `model.predict` with the generator "
+                         "(`predict_generator` is gone)",
+    "history_acc": "read `history.history['accuracy']` and `['val_accuracy']` "
+                   "(Keras names them after the metric, no longer `acc`)",
+}
+
+
+class KerasCompatWarning(UserWarning):
+    """A Keras 2 spelling the grader translated for this run."""
+
+
+def _library_dirs() -> tuple[str, ...]:
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    return tuple(os.path.realpath(d) + os.sep for d in dirs)
+
+
+def _student_frame() -> types.FrameType | None:
+    """The innermost frame of the student's own code (a notebook cell, not a library)."""
+    libs = _library_dirs()
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith("<ipython-input") or (
+                not name.startswith("<") and not os.path.realpath(name).startswith(libs)):
+            return frame
+        frame = frame.f_back
+    return None
+
+
+def used(shim: str) -> None:
+    """Warn once per line of student code that relied on ``shim``, and record it."""
+    state = sys.modules.get(KERNEL_STATE)
+    frame = _student_frame()
+    filename, line = (frame.f_code.co_filename, frame.f_lineno) if frame else ("?", 0)
+    code = linecache.getline(filename, line).strip()[:200] if frame else ""
+    shims = getattr(state, "shims", None)
+    if not isinstance(shims, list):
+        return
+    record = {"shim": shim, "cell": getattr(state, "cell", None), "line": line, "code": code,
+              "modern": MODERN[shim]}
+    if any(r["shim"] == shim and r["cell"] == record["cell"] and r["line"] == line
+           for r in shims) or len(shims) >= MAX_SHIMS:
+        return
+    shims.append(record)
+    where = f"line {line}: `{code}`" if code else "your code"
+    warnings.warn_explicit(f"Keras 2 spelling at {where}: {MODERN[shim]}. The grader "
+                           "translated it for this run.", KerasCompatWarning, filename, line)
+
+
+def _takes(fn: Any, name: str) -> bool:
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def optimizer_lr(keras: Any) -> None:
+    """``SGD(lr=0.1)`` means ``SGD(learning_rate=0.1)``, on every built-in optimizer."""
+    for name in dir(keras.optimizers):
+        cls = getattr(keras.optimizers, name)
+        if not isinstance(cls, type) or "__init__" not in vars(cls):
+            continue
+        init = cls.__init__
+        if getattr(init, "_grader_compat", False) or not _takes(init, "learning_rate") \
+                or _takes(init, "lr"):
+            continue
+
+        @functools.wraps(init)
+        def patched(self: Any, *args: Any, _init: Any = init, **kwargs: Any) -> None:
+            if "lr" in kwargs and "learning_rate" not in kwargs:
+                kwargs["learning_rate"] = kwargs.pop("lr")
+                used("optimizer_lr")
+            _init(self, *args, **kwargs)
+
+        patched._grader_compat = True  # type: ignore[attr-defined]
+        cls.__init__ = patched
+
+
+class _AliasModule(types.ModuleType):
+    """An old module path whose attributes come from the modern module, with a warning."""
+
+    def __init__(self, name: str, shim: str, target: Any) -> None:
+        super().__init__(name)
+        self._shim, self._target = shim, target
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        value = getattr(self._target, attr)
+        used(self._shim)
+        return value
+
+
+def module_aliases(keras: Any) -> None:
+    """``keras.utils.np_utils``, ``keras.layers.core`` and friends, where they are gone."""
+    for suffix, (shim, parent, _) in MODULE_ALIASES.items():
+        for root in ("keras", "tensorflow.keras"):
+            name = f"{root}.{suffix}"
+            if name in sys.modules:
+                continue
+            if root == "keras":
+                try:
+                    importlib.import_module(name)
+                    continue
+                except ImportError:
+                    pass
+            target: Any = getattr(keras, parent)
+            if suffix == "utils.np_utils":
+                target = types.SimpleNamespace(to_categorical=keras.utils.to_categorical,
+                                               normalize=keras.utils.normalize)
+            alias = _AliasModule(name, shim, target)
+            sys.modules[name] = alias
+            if root == "keras":
+                setattr(getattr(keras, parent), suffix.split(".")[1], alias)
+
+
+def model_methods(keras: Any) -> None:
+    """``predict_classes``, ``predict_proba`` and the ``*_generator`` methods, where gone."""
+    import numpy as np
+
+    def predict_classes(self: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
+        used("predict_classes")
+        probs = np.asarray(self.predict(x, *args, **kwargs))
+        if probs.ndim > 1 and probs.shape[-1] > 1:
+            return probs.argmax(axis=-1)
+        return (probs > 0.5).astype("int32")
+
+    def predict_proba(self: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
+        used("predict_proba")
+        return self.predict(x, *args, **kwargs)
+
+    def generator(method: str, shim: str) -> Any:
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            used(shim)
+            for old in ("workers", "use_multiprocessing", "max_queue_size"):
+                kwargs.pop(old, None)
+            return getattr(self, method)(*args, **kwargs)
+
+        call.__name__ = shim
+        return call
+
+    extra = {"fit_generator": generator("fit", "fit_generator"),
+             "evaluate_generator": generator("evaluate", "evaluate_generator"),
+             "predict_generator": generator("predict", "predict_generator")}
+    for name, fn in extra.items():
+        if not hasattr(keras.Model, name):
+            setattr(keras.Model, name, fn)
+    for name, fn in (("predict_classes", predict_classes), ("predict_proba", predict_proba)):
+        if not hasattr(keras.Sequential, name):
+            setattr(keras.Sequential, name, fn)
+
+
+class HistoryDict(dict):
+    """``history.history``: ``acc``/``val_acc`` read ``accuracy``/``val_accuracy`` when absent."""
+
+    def __missing__(self, key: Any) -> Any:
+        modern = HISTORY_KEYS.get(key)
+        if modern is None or modern not in self:
+            raise KeyError(key)
+        used("history_acc")
+        return self[modern]
+
+
+def history_keys(keras: Any) -> None:
+    """Every ``History`` keeps its records in a :class:`HistoryDict`."""
+    cls = keras.callbacks.History
+    for hook in ("__init__", "on_train_begin"):
+        original = getattr(cls, hook)
+        if getattr(original, "_grader_compat", False):
+            continue
+
+        @functools.wraps(original)
+        def patched(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            out = _original(self, *args, **kwargs)
+            if isinstance(getattr(self, "history", None), dict) and \
+                    not isinstance(self.history, HistoryDict):
+                self.history = HistoryDict(self.history)
+            return out
+
+        patched._grader_compat = True  # type: ignore[attr-defined]
+        setattr(cls, hook, patched)
+
+
+SHIMS = (optimizer_lr, module_aliases, model_methods, history_keys)
+
+
+def install(keras: Any) -> None:
+    """Put back every Keras 2 spelling this Keras lacks; one failing shim spares the others."""
+    for shim in SHIMS:
+        try:
+            shim(keras)
+        except Exception as exc:  # noqa: BLE001 - a Keras without some attribute: skip it
+            warnings.warn(f"grader: compatibility shim {shim.__name__} not installed: {exc}",
+                          RuntimeWarning, stacklevel=1)
+
+
+def main(cfg: dict[str, Any]) -> None:
+    """Install the shims when Keras is imported (now, if it already is)."""
+    state = sys.modules[KERNEL_STATE]
+    state.shims = []  # type: ignore[attr-defined]
+    warnings.simplefilter("always", KerasCompatWarning)
+    state.when_imported("keras", install)  # type: ignore[attr-defined]
