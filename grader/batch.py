@@ -7,9 +7,10 @@ for unexpected failures, the traceback.
 
 from __future__ import annotations
 
+import queue
+import threading
 import traceback
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +24,13 @@ from grader.envworker import EnvEvaluator
 from grader.errors import DataError, GradebookError, GraderError
 from grader.evaluate import DataSource, Evaluator
 from grader.execute import remove_leftovers
-from grader.grade import GradingSetup, error_result, grade_submission
+from grader.grade import (
+    GradingSetup,
+    Started,
+    error_result,
+    finish_submission,
+    start_submission,
+)
 from grader.gradebook import Gradebook
 from grader.images import image_sets
 from grader.late import apply_late
@@ -152,17 +159,21 @@ def grade_batch(
             if on_done:
                 on_done(student, "cached")
 
-        def one(path: Path, student: str) -> dict[str, Any]:
-            if on_start:
-                on_start(student, path.name)
-            return grade_one(path, student, setup, out_dir / student)
+        if todo and not scheduler:
+            evaluator.warm()  # Keras imported in the clean workers while the first kernels run
+        rendered: dict[str, Path] = {}
 
         def finished(result: dict[str, Any]) -> None:
             book.record(result)  # one thread writes the gradebook, one result at a time
             outcome.graded += 1
             outcome.results.append(result)
+            student = result["student"]
+            # its report now, while the workers go on (the same page the end would render)
+            rendered[student] = render_student(
+                student_result(book, pack, result, times), expected,
+                out_dir / student / "report.html", audience)
             if on_done:
-                on_done(result["student"], result["status"])
+                on_done(student, result["status"])
 
         if scheduler:
             paths_of = {student: path for path, student in todo}
@@ -175,13 +186,11 @@ def grade_batch(
                     got = error_result(paths_of[student], student, setup, got, tb)
                 finished(got)
         else:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool:
-                running = [pool.submit(one, path, student) for path, student in todo]
-                for future in as_completed(running):
-                    finished(future.result())  # grade_one records every failure as a result
+            for result in run_workers(todo, workers, setup, out_dir, on_start):
+                finished(result)  # every failure comes back as a recorded result
         outcome.results.sort(key=lambda r: r["student"])
         outcome.errors = sum(r["status"] == "error" for r in outcome.results)
-        write_outputs(book, pack, expected, out_dir, audience, pdf, times)
+        write_outputs(book, pack, expected, out_dir, audience, pdf, times, rendered)
     return outcome
 
 
@@ -228,12 +237,84 @@ def data_sources(pack: Pack, mnist_path: Path, data: Mapping[str, Path]) -> dict
 def grade_one(path: Path, student: str, setup: GradingSetup,
               student_dir: Path) -> dict[str, Any]:
     """Grade one notebook; whatever goes wrong comes back as its recorded error result."""
+    return finish_one(begin_one(path, student, setup, student_dir), setup)
+
+
+def begin_one(path: Path, student: str, setup: GradingSetup, student_dir: Path,
+              ahead: bool = False) -> Started | dict[str, Any]:
+    """:func:`start_submission`, or the submission's error result if it cannot start."""
     try:
-        return grade_submission(path, student, setup, student_dir)
+        return start_submission(path, student, setup, student_dir, ahead=ahead)
     except GraderError as exc:
         return error_result(path, student, setup, exc, None)
     except Exception as exc:  # noqa: BLE001 - recorded with its traceback, never swallowed
         return error_result(path, student, setup, exc, traceback.format_exc())
+
+
+def finish_one(item: Started | dict[str, Any], setup: GradingSetup) -> dict[str, Any]:
+    """:func:`finish_submission`, or the error result it became; never raises."""
+    if isinstance(item, dict):
+        return item
+    try:
+        return finish_submission(item, setup)
+    except GraderError as exc:
+        return error_result(item.path, item.student, setup, exc, None)
+    except Exception as exc:  # noqa: BLE001
+        return error_result(item.path, item.student, setup, exc, traceback.format_exc())
+
+
+def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSetup,
+                out_dir: Path, on_start: Progress | None = None) -> Iterator[dict[str, Any]]:
+    """Grade ``todo`` with ``workers`` threads; yield each result as it is ready.
+
+    Each worker grades one submission at a time and, meanwhile, has the kernel of its
+    next one started (TensorFlow imported, :func:`start_submission` with ``ahead``): a
+    small pool of fresh kernels, one per worker, each used for one submission only.
+    """
+    jobs: queue.SimpleQueue[tuple[Path, str]] = queue.SimpleQueue()
+    for job in todo:
+        jobs.put(job)
+    results: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+
+    def take() -> Started | dict[str, Any] | None:
+        try:
+            path, student = jobs.get_nowait()
+        except queue.Empty:
+            return None
+        return begin_one(path, student, setup, out_dir / student, ahead=True)
+
+    def work() -> None:
+        item = take()
+        while item is not None:
+            upcoming = take()
+            try:
+                if on_start:
+                    path, student = ((item["file"], item["student"]) if isinstance(item, dict)
+                                     else (item.path, item.student))
+                    on_start(student, Path(path).name)
+                results.put(finish_one(item, setup))
+            except BaseException:
+                if isinstance(upcoming, Started):
+                    upcoming.cancel(setup.devices)
+                raise
+            item = upcoming
+
+    threads = [threading.Thread(target=work, name=f"grade-{i}", daemon=True)
+               for i in range(max(1, min(workers, len(todo))))]
+    for t in threads:
+        t.start()
+    for _ in todo:
+        yield results.get()
+    for t in threads:
+        t.join()
+
+
+def student_result(book: Gradebook, pack: Pack, result: Mapping[str, Any],
+                   times: Mapping[str, datetime] | None = None) -> dict[str, Any]:
+    """A result as reports show it: manual grades and the late rule applied, runs counted."""
+    runs = book.runs(pack.id).get(result["student"], 1)
+    return apply_late(apply_overrides(dict(result), book.overrides(pack.id)), pack.spec.late,
+                      times or {}) | {"runs": runs}
 
 
 def class_results(book: Gradebook, pack: Pack,
@@ -260,19 +341,24 @@ def open_gradebook(out_dir: Path) -> Gradebook:
 
 def write_outputs(book: Gradebook, pack: Pack, expected: Mapping[str, Any], out_dir: Path,
                   audience: str = "student", pdf: bool = True,
-                  times: Mapping[str, datetime] | None = None) -> list[dict[str, Any]]:
+                  times: Mapping[str, datetime] | None = None,
+                  rendered: Mapping[str, Path] | None = None) -> list[dict[str, Any]]:
     """Write ``grades.csv``, every student's report (HTML, and PDF) and the class summary.
 
     Everything comes from the gradebook: the newest run of each student with the
-    instructor's manual grades applied. Nothing is executed.
+    instructor's manual grades applied. Nothing is executed. ``rendered`` names the
+    HTML reports a batch already wrote from the same gradebook rows (they are not
+    written again; their PDFs are).
     """
     results = class_results(book, pack, times)
     questions = [{"id": q.id, "title": q.title, "points": q.points} for q in pack.spec.questions]
     write_grades_csv(results, [q["id"] for q in questions], out_dir / "grades.csv")
     pages = []
     for result in results:
-        pages.append(render_student(result, expected, out_dir / result["student"] / "report.html",
-                                    audience))
+        done = (rendered or {}).get(result["student"])
+        pages.append(done or render_student(result, expected,
+                                            out_dir / result["student"] / "report.html",
+                                            audience))
     pages.append(render_summary(results, pack.spec.title, questions, pack.spec.max_score,
                                 out_dir / "summary.html"))
     if pdf:

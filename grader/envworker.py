@@ -67,6 +67,7 @@ def _serve() -> None:
                      "y": s["y"]} for name, s in init["images"].items()}
     denoising = _tuples(Denoising, init["denoising"]) if init["denoising"] else None
     evaluate._init_worker(sources, images, denoising)
+    evaluate._warm()
     functions = {"evaluate": evaluate._evaluate_many, "denoise": evaluate._denoise_many}
     for line in sys.stdin:
         request = json.loads(line)
@@ -139,6 +140,21 @@ class EnvEvaluator:
         self._lock = threading.Lock()
         for _ in range(self.processes):
             self._idle.put(None)  # a slot; its worker starts on first use
+
+    def warm(self) -> None:
+        """Start every worker now (each imports Keras), while the first kernels run."""
+        slots = [self._idle.get() for _ in range(self.processes)]
+        try:
+            for i, worker in enumerate(slots):
+                if worker is None:
+                    slots[i] = _Worker(self.python, self._init, self._env)
+                    with self._lock:
+                        self._all.append(slots[i])
+        except OSError:
+            pass  # started on first use instead, where the failure is recorded
+        finally:
+            for worker in slots:
+                self._idle.put(worker)
 
     def evaluate(self, requests: Sequence[tuple[Path, str | None]]) -> dict[str, dict[str, Any]]:
         """As :meth:`grader.evaluate.Evaluator.evaluate`."""

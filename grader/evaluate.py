@@ -318,6 +318,11 @@ def _measure(model: Any, source: str) -> dict[str, Any]:
     return result | {"dataset": source, "kernels": conv_kernels(model)}
 
 
+def _warm() -> None:
+    """Import Keras (and TensorFlow) in a worker before its first model arrives."""
+    import keras  # noqa: F401
+
+
 def _evaluate_many(requests: list[tuple[str, str | None]]) -> dict[str, dict[str, Any]]:
     return {path: evaluate_file(path, source) if source else describe_file(path)
             for path, source in requests}
@@ -353,6 +358,14 @@ class Evaluator:
                 self._pool = ctx.Pool(self.processes, initializer=_init_worker,
                                       initargs=(self.sources, self.images, self.denoising))
             return self._pool
+
+    def warm(self) -> None:
+        """Start the workers and have them import Keras now, while the first kernels run."""
+        if self.processes == 0:
+            return
+        pool = self._get_pool()
+        for _ in range(self.processes):
+            pool.apply_async(_warm)
 
     def evaluate(self, requests: Sequence[tuple[Path, str | None]]) -> dict[str, dict[str, Any]]:
         """Read each exported model and measure it on its data source; failures are recorded.

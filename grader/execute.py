@@ -31,6 +31,7 @@ import papermill
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
@@ -224,6 +225,10 @@ class GraderNotebookClient(PapermillNotebookClient):
         meta["interrupted"] = True
         return await super()._async_handle_timeout(timeout, cell)
 
+    def execute(self, **kwargs: Any) -> Any:
+        """Run the notebook; the kernel is always killed after, even one started ahead."""
+        return super().execute(cleanup_kc=True, **kwargs)
+
     def papermill_execute_cells(self) -> None:
         """Run every cell; skip student cells once past the deadline; stop if the kernel dies."""
         self._deadline = time.monotonic() + self.notebook_timeout
@@ -340,6 +345,78 @@ def _kernel_env(work_dir: Path, env: Mapping[str, str], python: Path) -> dict[st
     return base | dict(env)
 
 
+@dataclass
+class Kernel:
+    """A contained kernel, started (maybe ahead of need) for one submission only."""
+
+    km: AsyncKernelManager
+    sock_dir: Path
+    cgroup: Cgroup | None
+    sandbox: Sandbox
+    started: float
+
+    def stop(self) -> None:
+        """Kill the kernel if it still runs; remove its cgroup and socket folder."""
+        try:
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - already gone; the cgroup kill below still runs
+            pass
+        finally:
+            if self.cgroup is not None:
+                self.cgroup.remove()
+            shutil.rmtree(self.sock_dir, ignore_errors=True)
+
+
+def launch(
+    work_dir: Path,
+    *,
+    kernel_env: Mapping[str, str],
+    sandbox: Sandbox | None = None,
+    read_only: Sequence[Path] = (),
+    log_path: Path | None = None,
+    python: Path | None = None,
+    notebook_timeout: int = 1800,
+    preload: Sequence[str] = (),
+) -> Kernel:
+    """Start a contained kernel in ``work_dir`` and return at once (it boots meanwhile).
+
+    Args:
+        work_dir: The submission's own directory: the kernel's cwd and HOME, the only
+            place it can write.
+        kernel_env: Environment variables for the kernel (nothing else of the grader's).
+        sandbox: How to contain the kernel (default: bubblewrap where it runs).
+        read_only: Files and folders the kernel may read (its data, its environment).
+        log_path: Where the kernel's own stdout and stderr go.
+        python: The kernel's Python (a pack's kernel environment, see :mod:`grader.envs`);
+            default the grader's own. Its environment must be in ``read_only``.
+        notebook_timeout: The notebook's deadline (sets the CPU-time cap).
+        preload: Modules the kernel imports while it starts, before any cell (``keras``):
+            a kernel started ahead of need has paid for TensorFlow when its turn comes.
+    """
+    sandbox = (sandbox or Sandbox()).resolve()
+    work_dir = Path(work_dir).resolve()
+    python = Path(python or sys.executable)
+    sock_dir = Path(tempfile.mkdtemp(prefix=f"grader-{os.getpid()}-", dir="/tmp"))
+    cgroup = Cgroup.create(sandbox.limits.memory, sandbox.limits.processes)
+    lines = [f"--IPKernelApp.exec_lines=import {name}" for name in preload
+             if all(part.isidentifier() for part in name.split("."))]
+    command = sandbox.command(
+        [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}", *lines],
+        work_dir=work_dir, read_only=read_only, writable=[sock_dir],
+        env=_kernel_env(work_dir, kernel_env, python), cgroup=cgroup,
+        notebook_timeout=notebook_timeout)
+    manager = kernel_manager_class(command, Path(log_path or work_dir / "kernel.log"), sock_dir)
+    kernel = Kernel(manager(kernel_name=KERNEL_NAME), sock_dir, cgroup, sandbox, time.monotonic())
+    try:
+        run_sync(kernel.km.start_kernel)(cwd=str(work_dir))
+    except Exception as exc:
+        kernel.stop()
+        raise ExecutionError(f"the kernel could not start: {type(exc).__name__}: {exc}",
+                             path=work_dir, reason=type(exc).__name__) from exc
+    return kernel
+
+
 def execute(
     nb: nbformat.NotebookNode,
     work_dir: Path,
@@ -353,42 +430,39 @@ def execute(
     read_only: Sequence[Path] = (),
     executed_path: Path | None = None,
     python: Path | None = None,
+    kernel: Kernel | None = None,
 ) -> ExecutionResult:
     """Execute a prepared notebook in ``work_dir``, contained, and describe what happened.
 
     Args:
         nb: The notebook after :func:`prepare`.
-        work_dir: The submission's own directory: the kernel's cwd and HOME, the only
-            place it can write.
+        work_dir: The submission's own directory (see :func:`launch`).
         kernel_env: Environment variables for the kernel (nothing else of the grader's).
         parameters: Injected into the ``parameters`` cell, if the notebook has one.
         cell_timeout: Seconds any one student cell may run.
         notebook_timeout: Seconds all student cells together may run.
-        start_timeout: Seconds to wait for the kernel to start.
+        start_timeout: Seconds to wait for the kernel to be ready.
         sandbox: How to contain the kernel (default: bubblewrap where it runs).
         read_only: Files and folders the kernel may read (its data).
         executed_path: Where the executed notebook goes; keep it outside ``work_dir``
             so the kernel cannot read or rewrite it (default: inside, for tests).
-        python: The kernel's Python (a pack's kernel environment, see :mod:`grader.envs`);
-            default the grader's own. Its environment must be in ``read_only``.
+        python: The kernel's Python (see :func:`launch`).
+        kernel: A kernel :func:`launch` started for this notebook; started here if None.
+            Either way it is killed before this returns.
     """
-    sandbox = (sandbox or Sandbox()).resolve()
     work_dir = Path(work_dir).resolve()
     executed = Path(executed_path or work_dir / "executed.ipynb")
+    if kernel is None:
+        kernel = launch(work_dir, kernel_env=kernel_env, sandbox=sandbox, read_only=read_only,
+                        log_path=executed.with_name("kernel.log"), python=python,
+                        notebook_timeout=notebook_timeout)
+    sandbox = kernel.sandbox
     params = dict(parameters or {})
     notes = [sandbox.note] if sandbox.note else []
     if params and not has_parameters_cell(nb):
         notes.append("The notebook has no cell tagged `parameters`, so no parameters were "
                      "injected.")
         params = {}
-    sock_dir = Path(tempfile.mkdtemp(prefix=f"grader-{os.getpid()}-", dir="/tmp"))
-    cgroup = Cgroup.create(sandbox.limits.memory, sandbox.limits.processes)
-    python = Path(python or sys.executable)
-    command = sandbox.command(
-        [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        work_dir=work_dir, read_only=read_only, writable=[sock_dir],
-        env=_kernel_env(work_dir, kernel_env, python), cgroup=cgroup,
-        notebook_timeout=notebook_timeout)
     start = time.monotonic()
     try:
         papermill.execute_notebook(
@@ -397,25 +471,22 @@ def execute(
             start_timeout=start_timeout, cwd=str(work_dir), allow_errors=True,
             interrupt_on_timeout=True, cell_timeout=cell_timeout,
             notebook_timeout=float(notebook_timeout), shutdown_kernel="immediate",
-            output_limit=sandbox.limits.output,
-            kernel_manager_class=kernel_manager_class(command, executed.with_name("kernel.log"),
-                                                      sock_dir),
+            output_limit=sandbox.limits.output, km=kernel.km,
         )
     except PapermillExecutionError:
         pass  # cell errors are expected; they are read back from the executed notebook
     except Exception as exc:  # noqa: BLE001 - kernel start failures and the like
         if not executed.exists():
+            kernel.stop()
             raise ExecutionError(f"the notebook could not be run: {type(exc).__name__}: {exc}",
                                  path=executed, reason=type(exc).__name__) from exc
         notes.append(f"Execution stopped early: {type(exc).__name__}: {exc}")
     finally:
         death = None
-        if cgroup is not None:
-            if cgroup.oom_killed():
-                death = (f"the kernel was killed for using more than "
-                         f"{sandbox.limits.memory / 2**30:g} GiB of memory")
-            cgroup.remove()
-        shutil.rmtree(sock_dir, ignore_errors=True)
+        if kernel.cgroup is not None and kernel.cgroup.oom_killed():
+            death = (f"the kernel was killed for using more than "
+                     f"{sandbox.limits.memory / 2**30:g} GiB of memory")
+        kernel.stop()
     seconds = time.monotonic() - start
     out = nbformat.read(executed, as_version=4)
     failures, died, run, skipped = _failures(out, death)

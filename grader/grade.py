@@ -34,13 +34,13 @@ from grader.envs import KernelEnv
 from grader.envworker import EnvEvaluator
 from grader.errors import GraderError, ProbeError
 from grader.evaluate import Evaluator
-from grader.execute import execute, export_html, prepare, read_notebook
+from grader.execute import Kernel, execute, export_html, launch, prepare, read_notebook
 from grader.inject import compat_cell, probe_cell, setup_cell
 from grader.late import file_time
 from grader.measure import evaluate_models, verified_models
 from grader.pack import Pack
 from grader.sandbox import Sandbox
-from grader.schedule import Devices
+from grader.schedule import Device, Devices
 from grader.select import Selection, select_model
 from grader.spec import MNIST, CheckSpec, Profile, Question
 
@@ -202,12 +202,39 @@ def prepare_work_dir(path: Path, setup: GradingSetup, work_dir: Path) -> None:
             shutil.copyfile(file, work_dir / file.name)
 
 
-def grade_submission(path: Path, student: str, setup: GradingSetup, student_dir: Path) -> dict:
-    """Grade one notebook file; raises :class:`GraderError` only when nothing can be graded.
+@dataclass
+class Started:
+    """A submission whose kernel may already be starting: all that runs before its cells."""
 
-    ``student_dir/work`` is the kernel's (the only place it can write); everything
-    the grader keeps (executed notebook, kernel log, collected models, result) goes
-    beside it, out of the kernel's reach.
+    path: Path
+    student: str
+    student_dir: Path
+    started: float
+    digest: str
+    notebook: Any
+    cells: list[dict[str, Any]]
+    probe_dir: Path
+    parameters: dict[str, Any]
+    data_files: list[Path]
+    device: Device | None = None
+    kernel: Kernel | None = None
+
+    def cancel(self, devices: Devices) -> None:
+        """Stop its kernel and free its device (a batch that ends before its turn)."""
+        if self.kernel is not None:
+            self.kernel.stop()
+        if self.device is not None:
+            devices.give(self.device)
+
+
+def start_submission(path: Path, student: str, setup: GradingSetup, student_dir: Path,
+                     ahead: bool = False) -> Started:
+    """Read the notebook, prepare its work dir, and start its kernel when ``ahead``.
+
+    A kernel started ahead imports the pack's ``[kernel] preload`` modules while an
+    earlier notebook still runs. It needs a device: with GPUs all taken, the kernel
+    starts in :func:`finish_submission` instead. Raises :class:`GraderError` for a
+    file that cannot be graded.
     """
     started = time.time()
     digest = sha256_file(path)
@@ -217,9 +244,8 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, student_dir:
     cells = [dict(c) for c in nb.cells]
     for number, cell in enumerate(cells, 1):
         cell["metadata"] = {"grader": {"cell": number}}
-    seed = setup.profile.seed
     probe_dir = work_dir / f".probe-{secrets.token_hex(8)}"
-    first = setup_cells(setup.pack, seed, setup.kernel_mnist, work_dir / "figures",
+    first = setup_cells(setup.pack, setup.profile.seed, setup.kernel_mnist, work_dir / "figures",
                         setup.profile.max_epochs)
     prepared = prepare(nb, first, probe_cell(probe_dir, calls=list(setup.pack.spec.calls)))
     params = {**setup.profile.parameters, **setup.parameters}
@@ -228,13 +254,59 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, student_dir:
         if source.dataset.parameter:
             params[source.dataset.parameter] = str(source.path)
             data_files.append(source.path)
-    with setup.devices.acquire() as device:
-        run = execute(prepared, work_dir,
-                      kernel_env=kernel_env(work_dir, seed, setup.profile.name) | device.env(),
-                      parameters=params, cell_timeout=setup.profile.cell_timeout,
-                      notebook_timeout=setup.profile.notebook_timeout, sandbox=setup.sandbox,
-                      read_only=data_files, executed_path=student_dir / "executed.ipynb",
-                      python=setup.kernel.python if setup.kernel else None)
+    item = Started(path, student, student_dir, started, digest, prepared, cells, probe_dir,
+                   params, data_files)
+    if ahead:
+        item.device = setup.devices.take(wait=False)
+        if item.device is not None:
+            try:
+                item.kernel = _launch(item, setup)
+            except GraderError:
+                setup.devices.give(item.device)
+                item.device = None  # tried again, and recorded if it fails, at its turn
+    return item
+
+
+def _launch(item: Started, setup: GradingSetup) -> Kernel:
+    assert item.device is not None
+    work_dir = item.student_dir / "work"
+    return launch(work_dir, kernel_env=kernel_env(work_dir, setup.profile.seed,
+                                                  setup.profile.name) | item.device.env(),
+                  sandbox=setup.sandbox, read_only=item.data_files,
+                  log_path=item.student_dir / "kernel.log",
+                  python=setup.kernel.python if setup.kernel else None,
+                  notebook_timeout=setup.profile.notebook_timeout,
+                  preload=setup.pack.spec.kernel_preload)
+
+
+def finish_submission(item: Started, setup: GradingSetup) -> dict:
+    """Run the notebook (in its kernel started ahead, if any), probe, evaluate and check.
+
+    ``student_dir/work`` is the kernel's (the only place it can write); everything
+    the grader keeps (executed notebook, kernel log, collected models, result) goes
+    beside it, out of the kernel's reach.
+    """
+    turn = time.time()  # its turn: a kernel started ahead has waited before this
+    prestarted = item.kernel is not None
+    if item.device is None:
+        item.device = setup.devices.take()
+    device = item.device
+    assert device is not None
+    try:
+        if item.kernel is None:
+            item.kernel = _launch(item, setup)
+        work_dir = item.student_dir / "work"
+        run = execute(item.notebook, work_dir,
+                      kernel_env={}, parameters=item.parameters,
+                      cell_timeout=setup.profile.cell_timeout,
+                      notebook_timeout=setup.profile.notebook_timeout,
+                      executed_path=item.student_dir / "executed.ipynb", kernel=item.kernel)
+    finally:
+        item.kernel = None
+        setup.devices.give(device)
+        item.device = None
+    path, student, student_dir, started = item.path, item.student, item.student_dir, item.started
+    probe_dir, cells, digest, seed = item.probe_dir, item.cells, item.digest, setup.profile.seed
     notes = list(run.notes)
     try:
         executed_html: str | None = str(export_html(run.executed_path))
@@ -284,7 +356,8 @@ def grade_submission(path: Path, student: str, setup: GradingSetup, student_dir:
         "sandbox": setup.sandbox.describe(), "device": device.name,
         "gpu_seconds": round(run.seconds, 2) if device.gpu is not None else 0.0,
         "timings": {"execute": round(run.seconds, 2), "evaluate": round(eval_seconds, 2),
-                    "total": round(time.time() - started, 2)},
+                    "total": round(time.time() - turn, 2),
+                    "kernel_ready_ahead": round(turn - started, 2) if prestarted else 0.0},
     }
     (student_dir / "result.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     return result

@@ -89,17 +89,29 @@ class Devices:
         """Kernels that can hold a GPU at once (None: CPU only, no limit here)."""
         return len(self.gpus) * self.per_gpu if self.gpus else None
 
+    def take(self, wait: bool = True) -> Device | None:
+        """A device for one kernel; with GPUs, a free slot (None if none and not ``wait``)."""
+        if not self.gpus:
+            return Device()
+        try:
+            return Device(self._free.get(block=wait))
+        except queue.Empty:
+            return None
+
+    def give(self, device: Device) -> None:
+        """Return a device :meth:`take` handed out."""
+        if device.gpu is not None:
+            self._free.put(device.gpu)
+
     @contextmanager
     def acquire(self) -> Iterator[Device]:
         """A device for one kernel, waiting for a free GPU slot when there are GPUs."""
-        if not self.gpus:
-            yield Device()
-            return
-        gpu = self._free.get()
+        device = self.take()
+        assert device is not None
         try:
-            yield Device(gpu)
+            yield device
         finally:
-            self._free.put(gpu)
+            self.give(device)
 
 
 def detect_gpus() -> list[str]:

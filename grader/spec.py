@@ -190,6 +190,7 @@ class Spec:
     default_profile: str = "fast"
     kernel_files: tuple[str, ...] = ()
     kernel_requirements: tuple[str, ...] = ()
+    kernel_preload: tuple[str, ...] = ("keras",)
     compat: bool = True
     calls: tuple[Mapping[str, Any], ...] = ()
     example_images: str | None = None
@@ -385,12 +386,21 @@ def load_spec(path: Path | str) -> Spec:
         path=path, reference_models=refs, profiles=profiles, questions=questions,
         datasets=datasets, model_datasets=model_datasets, default_profile=default,
         kernel_files=files, kernel_requirements=tuple(kernel.items("requirements", str, [])),
-        compat=kernel.get("compat", bool, True),
+        compat=kernel.get("compat", bool, True), kernel_preload=_preload(kernel),
         calls=_calls(r, path.parent), example_images=examples,
         own_images=images.get("own", int, 0),
         denoising=_denoising(r, refs) if "denoising" in data else None,
         late=_late(r) if "late" in data else None,
     )
+
+
+def _preload(r: _Reader) -> tuple[str, ...]:
+    """Modules a kernel imports while it starts (``[kernel] preload``; default Keras)."""
+    names = tuple(r.items("preload", str, ["keras"]))
+    for i, name in enumerate(names):
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise r._err(f"preload[{i}]", f"{name!r} is not a module name")
+    return names
 
 
 def _late(r: _Reader) -> LateRule:

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from grader.gradebook import Gradebook
@@ -99,3 +100,21 @@ def test_kill_minus_nine_then_resume_grades_everyone_once(tmp_path, mnist_path):
         results = book.latest("dlcourse_mlp")
     assert [r["status"] for r in results] == ["graded"] * len(STUDENTS)
     assert all((out / s / "report.html").exists() for s in STUDENTS)
+
+
+def test_kernels_are_started_ahead_and_never_shared(tmp_path, mnist_path):
+    """One worker: the second kernel starts (Keras imported) while the first notebook runs."""
+    folder, out = tmp_path / "class", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "sets_a_global.ipynb", folder / "a_first.ipynb")
+    shutil.copy(FIXTURES / "looks_for_a_global.ipynb", folder / "b_second.ipynb")
+    proc = run_cli("grade", str(folder), "-a", "dlcourse_mlp", "--out", str(out), "--no-pdf",
+                   "--workers", "1", env={"GRADER_MNIST": str(mnist_path)})
+    assert proc.returncode == 0, proc.stderr
+    printed = {s: "".join(o.get("text", "") for c in nbformat.read(
+        out / s / "executed.ipynb", as_version=4).cells for o in c.get("outputs", []))
+        for s in ("a_first", "b_second")}
+    assert "keras preloaded: True" in printed["a_first"]
+    assert "keras preloaded: True" in printed["b_second"]
+    assert "leak seen: False" in printed["b_second"]  # a fresh kernel, not the first one's
+    assert _gone(out) == ""

@@ -38,6 +38,16 @@ def test_gpu_slots_are_shared_and_waited_for():
     assert taken and taken[0].gpu in ("0", "1")
 
 
+def test_a_kernel_started_ahead_never_waits_for_a_gpu():
+    devices = Devices(["0"])
+    first = devices.take(wait=False)
+    assert first is not None and first.gpu == "0"
+    assert devices.take(wait=False) is None  # all taken: start it at its turn instead
+    devices.give(first)
+    assert devices.take(wait=False) == first
+    assert Devices().take(wait=False).gpu is None  # the CPU is never short
+
+
 def test_without_gpus_kernels_run_on_the_cpu_and_see_no_card():
     devices = Devices()
     assert devices.slots is None

@@ -58,6 +58,21 @@ def test_good_minimal_spec(tmp_path):
     capped = load_spec(write(tmp_path, GOOD.replace("train_limit = 100",
                                                     "train_limit = 100\nmax_epochs = 3")))
     assert capped.profiles["fast"].max_epochs == 3
+    assert spec.kernel_preload == ("keras",) and spec.kernel_requirements == ()
+    assert spec.compat is True
+
+
+def test_kernel_table_names_requirements_preload_and_compat(tmp_path):
+    text = GOOD + '\n[kernel]\nrequirements = ["tensorflow-cpu==2.15.1"]\npreload = []\n' \
+        'compat = false\n'
+    spec = load_spec(write(tmp_path, text))
+    assert spec.kernel_requirements == ("tensorflow-cpu==2.15.1",)
+    assert spec.kernel_preload == () and spec.compat is False
+    with pytest.raises(SpecError) as info:
+        load_spec(write(tmp_path, GOOD + '\n[kernel]\npreload = ["os; import shutil"]\n'))
+    assert info.value.key == "kernel.preload[0]" and "not a module name" in str(info.value)
+    with pytest.raises(SpecError, match="kernel.compat: should be bool"):
+        load_spec(write(tmp_path, GOOD + '\n[kernel]\ncompat = "yes"\n'))
 
 
 @pytest.mark.parametrize(("change", "key", "words"), [

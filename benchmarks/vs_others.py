@@ -1,0 +1,288 @@
+"""`grader grade` against `nbgrader autograde`, `otter run` and plain `papermill`, side by side.
+
+Wall time per submission and peak memory (all processes of the command together) on
+the same notebooks, in one run:
+
+  (a) N trivial notebooks (import Keras and TensorFlow, fit one tiny model on random
+      data, one autograded test), 20 by default;
+  (b) the `dlcourse_mlp` samples, (c) the `dat405_a7` samples, both as the `fast`
+      profile runs them (its notebook parameters injected with papermill's own
+      parameterisation, its training subsample served as MNIST) for every tool.
+
+nbgrader, Otter and papermill are installed by this script into their own virtual
+environment (`--tools-venv`, created once: `pip install nbgrader otter-grader papermill`
+plus the same TensorFlow and Keras as the grader's), and run their notebooks with its
+Python. The course layout nbgrader needs (`source/`, `release/`, `submitted/`, a
+gradebook with the students) and Otter's autograder zip (a test per workload) are made
+before the clock starts. `otter run` grades one submission per command, without Docker;
+`papermill` runs one command per notebook. Kernels of the other tools get MNIST
+offline the way the grader's do (the grader's own `offline_mnist` hook, through a
+`sitecustomize` on their `PYTHONPATH`).
+
+    .venv/bin/python benchmarks/vs_others.py --out /tmp/bench [--workloads a b c] [--n 20]
+
+Prints a markdown table, then the issue's targets with the measured ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+from common import GRADER, ROOT, grader_env
+from papermill.parameterize import parameterize_notebook
+
+from grader.data import prepare_kernel_copy
+from grader.envs import grader_path
+from grader.pack import find_pack
+
+TRIVIAL_TEST = "assert model.count_params() == 7850"
+OTTER_TEST = """OK_FORMAT = True
+
+test = {{"name": "q1", "points": 1, "suites": [{{"cases": [{{"code": {code!r},
+        "hidden": False, "locked": False}}], "scored": True, "setup": "", "teardown": "",
+        "type": "doctest"}}]}}
+"""
+SITECUSTOMIZE = """import os
+from grader.kernel import setup_src
+setup_src.when_imported("keras", lambda _: setup_src.offline_mnist(os.environ["BENCH_MNIST"]))
+"""
+
+
+def tools_venv(path: Path) -> Path:
+    """The virtual environment with nbgrader, Otter and papermill; created on first use."""
+    python = path / "bin" / "python"
+    if not (path / "bin" / "otter").exists():
+        import keras
+        import tensorflow as tf
+
+        print(f"installing nbgrader, otter-grader, papermill into {path} ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "nbgrader", "otter-grader",
+                        "papermill", "ipykernel", f"tensorflow-cpu=={tf.__version__}",
+                        f"keras=={keras.__version__}"], check=True)
+    return path / "bin"
+
+
+def peak_rss(root: psutil.Process, stop: threading.Event, out: list[int]) -> None:
+    """Sample the summed resident memory of ``root`` and its descendants until ``stop``."""
+    peak = 0
+    while not stop.is_set():
+        try:
+            procs = [root, *root.children(recursive=True)]
+            total = 0
+            for p in procs:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    continue
+            peak = max(peak, total)
+        except psutil.Error:
+            pass
+        stop.wait(0.1)
+    out.append(peak)
+
+
+def timed(commands: list[list[str]], env: dict[str, str], cwd: Path) -> tuple[float, int, int]:
+    """Run commands one after another; wall seconds, peak memory (bytes), worst exit code."""
+    start, peak, worst = time.monotonic(), 0, 0
+    for command in commands:
+        proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        stop, got = threading.Event(), []
+        sampler = threading.Thread(target=peak_rss, args=(psutil.Process(proc.pid), stop, got))
+        sampler.start()
+        worst = max(worst, proc.wait())
+        stop.set()
+        sampler.join()
+        peak = max(peak, got[0] if got else 0)
+    return time.monotonic() - start, peak, worst
+
+
+def trivial_notebook() -> nbformat.NotebookNode:
+    """Import Keras (and TensorFlow), fit one tiny model on random data, one graded test."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import numpy as np\nimport keras\n"
+                                  "rng = np.random.default_rng(0)\n"
+                                  "x = rng.random((1000, 784), dtype='float32')\n"
+                                  "y = rng.integers(0, 10, 1000)"),
+        nbformat.v4.new_code_cell("model = keras.Sequential([keras.Input((784,)), "
+                                  "keras.layers.Dense(10, activation='softmax')])\n"
+                                  "model.compile('adam', 'sparse_categorical_crossentropy', "
+                                  "metrics=['accuracy'])\n"
+                                  "history = model.fit(x, y, epochs=1, batch_size=100, "
+                                  "verbose=0)"),
+        nbformat.v4.new_code_cell(TRIVIAL_TEST),
+    ]
+    nb.cells[2].metadata["nbgrader"] = {"grade": True, "grade_id": "params", "locked": True,
+                                        "points": 1, "schema_version": 3, "solution": False,
+                                        "task": False}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    return nb
+
+
+def workload(name: str, n: int, base: Path, mnist: Path) -> dict:
+    """Notebooks of a workload: as the grader gets them and as the other tools get them."""
+    folder, others = base / name / "grader", base / name / "others"
+    for d in (folder, others):
+        d.mkdir(parents=True, exist_ok=True)
+    if name == "a":
+        nb = trivial_notebook()
+        for i in range(1, n + 1):
+            nbformat.write(nb, folder / f"s{i:02d}.ipynb")
+            nbformat.write(nb, others / f"s{i:02d}.ipynb")
+        return {"folder": folder, "others": others, "pack": "dlcourse_mlp", "source": nb,
+                "test": ">>> model.count_params() == 7850\nTrue", "mnist": mnist}
+    pack = find_pack({"b": "dlcourse_mlp", "c": "dat405_a7"}[name])
+    profile = pack.spec.profile("fast")
+    for path in sorted((ROOT / "submissions" / pack.id).glob("*.ipynb")):
+        shutil.copy(path, folder / path.name)
+        nb = nbformat.read(path, as_version=4)
+        if any("parameters" in c.metadata.get("tags", []) for c in nb.cells):
+            nb = parameterize_notebook(nb, dict(profile.parameters))
+        nbformat.write(nb, others / path.name)
+    source = nbformat.read(pack.root / "starter.ipynb", as_version=4)
+    return {"folder": folder, "others": others, "pack": pack.id, "source": source,
+            "test": ">>> True\nTrue",
+            "mnist": prepare_kernel_copy(mnist, base / "data", profile.train_limit)}
+
+
+def others_env(base: Path, mnist: Path, tools: Path) -> dict[str, str]:
+    """Environment for nbgrader, Otter and papermill: their venv first, MNIST offline."""
+    site = base / "site"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    return {"PATH": f"{tools}:/usr/bin:/bin", "HOME": str(base / "home"), "LANG": "C.UTF-8",
+            "PYTHONPATH": f"{site}:{grader_path()}", "BENCH_MNIST": str(mnist),
+            "JUPYTER_DATA_DIR": str(base / "jupyter"), "JUPYTER_PLATFORM_DIRS": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg"}
+
+
+def run_grader(w: dict, out: Path, workers: int) -> tuple[float, int, int]:
+    """`grader grade` on the workload's folder, fast profile, HTML reports (no PDF)."""
+    env = grader_env()
+    return timed([[GRADER, "grade", str(w["folder"]), "-a", w["pack"], "--profile", "fast",
+                   "--out", str(out), "--no-pdf", "--force", "--workers", str(workers)]],
+                 env, ROOT)
+
+
+def run_papermill(w: dict, out: Path, tools: Path, env: dict[str, str],
+                  ) -> tuple[float, int, int]:
+    """One `papermill` command per notebook, one after another: the floor."""
+    out.mkdir(parents=True, exist_ok=True)
+    return timed([[str(tools / "papermill"), str(nb), str(out / nb.name), "-k", "python3",
+                   "--no-progress-bar"] for nb in sorted(w["others"].glob("*.ipynb"))],
+                 env, out)
+
+
+def run_nbgrader(w: dict, course: Path, tools: Path, env: dict[str, str],
+                 ) -> tuple[float, int, int]:
+    """`nbgrader autograde` of every student in a course layout made first (not timed)."""
+    (course / "source" / "ps1").mkdir(parents=True, exist_ok=True)
+    nbformat.write(w["source"], course / "source" / "ps1" / "ps1.ipynb")
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa: F821\n"
+        f"c.CourseDirectory.root = {str(course)!r}\nc.CourseDirectory.course_id = 'bench'\n"
+        "c.ExecutePreprocessor.timeout = 3600\nc.Execute.timeout = 3600\n")
+    nbgrader = str(tools / "nbgrader")
+    for _ in range(2):  # its first run creates the database
+        subprocess.run([nbgrader, "generate_assignment", "ps1", "--force"], cwd=course, env=env,
+                       capture_output=True)
+    for nb in sorted(w["others"].glob("*.ipynb")):
+        student = nb.stem.replace("_", "")
+        subprocess.run([nbgrader, "db", "student", "add", student], cwd=course, env=env,
+                       capture_output=True)
+        (course / "submitted" / student / "ps1").mkdir(parents=True, exist_ok=True)
+        shutil.copy(nb, course / "submitted" / student / "ps1" / "ps1.ipynb")
+    return timed([[nbgrader, "autograde", "ps1", "--force"]], env, course)
+
+
+def run_otter(w: dict, base: Path, tools: Path, env: dict[str, str]) -> tuple[float, int, int]:
+    """One `otter run` per submission against an autograder zip generated first (not timed)."""
+    (base / "tests").mkdir(parents=True, exist_ok=True)
+    (base / "tests" / "q1.py").write_text(OTTER_TEST.format(code=w["test"]))
+    subprocess.run([str(tools / "otter"), "generate", "-t", "tests", "-o", "autograder.zip",
+                    "--no-requirements", "--no-environment", "--no-config"], cwd=base, env=env,
+                   check=True, capture_output=True)
+    commands = []
+    for nb in sorted(w["others"].glob("*.ipynb")):
+        out = base / "results" / nb.stem
+        out.mkdir(parents=True, exist_ok=True)
+        commands.append([str(tools / "otter"), "run", "-a", "autograder.zip", "-o", str(out),
+                         "--no-logo", str(nb)])
+    return timed(commands, env, base)
+
+
+def main() -> None:
+    """Run the workloads asked for with every tool; print the table and the targets."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--tools-venv", type=Path, default=ROOT / ".cache" / "bench-tools")
+    parser.add_argument("--workloads", nargs="*", default=["a", "b", "c"])
+    parser.add_argument("--n", type=int, default=20, help="trivial notebooks in workload (a)")
+    args = parser.parse_args()
+    tools = tools_venv(args.tools_venv.resolve())
+    base = args.out.resolve()
+    mnist = Path(grader_env()["GRADER_MNIST"])
+    rows = []
+    print(f"{os.cpu_count()} CPU cores ({platform.machine()}), "
+          f"{psutil.virtual_memory().total / 2**30:.0f} GiB, no GPU; "
+          f"{time.strftime('%Y-%m-%d %H:%M')}.\n")
+    print("| workload | tool | notebooks | wall s | s per notebook | peak memory MiB | exit |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for name in args.workloads:
+        w = workload(name, args.n, base, mnist)
+        count = len(list(w["folder"].glob("*.ipynb")))
+        env = others_env(base / name, w["mnist"], tools)
+        runs = {
+            "grader, 1 worker": lambda w=w, name=name: run_grader(w, base / name / "g1", 1),
+            "grader, 2 workers": lambda w=w, name=name: run_grader(w, base / name / "g2", 2),
+            "papermill": lambda w=w, name=name, env=env: run_papermill(
+                w, base / name / "papermill", tools, env),
+            "nbgrader autograde": lambda w=w, name=name, env=env: run_nbgrader(
+                w, base / name / "nbgrader", tools, env),
+            "otter run": lambda w=w, name=name, env=env: run_otter(
+                w, base / name / "otter", tools, env),
+        }
+        for tool, run in runs.items():
+            seconds, peak, code = run()
+            rows.append({"workload": name, "tool": tool, "n": count, "seconds": seconds,
+                         "peak": peak, "exit": code})
+            print(f"| ({name}) | {tool} | {count} | {seconds:.0f} | {seconds / count:.1f} | "
+                  f"{peak / 2**20:,.0f} | {code} |", flush=True)
+    (base / "results.json").write_text(json.dumps(rows, indent=1))
+    targets(rows)
+
+
+def targets(rows: list[dict]) -> None:
+    """The issue's targets for workload (a), as measured ratios."""
+    per = {r["tool"]: r["seconds"] / r["n"] for r in rows if r["workload"] == "a"}
+    if len(per) < 5:
+        return
+    best = min(per["grader, 1 worker"], per["grader, 2 workers"])
+    print("\nTargets on (a):")
+    print(f"- grader per submission {best:.1f} s vs half of nbgrader's "
+          f"{per['nbgrader autograde'] / 2:.1f} s: "
+          f"{'met' if best <= per['nbgrader autograde'] / 2 else 'NOT met'}")
+    overhead = per["grader, 1 worker"] / per["papermill"] - 1
+    print(f"- grader (1 worker) over plain papermill: {overhead:+.0%} "
+          f"({'met' if overhead < 0.15 else 'NOT met'}: under +15 %)")
+    speedup = per["grader, 1 worker"] / per["grader, 2 workers"]
+    print(f"- 2 workers vs 1: {speedup:.2f}x throughput "
+          f"({'met' if speedup >= 1.7 else 'NOT met'}: at least 1.7x)")
+
+
+if __name__ == "__main__":
+    main()
