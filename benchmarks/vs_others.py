@@ -40,6 +40,7 @@ from pathlib import Path
 import nbformat
 import psutil
 from common import GRADER, ROOT, grader_env
+from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 from grader.data import prepare_kernel_copy
@@ -69,7 +70,7 @@ def tools_venv(path: Path) -> Path:
         print(f"installing nbgrader, otter-grader, papermill into {path} ...", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "nbgrader", "otter-grader",
-                        "papermill", "ipykernel", f"tensorflow-cpu=={tf.__version__}",
+                        "papermill", "ipykernel", "matplotlib", f"tensorflow-cpu=={tf.__version__}",
                         f"keras=={keras.__version__}"], check=True)
     return path / "bin"
 
@@ -149,7 +150,7 @@ def workload(name: str, n: int, base: Path, mnist: Path) -> dict:
     profile = pack.spec.profile("fast")
     for path in sorted((ROOT / "submissions" / pack.id).glob("*.ipynb")):
         shutil.copy(path, folder / path.name)
-        nb = nbformat.read(path, as_version=4)
+        nb = load_notebook_node(str(path))  # papermill's reader: tags and metadata it needs
         if any("parameters" in c.metadata.get("tags", []) for c in nb.cells):
             nb = parameterize_notebook(nb, dict(profile.parameters))
         nbformat.write(nb, others / path.name)
@@ -209,7 +210,8 @@ def run_nbgrader(w: dict, course: Path, tools: Path, env: dict[str, str],
     return timed([[nbgrader, "autograde", "ps1", "--force"]], env, course)
 
 
-def run_otter(w: dict, base: Path, tools: Path, env: dict[str, str]) -> tuple[float, int, int]:
+def run_otter(w: dict, base: Path, tools: Path, env: dict[str, str],
+              ) -> tuple[float, int, int]:
     """One `otter run` per submission against an autograder zip generated first (not timed)."""
     (base / "tests").mkdir(parents=True, exist_ok=True)
     (base / "tests" / "q1.py").write_text(OTTER_TEST.format(code=w["test"]))
