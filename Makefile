@@ -37,4 +37,4 @@ demo: install
 
 test: install
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -ra
+	$(PY) -m pytest -ra --durations=25

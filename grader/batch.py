@@ -23,7 +23,6 @@ from grader.envs import KernelEnv, build
 from grader.envworker import EnvEvaluator
 from grader.errors import DataError, GradebookError, GraderError
 from grader.evaluate import DataSource, Evaluator
-from grader.execute import remove_leftovers
 from grader.grade import (
     GradingSetup,
     Started,
@@ -33,6 +32,7 @@ from grader.grade import (
 )
 from grader.gradebook import Gradebook
 from grader.images import image_sets
+from grader.kernels import remove_leftovers
 from grader.late import apply_late
 from grader.overrides import apply_overrides
 from grader.pack import Pack

@@ -34,8 +34,9 @@ from grader.envs import KernelEnv
 from grader.envworker import EnvEvaluator
 from grader.errors import GraderError, ProbeError
 from grader.evaluate import Evaluator
-from grader.execute import Kernel, execute, export_html, launch, prepare, read_notebook
+from grader.execute import execute, export_html, prepare, read_notebook
 from grader.inject import compat_cell, probe_cell, setup_cell
+from grader.kernels import Kernel, launch
 from grader.late import file_time
 from grader.measure import evaluate_models, verified_models
 from grader.pack import Pack

@@ -1,0 +1,154 @@
+"""Start and stop the contained kernels that run student notebooks.
+
+A kernel listens on Unix sockets in a private folder (a sandboxed kernel has no
+network of ours to reach), is interrupted by a message rather than a signal (signals
+would stop the sandbox itself), joins a fresh cgroup and runs under the
+:mod:`grader.sandbox`. :func:`launch` returns as soon as the process exists, so a
+batch can start a submission's kernel ahead of need; :meth:`Kernel.stop` kills it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.util import run_sync
+
+from grader.cgroups import Cgroup, remove_stale, stale
+from grader.errors import ExecutionError
+from grader.sandbox import Sandbox
+
+KERNEL_NAME = "grader-python"
+
+
+def kernel_manager_class(command: list[str], log_path: Path,
+                         sock_dir: Path) -> type[AsyncKernelManager]:
+    """A kernel manager that starts ``command`` (the contained kernel) for any kernel name.
+
+    The kernel listens on Unix sockets in ``sock_dir`` (a sandboxed kernel has no
+    network of ours to reach), is interrupted by a message rather than a signal
+    (signals would stop the sandbox itself), and its own stdout and stderr
+    (TensorFlow's start-up chatter, crashes) go to ``log_path``.
+    """
+    spec = KernelSpec(argv=command, display_name="grader (Python 3)", language="python",
+                      interrupt_mode="message")
+
+    class GraderKernelManager(AsyncKernelManager):
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            self.transport = "ipc"
+            self.ip = str(sock_dir / "k")
+            self.connection_file = str(sock_dir / "connection.json")
+
+        @property
+        def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
+            return spec
+
+        async def _async_start_kernel(self, **kw: Any) -> None:
+            log = open(log_path, "ab")  # noqa: SIM115 - the kernel process keeps it open
+            kw.setdefault("stdout", log)
+            kw.setdefault("stderr", log)
+            try:
+                await super()._async_start_kernel(**kw)
+            finally:
+                log.close()
+
+        start_kernel = _async_start_kernel
+
+    return GraderKernelManager
+
+
+def remove_leftovers() -> None:
+    """Delete socket folders and cgroups that a grader killed mid-notebook left behind."""
+    for path in stale(sorted(Path("/tmp").glob("grader-*"))):
+        shutil.rmtree(path, ignore_errors=True)
+    remove_stale()
+
+
+def _kernel_env(work_dir: Path, env: Mapping[str, str], python: Path) -> dict[str, str]:
+    """The kernel's whole environment: the grader's choices only, HOME in the work dir."""
+    base = {"PATH": f"{python.parent}:/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8", "HOME": str(work_dir), "IPYTHONDIR": str(work_dir / ".ipython"),
+            "JUPYTER_PLATFORM_DIRS": "1", "PYTHONNOUSERSITE": "1"}
+    return base | dict(env)
+
+
+@dataclass
+class Kernel:
+    """A contained kernel, started (maybe ahead of need) for one submission only."""
+
+    km: AsyncKernelManager
+    sock_dir: Path
+    cgroup: Cgroup | None
+    sandbox: Sandbox
+    started: float
+
+    def stop(self) -> None:
+        """Kill the kernel if it still runs; remove its cgroup and socket folder."""
+        try:
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - already gone; the cgroup kill below still runs
+            pass
+        finally:
+            if self.cgroup is not None:
+                self.cgroup.remove()
+            shutil.rmtree(self.sock_dir, ignore_errors=True)
+
+
+def launch(
+    work_dir: Path,
+    *,
+    kernel_env: Mapping[str, str],
+    sandbox: Sandbox | None = None,
+    read_only: Sequence[Path] = (),
+    log_path: Path | None = None,
+    python: Path | None = None,
+    notebook_timeout: int = 1800,
+    preload: Sequence[str] = (),
+) -> Kernel:
+    """Start a contained kernel in ``work_dir`` and return at once (it boots meanwhile).
+
+    Args:
+        work_dir: The submission's own directory: the kernel's cwd and HOME, the only
+            place it can write.
+        kernel_env: Environment variables for the kernel (nothing else of the grader's).
+        sandbox: How to contain the kernel (default: bubblewrap where it runs).
+        read_only: Files and folders the kernel may read (its data, its environment).
+        log_path: Where the kernel's own stdout and stderr go.
+        python: The kernel's Python (a pack's kernel environment, see :mod:`grader.envs`);
+            default the grader's own. Its environment must be in ``read_only``.
+        notebook_timeout: The notebook's deadline (sets the CPU-time cap).
+        preload: Modules the kernel imports while it starts, before any cell (``keras``):
+            a kernel started ahead of need has paid for TensorFlow when its turn comes.
+    """
+    sandbox = (sandbox or Sandbox()).resolve()
+    work_dir = Path(work_dir).resolve()
+    python = Path(python or sys.executable)
+    sock_dir = Path(tempfile.mkdtemp(prefix=f"grader-{os.getpid()}-", dir="/tmp"))
+    cgroup = Cgroup.create(sandbox.limits.memory, sandbox.limits.processes)
+    lines = [f"--IPKernelApp.exec_lines=import {name}" for name in preload
+             if all(part.isidentifier() for part in name.split("."))]
+    command = sandbox.command(
+        [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}", *lines],
+        work_dir=work_dir, read_only=read_only, writable=[sock_dir],
+        env=_kernel_env(work_dir, kernel_env, python), cgroup=cgroup,
+        notebook_timeout=notebook_timeout)
+    manager = kernel_manager_class(command, Path(log_path or work_dir / "kernel.log"), sock_dir)
+    kernel = Kernel(manager(kernel_name=KERNEL_NAME), sock_dir, cgroup, sandbox, time.monotonic())
+    try:
+        run_sync(kernel.km.start_kernel)(cwd=str(work_dir))
+    except Exception as exc:
+        kernel.stop()
+        raise ExecutionError(f"the kernel could not start: {type(exc).__name__}: {exc}",
+                             path=work_dir, reason=type(exc).__name__) from exc
+    return kernel
