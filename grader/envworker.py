@@ -10,6 +10,7 @@ the two Pythons.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -87,8 +88,11 @@ class _Worker:
             [str(python), "-m", "grader.envworker"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=dict(env), text=True)
         assert self.proc.stdin is not None
-        self.proc.stdin.write(init + "\n")
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(init + "\n")
+            self.proc.stdin.flush()
+        except OSError:
+            pass  # it died at once; the first call says so, with its exit code
 
     def call(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one request; the reply, or an ``error`` when it dies or runs out of time."""
@@ -96,8 +100,8 @@ class _Worker:
         try:
             self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
-        except OSError as exc:
-            return {"error": f"evaluation worker is gone ({exc})"}
+        except OSError:
+            return {"error": f"evaluation worker died (exit {self.proc.wait()})"}
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
         if not ready:
             return {"error": f"evaluation took longer than {timeout:.0f} s"}
@@ -111,6 +115,10 @@ class _Worker:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
 
 
 class EnvEvaluator:
