@@ -7,6 +7,7 @@ for unexpected failures, the traceback.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import traceback
@@ -291,7 +292,8 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
                 if on_start:
                     path, student = ((item["file"], item["student"]) if isinstance(item, dict)
                                      else (item.path, item.student))
-                    on_start(student, Path(path).name)
+                    with contextlib.suppress(Exception):  # a progress display never stops grading
+                        on_start(student, Path(path).name)
                 results.put(finish_one(item, setup))
             except BaseException:
                 if isinstance(upcoming, Started):
@@ -312,9 +314,7 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
 def student_result(book: Gradebook, pack: Pack, result: Mapping[str, Any],
                    times: Mapping[str, datetime] | None = None) -> dict[str, Any]:
     """A result as reports show it: manual grades and the late rule applied, runs counted."""
-    runs = book.runs(pack.id).get(result["student"], 1)
-    return apply_late(apply_overrides(dict(result), book.overrides(pack.id)), pack.spec.late,
-                      times or {}) | {"runs": runs}
+    return _as_reported(result, book.overrides(pack.id), book.runs(pack.id), pack, times)
 
 
 def class_results(book: Gradebook, pack: Pack,
@@ -325,9 +325,13 @@ def class_results(book: Gradebook, pack: Pack,
     notebook's file time (recorded when it was graded) is its submission time.
     """
     overrides, runs = book.overrides(pack.id), book.runs(pack.id)
-    return [apply_late(apply_overrides(r, overrides), pack.spec.late, times or {})
-            | {"runs": runs.get(r["student"], 1)}
-            for r in book.latest(pack.id)]
+    return [_as_reported(r, overrides, runs, pack, times) for r in book.latest(pack.id)]
+
+
+def _as_reported(result: Mapping[str, Any], overrides: Sequence[Any], runs: Mapping[str, int],
+                 pack: Pack, times: Mapping[str, datetime] | None) -> dict[str, Any]:
+    return apply_late(apply_overrides(dict(result), overrides), pack.spec.late,
+                      times or {}) | {"runs": runs.get(result["student"], 1)}
 
 
 def open_gradebook(out_dir: Path) -> Gradebook:

@@ -25,11 +25,11 @@ from typing import Any
 KERNEL_STATE = "_grader_kernel"
 MAX_SHIMS = 200
 HISTORY_KEYS = {"acc": "accuracy", "val_acc": "val_accuracy"}
-MODULE_ALIASES = {
-    "utils.np_utils": ("np_utils", "utils", "keras.utils.to_categorical"),
-    "layers.core": ("layers_core", "layers", "keras.layers"),
-    "layers.convolutional": ("layers_convolutional", "layers", "keras.layers"),
-    "layers.pooling": ("layers_pooling", "layers", "keras.layers"),
+MODULE_ALIASES = {  # old module path under keras: (shim, the keras module it lived in)
+    "utils.np_utils": ("np_utils", "utils"),
+    "layers.core": ("layers_core", "layers"),
+    "layers.convolutional": ("layers_convolutional", "layers"),
+    "layers.pooling": ("layers_pooling", "layers"),
 }
 MODERN = {
     "optimizer_lr": "write `learning_rate=` instead of `lr=` (Keras 3 refuses `lr`; Keras "
@@ -139,7 +139,7 @@ class _AliasModule(types.ModuleType):
 
 def module_aliases(keras: Any) -> None:
     """``keras.utils.np_utils``, ``keras.layers.core`` and friends, where they are gone."""
-    for suffix, (shim, parent, _) in MODULE_ALIASES.items():
+    for suffix, (shim, parent) in MODULE_ALIASES.items():
         for root in ("keras", "tensorflow.keras"):
             name = f"{root}.{suffix}"
             if name in sys.modules:
