@@ -12,17 +12,19 @@ import queue
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from grader.assess import Run, reassess
 from grader.collect import sha256_file
 from grader.data import prepare_kernel_copy
 from grader.distributed import RemoteBatch, submit_all
 from grader.envs import KernelEnv, build
 from grader.envworker import EnvEvaluator
-from grader.errors import DataError, GradebookError, GraderError
+from grader.errors import DataError, GraderError
 from grader.evaluate import DataSource, Evaluator
 from grader.grade import (
     GradingSetup,
@@ -34,17 +36,15 @@ from grader.grade import (
 from grader.gradebook import Gradebook
 from grader.images import image_sets
 from grader.kernels import remove_leftovers
-from grader.late import apply_late
-from grader.overrides import apply_overrides
+from grader.outputs import GRADEBOOK, student_result, write_outputs
 from grader.pack import Pack
-from grader.report import render_student, render_summary, write_grades_csv
-from grader.report.pdf import write_pdf
+from grader.report import render_student
 from grader.sandbox import Sandbox
-from grader.schedule import Devices, default_workers
+from grader.schedule import Devices, default_workers, thread_env
 from grader.spec import MNIST
 from grader.students import assign_ids
 
-GRADEBOOK = "gradebook.sqlite"
+T = TypeVar("T")
 
 
 def discover(folder: Path) -> list[Path]:
@@ -64,6 +64,7 @@ class BatchOutcome:
     out_dir: Path
     results: list[dict[str, Any]] = field(default_factory=list)
     graded: int = 0
+    rechecked: int = 0
     cached: int = 0
     errors: int = 0
     sandbox_note: str | None = None
@@ -133,40 +134,56 @@ def grade_batch(
     remove_leftovers()
     outcome = BatchOutcome(out_dir, sandbox_note=sandbox.note)
     sources = data_sources(pack, mnist_path, data or {})
-    fingerprint = pack.fingerprint(profile.name, [s.path for n, s in sources.items() if n != MNIST])
+    data_files = [s.path for n, s in sources.items() if n != MNIST]
+    given = {"parameters": dict(parameters or {}), "sandbox": sandbox.mode,
+             "limits": asdict(sandbox.limits)}
+    execution = pack.execution_fingerprint(profile, data_files, given)
+    fingerprint = pack.fingerprint(profile.name, data_files, execution)
     images = image_sets(pack, mnist_path, out_dir / ".grader" / "pngs")
+    measuring = pack.evaluation_fingerprint([s.path for s in sources.values()], images)
     devices = devices or Devices()
     workers = max(1, workers or default_workers(sandbox.limits.memory,
                                                 gpu_slots=devices.slots))
     kernel = None if scheduler else kernel_environment(pack, log)
+    # one clean evaluation worker per two kernels: measuring takes a fraction of a run,
+    # and each worker costs a TensorFlow import of its own
     evaluator = make_evaluator(kernel, sources, images, pack,
-                               processes=min(workers, len(paths)) or 1)
+                               processes=max(1, min((workers + 1) // 2, len(paths))))
     with Gradebook(out_dir / GRADEBOOK) as book, evaluator:
         setup = GradingSetup(pack, profile, expected, kernel_mnist, evaluator, fingerprint,
-                             dict(parameters or {}), sandbox, devices, kernel)
-        todo = []
+                             dict(parameters or {}), sandbox, devices, kernel, execution,
+                             measuring, thread_env(workers))
+        todo: list[tuple[Path, str]] = []
+        again: list[tuple[Path, str, Run]] = []  # unchanged notebooks whose checks changed
         for path, student in assign_ids(Path(p).resolve() for p in paths):
-            result = None
-            if not force:
-                try:
-                    result = book.cached(pack.id, student, sha256_file(path), fingerprint)
-                except OSError:
-                    result = None
-            if result is None:
+            try:
+                digest = None if force else sha256_file(path)
+            except OSError:
+                digest = None
+            if digest is None:
                 todo.append((path, student))
+                continue
+            result = book.cached(pack.id, student, digest, fingerprint)
+            if result is None:
+                run = Run.load(out_dir / student)
+                if run is not None and run.reusable(digest, execution, out_dir / student):
+                    again.append((path, student, run))
+                else:
+                    todo.append((path, student))
                 continue
             outcome.cached += 1
             outcome.results.append(result)
             if on_done:
                 on_done(student, "cached")
 
-        if todo and not scheduler:
+        if (todo and not scheduler) or again:
             evaluator.warm()  # Keras imported in the clean workers while the first kernels run
         rendered: dict[str, Path] = {}
 
         def finished(result: dict[str, Any]) -> None:
             book.record(result)  # one thread writes the gradebook, one result at a time
             outcome.graded += 1
+            outcome.rechecked += bool(result.get("rechecked"))
             outcome.results.append(result)
             student = result["student"]
             # its report now, while the workers go on (the same page the end would render)
@@ -174,13 +191,17 @@ def grade_batch(
                 student_result(book, pack, result, times), expected,
                 out_dir / student / "report.html", audience)
             if on_done:
-                on_done(student, result["status"])
+                on_done(student, "graded from its stored run" if result.get("rechecked")
+                        else result["status"])
 
+        for result in reassess_all(again, workers, setup, out_dir):
+            finished(result)
         if scheduler:
             paths_of = {student: path for path, student in todo}
             remote = RemoteBatch(str(pack.root), profile, str(mnist_path), str(out_dir),
                                  fingerprint, sandbox, dict(parameters or {}),
-                                 {k: str(v) for k, v in (data or {}).items()})
+                                 {k: str(v) for k, v in (data or {}).items()}, execution,
+                                 measuring)
             for student, got in submit_all(scheduler, remote, todo, gpu=bool(devices.gpus)):
                 if isinstance(got, BaseException):
                     tb = "".join(getattr(got, "__notes__", [])) or None
@@ -241,27 +262,41 @@ def grade_one(path: Path, student: str, setup: GradingSetup,
     return finish_one(begin_one(path, student, setup, student_dir), setup)
 
 
-def begin_one(path: Path, student: str, setup: GradingSetup, student_dir: Path,
-              ahead: bool = False) -> Started | dict[str, Any]:
-    """:func:`start_submission`, or the submission's error result if it cannot start."""
+def recorded(path: Path, student: str, setup: GradingSetup,
+             step: Callable[[], T]) -> T | dict[str, Any]:
+    """``step()``, or the submission's error result if it raises (never lost, never raised)."""
     try:
-        return start_submission(path, student, setup, student_dir, ahead=ahead)
+        return step()
     except GraderError as exc:
         return error_result(path, student, setup, exc, None)
     except Exception as exc:  # noqa: BLE001 - recorded with its traceback, never swallowed
         return error_result(path, student, setup, exc, traceback.format_exc())
 
 
+def begin_one(path: Path, student: str, setup: GradingSetup, student_dir: Path,
+              ahead: bool = False) -> Started | dict[str, Any]:
+    """:func:`start_submission`, or the submission's error result if it cannot start."""
+    return recorded(path, student, setup,
+                    lambda: start_submission(path, student, setup, student_dir, ahead=ahead))
+
+
 def finish_one(item: Started | dict[str, Any], setup: GradingSetup) -> dict[str, Any]:
     """:func:`finish_submission`, or the error result it became; never raises."""
     if isinstance(item, dict):
         return item
-    try:
-        return finish_submission(item, setup)
-    except GraderError as exc:
-        return error_result(item.path, item.student, setup, exc, None)
-    except Exception as exc:  # noqa: BLE001
-        return error_result(item.path, item.student, setup, exc, traceback.format_exc())
+    return recorded(item.path, item.student, setup, lambda: finish_submission(item, setup))
+
+
+def reassess_all(again: Sequence[tuple[Path, str, Run]], workers: int, setup: GradingSetup,
+                 out_dir: Path) -> Iterator[dict[str, Any]]:
+    """Grade stored runs again (:func:`grader.assess.reassess`), ``workers`` at a time."""
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="recheck") as pool:
+        futures = [pool.submit(recorded, path, student, setup,
+                               lambda p=path, s=student, r=run: reassess(
+                                   p, s, r, setup, out_dir / s))
+                   for path, student, run in again]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSetup,
@@ -309,63 +344,3 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
         yield results.get()
     for t in threads:
         t.join()
-
-
-def student_result(book: Gradebook, pack: Pack, result: Mapping[str, Any],
-                   times: Mapping[str, datetime] | None = None) -> dict[str, Any]:
-    """A result as reports show it: manual grades and the late rule applied, runs counted."""
-    return _as_reported(result, book.overrides(pack.id), book.runs(pack.id), pack, times)
-
-
-def class_results(book: Gradebook, pack: Pack,
-                  times: Mapping[str, datetime] | None = None) -> list[dict[str, Any]]:
-    """The newest result of every student with manual grades and the late rule applied.
-
-    ``times`` are submission times from an instructor's file; without one, a
-    notebook's file time (recorded when it was graded) is its submission time.
-    """
-    overrides, runs = book.overrides(pack.id), book.runs(pack.id)
-    return [_as_reported(r, overrides, runs, pack, times) for r in book.latest(pack.id)]
-
-
-def _as_reported(result: Mapping[str, Any], overrides: Sequence[Any], runs: Mapping[str, int],
-                 pack: Pack, times: Mapping[str, datetime] | None) -> dict[str, Any]:
-    return apply_late(apply_overrides(dict(result), overrides), pack.spec.late,
-                      times or {}) | {"runs": runs.get(result["student"], 1)}
-
-
-def open_gradebook(out_dir: Path) -> Gradebook:
-    """The gradebook of an output folder that was graded before, with a clear error if none."""
-    path = Path(out_dir) / GRADEBOOK
-    if not path.is_file():
-        raise GradebookError("no gradebook here: grade the class first (`grader grade`)",
-                             path=path)
-    return Gradebook(path)
-
-
-def write_outputs(book: Gradebook, pack: Pack, expected: Mapping[str, Any], out_dir: Path,
-                  audience: str = "student", pdf: bool = True,
-                  times: Mapping[str, datetime] | None = None,
-                  rendered: Mapping[str, Path] | None = None) -> list[dict[str, Any]]:
-    """Write ``grades.csv``, every student's report (HTML, and PDF) and the class summary.
-
-    Everything comes from the gradebook: the newest run of each student with the
-    instructor's manual grades applied. Nothing is executed. ``rendered`` names the
-    HTML reports a batch already wrote from the same gradebook rows (they are not
-    written again; their PDFs are).
-    """
-    results = class_results(book, pack, times)
-    questions = [{"id": q.id, "title": q.title, "points": q.points} for q in pack.spec.questions]
-    write_grades_csv(results, [q["id"] for q in questions], out_dir / "grades.csv")
-    pages = []
-    for result in results:
-        done = (rendered or {}).get(result["student"])
-        pages.append(done or render_student(result, expected,
-                                            out_dir / result["student"] / "report.html",
-                                            audience))
-    pages.append(render_summary(results, pack.spec.title, questions, pack.spec.max_score,
-                                out_dir / "summary.html"))
-    if pdf:
-        for page in pages:
-            write_pdf(page)
-    return results

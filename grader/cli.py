@@ -183,7 +183,9 @@ def grade(
     for r in sorted(outcome.results, key=lambda r: r["student"]):
         table.add_row(r["student"], r["status"], f"{r['score']:g} / {r['max_score']:g}")
     console.print(table)
-    console.print(f"{outcome.graded} graded, {outcome.cached} unchanged (cached), "
+    again = (f" ({outcome.rechecked} from their stored run: unchanged notebooks, only the "
+             "checks changed)" if outcome.rechecked else "")
+    console.print(f"{outcome.graded} graded{again}, {outcome.cached} unchanged (cached), "
                   f"{outcome.errors} in error. Reports: {out / 'summary.html'}")
 
 
@@ -274,7 +276,7 @@ def report(
     submitted: SubmittedOpt = None,
 ) -> None:
     """Re-render grades.csv, reports and the summary from the gradebook (nothing runs)."""
-    from grader.batch import open_gradebook, write_outputs
+    from grader.outputs import open_gradebook, write_outputs
     from grader.overrides import read_overrides
     from grader.pack import find_pack
 
@@ -307,8 +309,8 @@ def export_grades(
     submitted: SubmittedOpt = None,
 ) -> None:
     """Write the grades (manual grades included) in a format an LMS imports."""
-    from grader.batch import class_results, open_gradebook
     from grader.export import FORMATS, export
+    from grader.outputs import class_results, open_gradebook
     from grader.pack import find_pack
 
     if format not in FORMATS:

@@ -38,6 +38,8 @@ class RemoteBatch:
     sandbox: Sandbox
     parameters: Mapping[str, Any] = field(default_factory=dict)
     data: Mapping[str, str] = field(default_factory=dict)
+    execution: str = ""
+    measuring: str = ""
 
     @property
     def key(self) -> str:
@@ -68,7 +70,8 @@ def _setup(batch: RemoteBatch) -> Any:
                                                batch.profile.train_limit)
             _SETUPS[batch.key] = GradingSetup(
                 pack, batch.profile, pack.expected(batch.profile.name), kernel_mnist, evaluator,
-                batch.fingerprint, dict(batch.parameters), batch.sandbox, kernel=kernel)
+                batch.fingerprint, dict(batch.parameters), batch.sandbox, kernel=kernel,
+                execution_fingerprint=batch.execution, evaluation_fingerprint=batch.measuring)
         return _SETUPS[batch.key]
 
 

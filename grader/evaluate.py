@@ -218,11 +218,22 @@ def _load(path: str, compile: bool = False) -> Any:
         raise ValueError(f"could not load the exported model: {text}") from None
 
 
-def predictor(model: Any) -> Any:
-    """Batch prediction as a NumPy array."""
+def _numpy(out: Any) -> np.ndarray:
+    """A model's output (a TensorFlow tensor, or already an array) as a NumPy array."""
+    return out.numpy() if hasattr(out, "numpy") else np.asarray(out)
+
+
+def predictor(model: Any, batch: int = 1000) -> Any:
+    """Inference (``training=False``) in batches, as one NumPy array.
+
+    The model is called directly rather than through ``predict``, which traces a graph
+    for every model it meets: for the small models of a class that tracing cost several
+    times the prediction itself.
+    """
 
     def predict(x: np.ndarray) -> np.ndarray:
-        return np.asarray(model.predict(x, batch_size=1000, verbose=0))
+        parts = [_numpy(model(x[i:i + batch], training=False)) for i in range(0, len(x), batch)]
+        return np.concatenate(parts) if parts else np.asarray(model.predict(x, verbose=0))
 
     return predict
 

@@ -16,6 +16,7 @@ run (no ``atexit`` hook of the student's runs after it).
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -362,17 +363,27 @@ def execute(
                            params, tuple(notes))
 
 
+_EXPORTERS = threading.local()
+
+
+def _html_exporter() -> Any:
+    """This thread's nbconvert HTML exporter: its templates are compiled once, not per page."""
+    if not hasattr(_EXPORTERS, "html"):
+        from nbconvert import HTMLExporter
+
+        _EXPORTERS.html = HTMLExporter()
+    return _EXPORTERS.html
+
+
 def export_html(executed: Path) -> Path:
     """The executed notebook as a standalone HTML page beside it (nbconvert's classic look).
 
     Injected grader cells are left out: students see their own notebook as it ran.
     """
-    from nbconvert import HTMLExporter
-
     nb = nbformat.read(executed, as_version=4)
     nb.cells = [c for c in nb.cells if "grader-injected" not in c.get("metadata", {}).get(
         "tags", [])]
-    body, _ = HTMLExporter().from_notebook_node(nb)
+    body, _ = _html_exporter().from_notebook_node(nb)
     out = executed.with_suffix(".html")
     out.write_text(body, encoding="utf-8")
     return out

@@ -6,30 +6,18 @@ renders; nothing in it comes from what the student's code printed.
 
 from __future__ import annotations
 
-import json
-import os
-import platform
+import functools
 import secrets
 import shutil
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grader
-from grader.answers import find_answer, section_of
-from grader.checks import CheckInput, CheckResult, Outcome, checks, question_outcome
-from grader.checks.hints import HINTS
-from grader.checks.history import epochs_asked
-from grader.collect import (
-    cell_numbers,
-    collect,
-    locate,
-    locate_lines,
-    read_figures,
-    sha256_file,
-)
+from grader.assess import RESULT_VERSION, RUN_FILE, Run, assess, hardware, numbered_cells
+from grader.collect import collect, read_figures, sha256_file
 from grader.envs import KernelEnv
 from grader.envworker import EnvEvaluator
 from grader.errors import GraderError, ProbeError
@@ -37,22 +25,10 @@ from grader.evaluate import Evaluator
 from grader.execute import execute, export_html, prepare, read_notebook
 from grader.inject import compat_cell, probe_cell, setup_cell
 from grader.kernels import Kernel, launch
-from grader.late import file_time
-from grader.measure import evaluate_models, verified_models
 from grader.pack import Pack
 from grader.sandbox import Sandbox
 from grader.schedule import Device, Devices
-from grader.select import Selection, select_model
-from grader.spec import MNIST, CheckSpec, Profile, Question
-
-RESULT_VERSION = 1
-
-
-def hardware(gpus: list[str] | None = None) -> dict[str, Any]:
-    """Where grading ran, for the report header; ``gpus`` as the kernel's TensorFlow saw them."""
-    return {"machine": platform.machine(), "system": platform.system(),
-            "cpus": os.cpu_count(), "python": platform.python_version(),
-            "gpu": ", ".join(gpus) if gpus else "none", "device": "GPU" if gpus else "CPU"}
+from grader.spec import Profile
 
 
 @dataclass(frozen=True)
@@ -69,6 +45,9 @@ class GradingSetup:
     sandbox: Sandbox = field(default_factory=lambda: Sandbox().resolve())
     devices: Devices = field(default_factory=Devices)
     kernel: KernelEnv | None = None
+    execution_fingerprint: str = ""
+    evaluation_fingerprint: str = ""
+    threads: Mapping[str, str] = field(default_factory=dict)
 
 
 def kernel_env(work_dir: Path, seed: int, profile: str) -> dict[str, str]:
@@ -85,104 +64,6 @@ def kernel_env(work_dir: Path, seed: int, profile: str) -> dict[str, str]:
     }
 
 
-def _history_for(model_id: int, histories: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The longest history of the model; else the longest one not tied to any model."""
-    linked = [h for h in histories if h.get("model_id") == model_id]
-    pool = linked or [h for h in histories if h.get("model_id") is None]
-    return max(pool, key=epochs_asked, default=None)
-
-
-def _hint(spec_check: CheckSpec) -> str | None:
-    """The spec's hint for a check, else the check's own."""
-    return str(spec_check.params.get("hint") or HINTS.get(spec_check.name) or "") or None
-
-
-def _reference_model(question: Question) -> str | None:
-    """The reference model a question compares with (for the report's curves)."""
-    for c in question.checks:
-        name = c.params.get("reference") or c.params.get("upper_model")
-        if name:
-            return str(name)
-    return question.select.reference if question.select else None
-
-
-def _run_check(spec_check: CheckSpec, question: Question, found: Mapping[str, Any],
-               expected: Mapping[str, Any]) -> CheckResult:
-    check_id = f"{question.id}.{spec_check.name}"
-    registered = checks.get(spec_check.name)
-    inp = CheckInput(check_id, spec_check.points, spec_check.params,
-                     expected.get("checks", {}).get(check_id, {}), found)
-    if inp.expected.get("hidden"):  # a student edition: its expected values were left out
-        return inp.skipped(f"A hidden check worth {spec_check.points:g} point(s): your "
-                           "instructor's grader runs it.", hidden=True)
-    try:
-        return registered.run(inp)
-    except Exception as exc:  # noqa: BLE001 - a faulty check is recorded, never fatal
-        return CheckResult(check_id, Outcome.ERROR, 0.0, spec_check.points,
-                           f"The check itself failed ({type(exc).__name__}: {exc}); "
-                           "tell your instructor.", {"error": repr(exc)})
-
-
-def grade_questions(
-    pack: Pack, expected: Mapping[str, Any], probe: Mapping[str, Any],
-    evaluations: Mapping[int, Mapping[str, Any]], figures: list[dict[str, Any]],
-    cells: list[dict[str, Any]], available: Collection[str] = (MNIST,),
-) -> list[dict[str, Any]]:
-    """Select each question's object and run its checks (pure: plain data in and out).
-
-    ``available`` names the datasets the grader could measure on; checks on the
-    others are skipped and count 0 of 0.
-    """
-    models = probe.get("models", [])
-    by_id = {m["id"]: m for m in models}
-    histories = probe.get("histories", [])
-    refs = expected.get("models", {})
-    answers = [q.answer for q in pack.spec.questions if q.answer]
-    selections: dict[str, tuple[Selection, str]] = {}
-    out = []
-    for q in pack.spec.questions:
-        found: dict[str, Any] = {"figures": figures, "arrays": probe.get("arrays", []),
-                                 "models": models, "histories": histories,
-                                 "calls": probe.get("calls", {})}
-        selection = None
-        if q.select is not None:
-            if q.select.same_as:
-                selection, dataset = selections[q.select.same_as]
-            else:
-                ref = refs.get(q.select.reference) if q.select.reference else None
-                dataset = q.select.dataset
-                selection = select_model(q.select, models, evaluations, ref,
-                                         pack.spec.datasets[dataset])
-            selections[q.id] = (selection, dataset)
-            if dataset not in available:
-                found["dataset_missing"] = dataset
-            found["selection"] = selection.to_dict()
-            model = by_id.get(selection.model_id)
-            found["model"] = model
-            found["evaluation"] = evaluations.get(selection.model_id) if model else None
-            found["history"] = _history_for(selection.model_id, histories) if model else None
-        if q.answer is not None:
-            found["answer"] = find_answer(cells, q.answer, [a for a in answers if a != q.answer])
-        if q.headings:
-            stops = [h for other in pack.spec.questions if other is not q for h in other.headings]
-            found["section"] = section_of(cells, q.headings[0], stops)
-        results = [_run_check(c, q, found, expected) for c in q.checks]
-        out.append({
-            "id": q.id, "title": q.title, "manual": q.manual,
-            "points": round(sum(r.max_score for r in results), 2),
-            "reference_model": _reference_model(q),
-            "score": round(sum(r.score for r in results), 2),
-            "outcome": question_outcome([r.outcome.value for r in results],
-                                        any(r.score > 0 for r in results)),
-            "selection": selection.to_dict() if selection else None,
-            "history_id": (found.get("history") or {}).get("id"),
-            "answer": found.get("answer"),
-            "checks": [r.to_dict() | {"public": c.public, "hint": _hint(c)}
-                       for r, c in zip(results, q.checks, strict=True)],
-        })
-    return out
-
-
 def setup_cells(pack: Pack, seed: int, kernel_mnist: Path, figures_dir: Path,
                 max_epochs: int = 0) -> list[Any]:
     """The cells before the student's: setup, then the Keras 2 compatibility layer if on."""
@@ -192,11 +73,34 @@ def setup_cells(pack: Pack, seed: int, kernel_mnist: Path, figures_dir: Path,
     return cells
 
 
+@functools.cache
+def font_cache() -> Path | None:
+    """Matplotlib's font list as the grader's Python built it; None where there is none.
+
+    Each kernel gets a copy in its fresh ``MPLCONFIGDIR``: building the list there cost
+    every kernel about half a CPU-second (Keras imports pyplot) and an ``fc-list`` run.
+    A kernel whose matplotlib differs looks for another file name and builds its own.
+    """
+    try:
+        import matplotlib
+        from matplotlib import font_manager
+
+        name = f"fontlist-v{font_manager.FontManager.__version__}.json"
+        path = Path(matplotlib.get_cachedir()) / name
+    except Exception:  # noqa: BLE001 - only a start-up cost saved, never needed
+        return None
+    return path if path.is_file() else None
+
+
 def prepare_work_dir(path: Path, setup: GradingSetup, work_dir: Path) -> None:
     """A fresh work dir holding only what the kernel may see: the notebook and the pack's files."""
     if work_dir.exists():
         shutil.rmtree(work_dir)
     (work_dir / "figures").mkdir(parents=True)
+    fonts = font_cache()
+    if fonts is not None:
+        (work_dir / ".matplotlib").mkdir()
+        shutil.copyfile(fonts, work_dir / ".matplotlib" / fonts.name)
     shutil.copyfile(path, work_dir / "submission.ipynb")
     for pattern in setup.pack.spec.kernel_files:
         for file in sorted(setup.pack.root.glob(pattern)):
@@ -241,10 +145,9 @@ def start_submission(path: Path, student: str, setup: GradingSetup, student_dir:
     digest = sha256_file(path)
     nb = read_notebook(path)
     work_dir = student_dir / "work"
+    (student_dir / RUN_FILE).unlink(missing_ok=True)  # its figures and models go with work/
     prepare_work_dir(path, setup, work_dir)
-    cells = [dict(c) for c in nb.cells]
-    for number, cell in enumerate(cells, 1):
-        cell["metadata"] = {"grader": {"cell": number}}
+    cells = numbered_cells(nb)
     probe_dir = work_dir / f".probe-{secrets.token_hex(8)}"
     first = setup_cells(setup.pack, setup.profile.seed, setup.kernel_mnist, work_dir / "figures",
                         setup.profile.max_epochs)
@@ -272,7 +175,8 @@ def _launch(item: Started, setup: GradingSetup) -> Kernel:
     assert item.device is not None
     work_dir = item.student_dir / "work"
     return launch(work_dir, kernel_env=kernel_env(work_dir, setup.profile.seed,
-                                                  setup.profile.name) | item.device.env(),
+                                                  setup.profile.name)
+                  | dict(setup.threads) | item.device.env(),
                   sandbox=setup.sandbox, read_only=item.data_files,
                   log_path=item.student_dir / "kernel.log",
                   python=setup.kernel.python if setup.kernel else None,
@@ -306,62 +210,26 @@ def finish_submission(item: Started, setup: GradingSetup) -> dict:
         item.kernel = None
         setup.devices.give(device)
         item.device = None
-    path, student, student_dir, started = item.path, item.student, item.student_dir, item.started
-    probe_dir, cells, digest, seed = item.probe_dir, item.cells, item.digest, setup.profile.seed
+    student_dir = item.student_dir
     notes = list(run.notes)
     try:
         executed_html: str | None = str(export_html(run.executed_path))
     except Exception as exc:  # noqa: BLE001 - the HTML copy is a convenience, never fatal
         executed_html = None
         notes.append(f"the executed notebook could not be exported to HTML ({exc})"[:300])
-    collected = student_dir / "collected"
     try:
-        probe = collect(probe_dir, collected)
+        probe = collect(item.probe_dir, student_dir / "collected")
     except ProbeError as exc:
         if run.kernel_died_in is not None:
             exc = ProbeError(f"the kernel died in cell {run.kernel_died_in}, so nothing after "
                              "it could be collected", path=exc.path)
         notes.append(str(exc.message))
         probe = {"models": [], "histories": [], "arrays": []}
-    eval_started = time.time()
-    evaluations = evaluate_models(probe.get("models", []), setup.pack.spec, setup.evaluator,
-                                  collected)
-    probe["models"] = verified_models(probe.get("models", []), evaluations)
-    eval_seconds = time.time() - eval_started
-    numbers = cell_numbers(cells)
-    figures = locate(read_figures(work_dir / "figures"), numbers)
-    probe["histories"] = locate(probe.get("histories", []), numbers)
-    questions = grade_questions(setup.pack, setup.expected, probe, evaluations, figures, cells,
-                                setup.evaluator.sources)
-    result = {
-        "result_version": RESULT_VERSION,
-        "student": student, "assignment": setup.pack.id, "title": setup.pack.spec.title,
-        "file": str(path), "sha256": digest, "file_time": file_time(path),
-        "profile": setup.profile.name,
-        "profile_description": setup.profile.description, "fingerprint": setup.fingerprint,
-        "status": "graded", "error": None, "traceback": None,
-        "score": round(sum(q["score"] for q in questions), 2),
-        "max_score": round(sum(q["points"] for q in questions), 2),
-        "manual_pending": sum(1 for q in questions for c in q["checks"]
-                              if c["outcome"] == "manual"),
-        "questions": questions,
-        "execution": run.to_dict() | {"executed_html": executed_html}, "notes": notes,
-        "seed": seed,
-        "models": [m | {"evaluation": evaluations.get(m["id"])} for m in probe.get("models", [])],
-        "histories": probe.get("histories", []), "figures": figures,
-        "calls": probe.get("calls", {}),
-        "compat": locate_lines(probe.get("compat", []), cells),
-        "kernel_env": setup.kernel.requirements if setup.kernel else None,
-        "keras_version": probe.get("keras_version"), "grader_version": grader.__version__,
-        "hardware": hardware(probe.get("gpus")), "started_at": started,
-        "sandbox": setup.sandbox.describe(), "device": device.name,
-        "gpu_seconds": round(run.seconds, 2) if device.gpu is not None else 0.0,
-        "timings": {"execute": round(run.seconds, 2), "evaluate": round(eval_seconds, 2),
-                    "total": round(time.time() - turn, 2),
-                    "kernel_ready_ahead": round(turn - started, 2) if prestarted else 0.0},
-    }
-    (student_dir / "result.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
-    return result
+    kept = Run(setup.execution_fingerprint, item.digest, item.started,
+               run.to_dict() | {"executed_html": executed_html}, probe,
+               read_figures(student_dir / "work" / "figures"), notes, device.name,
+               device.gpu is not None, turn - item.started if prestarted else 0.0)
+    return assess(kept, item.path, item.student, item.cells, setup, student_dir, turn)
 
 
 def error_result(path: Path, student: str, setup: GradingSetup, exc: BaseException,

@@ -9,16 +9,25 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import grader
 from grader.errors import AssignmentNotFound, ReferenceResultsMissing, SpecError
-from grader.spec import Spec, load_spec
+from grader.spec import Profile, Spec, load_spec
 
 PACKS_ENV = "GRADER_PACKS"
+MEASURING_CODE = ("measure.py", "evaluate.py", "envworker.py", "denoise.py", "layers.py",
+                  "images.py")  # the grader's code that measures models, by file
+
+
+def _plain(value: Any) -> Any:
+    """JSON stand-in for what fingerprints hash: arrays by their bytes, the rest as text."""
+    if hasattr(value, "tobytes") and hasattr(value, "shape"):
+        return [list(value.shape), str(value.dtype), hashlib.sha256(value.tobytes()).hexdigest()]
+    return str(value)
 
 
 def user_packs_dir() -> Path:
@@ -95,12 +104,68 @@ class Pack:
             )
         return expected
 
-    def fingerprint(self, profile: str, data_files: Sequence[Path] = ()) -> str:
+    def execution_fingerprint(self, profile: Profile, data_files: Sequence[Path] = (),
+                              given: Mapping[str, Any] | None = None) -> str:
+        """Hash of what decides how a notebook runs: what its kernel sees and is given.
+
+        That is the profile, the spec's ``[kernel]`` settings, its probe calls and data
+        parameters, the pack's files kernels see, the data files, the grader's code that
+        runs in the kernel, and what the batch adds (``given``: extra parameters, the
+        sandbox). A spec change outside it (points, thresholds, checks, reference
+        results) leaves a stored run valid: it is graded again, not executed again.
+        """
+        spec = self.spec
+        doc = {
+            "grader": grader.__version__,
+            "profile": {f.name: getattr(profile, f.name) for f in fields(profile)}
+            | {"parameters": dict(profile.parameters)},
+            "kernel": {"requirements": spec.kernel_requirements, "preload": spec.kernel_preload,
+                       "compat": spec.compat, "files": spec.kernel_files},
+            "calls": [dict(c) for c in spec.calls],
+            "datasets": {name: d.parameter for name, d in spec.datasets.items()},
+            "given": dict(given or {}),
+        }
+        h = hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode())
+        code = Path(grader.__file__).parent
+        for path in [*sorted((code / "kernel").glob("*.py")), code / "inject.py"]:
+            h.update(path.read_bytes())
+        kernel_files = [f for pattern in spec.kernel_files for f in self.root.glob(pattern)]
+        for path in sorted(kernel_files) + sorted(Path(p) for p in data_files):
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+        return h.hexdigest()[:16]
+
+    def evaluation_fingerprint(self, data_files: Sequence[Path],
+                               images: Mapping[str, Any] | None = None) -> str:
+        """Hash of what decides the grader's own measurements of a run's saved models.
+
+        That is the spec's datasets and denoising settings, its kernel requirements (the
+        Keras that reads the models), the data measured on (every file, MNIST included),
+        the digit images, and the grader's measuring code. Measurements stored with a run
+        under the same hash are reused when the run is checked again.
+        """
+        spec = self.spec
+        doc = {
+            "grader": grader.__version__,
+            "datasets": {name: asdict(d) for name, d in spec.datasets.items()},
+            "denoising": asdict(spec.denoising) if spec.denoising else None,
+            "requirements": spec.kernel_requirements,
+            "images": dict(images or {}),
+        }
+        h = hashlib.sha256(json.dumps(doc, sort_keys=True, default=_plain).encode())
+        code = Path(grader.__file__).parent
+        for name in MEASURING_CODE:
+            h.update((code / name).read_bytes())
+        for path in data_files:
+            h.update(hashlib.sha256(Path(path).read_bytes()).digest())
+        return h.hexdigest()[:16]
+
+    def fingerprint(self, profile: str, data_files: Sequence[Path] = (),
+                    execution: str = "") -> str:
         """Hash of what decides a grade besides the notebook.
 
         That is the spec, the expected results, the grader's version, the pack's
-        files kernels see or the grader labels with, and the extra data files an
-        instructor supplied.
+        files kernels see or the grader labels with, the extra data files an
+        instructor supplied, and the run's :meth:`execution_fingerprint`.
         """
         h = hashlib.sha256(self.spec.path.read_bytes())
         h.update(grader.__version__.encode())
@@ -112,6 +177,7 @@ class Pack:
         path = self.expected_path(profile)
         h.update(path.read_bytes() if path.exists() else b"")
         h.update(profile.encode())
+        h.update(execution.encode())
         return h.hexdigest()[:16]
 
 

@@ -35,6 +35,27 @@ def available_memory() -> int | None:
         return None
 
 
+def usable_cpus() -> int:
+    """Cores this process may run on: its CPU affinity (a container's or a job's share)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def thread_env(workers: int, cpus: int | None = None) -> dict[str, str]:
+    """Thread caps for each of ``workers`` kernels running at once: the cores shared out.
+
+    Left alone, TensorFlow (and the BLAS under NumPy) sizes its thread pools to every
+    core in each kernel, and kernels running side by side spin against each other for
+    the same cores: on 2 cores, 2 workers spent about a fifth more CPU per trivial
+    notebook without these caps (`benchmarks/README.md`).
+    """
+    n = str(max(1, (cpus or usable_cpus()) // max(1, workers)))
+    return {"TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": n, "OMP_NUM_THREADS": n,
+            "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
+
+
 def default_workers(kernel_memory: int | None = DEFAULT_KERNEL_MEMORY,
                     cpus: int | None = None, memory: int | None = None,
                     gpu_slots: int | None = None) -> int:
@@ -46,7 +67,7 @@ def default_workers(kernel_memory: int | None = DEFAULT_KERNEL_MEMORY,
         memory: Bytes available (default: this machine's now).
         gpu_slots: GPUs × kernels per GPU, when kernels run on GPUs.
     """
-    cpus = cpus or os.cpu_count() or 1
+    cpus = cpus or usable_cpus()
     memory = memory if memory is not None else available_memory()
     wanted = gpu_slots or cpus
     by_memory = wanted if memory is None else memory // (kernel_memory or DEFAULT_KERNEL_MEMORY)

@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader.grade import font_cache
 from grader.gradebook import Gradebook
 from tests.conftest import FIXTURES, run_cli
 
@@ -108,12 +109,19 @@ def test_kernels_are_started_ahead_and_never_shared(tmp_path, mnist_path):
     folder.mkdir()
     shutil.copy(FIXTURES / "sets_a_global.ipynb", folder / "a_first.ipynb")
     shutil.copy(FIXTURES / "looks_for_a_global.ipynb", folder / "b_second.ipynb")
+    shutil.copy(FIXTURES / "prints_its_thread_caps.ipynb", folder / "c_third.ipynb")
     proc = run_cli("grade", str(folder), "-a", "dlcourse_mlp", "--out", str(out), "--no-pdf",
                    "--workers", "1", env={"GRADER_MNIST": str(mnist_path)})
     assert proc.returncode == 0, proc.stderr
     printed = {s: "".join(o.get("text", "") for c in nbformat.read(
         out / s / "executed.ipynb", as_version=4).cells for o in c.get("outputs", []))
-        for s in ("a_first", "b_second")}
+        for s in ("a_first", "b_second", "c_third")}
+    fonts = font_cache()  # matplotlib's font list, copied in: no kernel builds its own
+    assert fonts is not None
+    assert (out / "a_first" / "work" / ".matplotlib" / fonts.name).stat().st_size > 1000
+    cores = len(os.sched_getaffinity(0))  # one worker: its kernel may use every core
+    assert f"TF_NUM_INTRAOP_THREADS={cores}" in printed["c_third"]
+    assert f"OMP_NUM_THREADS={cores}" in printed["c_third"]
     assert "keras preloaded: True" in printed["a_first"]
     assert "keras preloaded: True" in printed["b_second"]
     assert "leak seen: False" in printed["b_second"]  # a fresh kernel, not the first one's

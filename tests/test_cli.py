@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from grader.gradebook import Gradebook
-from tests.conftest import SAMPLES, run_cli
+from tests.conftest import ROOT, SAMPLES, run_cli
 from tests.conftest import question as q
 
 pytestmark = pytest.mark.kernel
@@ -96,7 +96,8 @@ def test_outputs_written(batch):
                               "'doejane'").fetchone()
     assert len(sha) == 64 and seconds > 0
     report = (out / "doejane" / "report.html").read_text()
-    assert report.count("data:image/png;base64,") >= 2 and "fast</strong> profile" in report
+    assert report.count("data:image/png;base64,") >= 1 and "fast</strong> profile" in report
+    assert report.count('<table class="confusion">') == 1
     assert "baseline" in report and (out / "doejane" / "executed.ipynb").exists()
     summary = (out / "summary.html").read_text()
     assert "not_a_notebook" in summary and "not valid JSON" in summary
@@ -115,6 +116,39 @@ def test_second_run_regrades_only_changed_notebooks(batch, mnist_path):
     assert "1 graded, 7 unchanged (cached)" in proc.stdout, proc.stdout + proc.stderr
     rows = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}
     assert rows["unchanged_starter"]["status"] == "graded"
+
+
+def test_a_spec_fix_grades_stored_runs_again_without_executing_them(batch, mnist_path,
+                                                                   tmp_path):
+    packs, out = tmp_path / "packs", tmp_path / "out"
+    shutil.copytree(ROOT / "reference" / "dlcourse_mlp", packs / "dlcourse_mlp")
+    spec = packs / "dlcourse_mlp" / "spec.toml"  # the fix: a question's points, and the version
+    old = ('points = 1\nchecks = [{ check = "confusion_matrix_present", points = 1 }]')
+    text = spec.read_text()
+    assert old in text
+    spec.write_text(text.replace(old, old.replace("1", "2")).replace("version = 1",
+                                                                      "version = 2"))
+    shutil.copytree(batch["out"], out)
+    executed = {p: p.stat().st_mtime_ns for p in out.glob("*/executed.ipynb")}
+    proc = run_cli("grade", str(batch["folder"]), "-a", "dlcourse_mlp", "--out", str(out),
+                   env={"GRADER_MNIST": str(mnist_path), "GRADER_PACKS": str(packs)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "8 graded (6 from their stored run" in proc.stdout, proc.stdout
+    assert len(executed) == 6
+    assert all(p.stat().st_mtime_ns == t for p, t in executed.items())  # no notebook ran
+    with Gradebook(out / "gradebook.sqlite") as book:
+        now = {r["student"]: r for r in book.latest("dlcourse_mlp")}
+    before, after = batch["results"]["doejane"], now["doejane"]
+    assert after["rechecked"] and not before["rechecked"]
+    assert q(before, "q4_confusion")["score"] == 1 and q(after, "q4_confusion")["score"] == 2
+    assert after["max_score"] == before["max_score"] + 1
+    for question in ("q1_starter", "q2_accuracy", "q3_training", "a1_training_time"):
+        assert q(after, question)["score"] == q(before, question)["score"]
+    assert ([(m["evaluation"] or {}).get("accuracy") for m in after["models"]]
+            == [(m["evaluation"] or {}).get("accuracy") for m in before["models"]])
+    assert after["timings"]["execute"] == before["timings"]["execute"]
+    assert "not executed again" in (out / "doejane" / "report.html").read_text()
+    assert now["not_a_notebook"]["status"] == "error"  # nothing stored: tried again
 
 
 def test_self_check_passes_the_full_solution(tmp_path, mnist_path, batch):

@@ -7,10 +7,10 @@ import zipfile
 
 import pytest
 
+from grader.assess import run_check
 from grader.checks import Outcome
 from grader.edition import build_student_edition, hidden_checks, install_edition, is_student_edition
 from grader.errors import SpecError
-from grader.grade import _run_check
 from grader.pack import find_pack
 
 
@@ -50,7 +50,7 @@ def test_installed_edition_is_found_and_hides_its_hidden_checks(edition, tmp_pat
     expected = pack.expected("fast")
     q = next(q for q in pack.spec.questions if q.id == "q3_training")
     gap = next(c for c in q.checks if c.name == "overfitting_gap")
-    result = _run_check(gap, q, {"history": None}, expected)
+    result = run_check(gap, q, {"history": None}, expected)
     assert result.outcome is Outcome.SKIPPED and result.details["hidden"]
     assert "hidden check worth 0.5 point" in result.message
     install_edition(archive, tmp_path)  # installing again replaces it

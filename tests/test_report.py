@@ -49,7 +49,11 @@ def test_student_report_has_plots_and_escapes_student_text(tmp_path):
     path = render_student(result(), EXPECTED, tmp_path / "alice" / "report.html")
     html = path.read_text()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
-    assert html.count("data:image/png;base64,") == 2  # curves and confusion matrix
+    assert html.count("data:image/png;base64,") == 1  # the curves
+    table = html[html.index('<table class="confusion">'):]
+    table = table[:table.index("</table>")]  # the confusion matrix, shaded by share of the top
+    assert table.count("<td ") == 4 and 'rgba(31, 111, 178, 1.0)" class="dark">5<' in table
+    assert 'rgba(31, 111, 178, 0.2)">1<' in table and 'rgba(31, 111, 178, 0.0)">0<' in table
     assert "awaiting manual grade" in html and "NameError" in html and "\x1b" not in html
     assert "fast</strong> profile" in html and "executed.ipynb" in html
 

@@ -7,7 +7,15 @@ import threading
 import pytest
 
 from grader.errors import SandboxError
-from grader.schedule import GIB, Devices, available_memory, default_workers, detect_gpus, parse_gpus
+from grader.schedule import (
+    GIB,
+    Devices,
+    available_memory,
+    default_workers,
+    detect_gpus,
+    parse_gpus,
+    thread_env,
+)
 
 
 def test_one_per_core_while_memory_lasts():
@@ -65,3 +73,12 @@ def test_gpus_option():
     with pytest.raises(SandboxError, match="--gpus 'first'"):
         parse_gpus("first")
     assert parse_gpus("auto") == detect_gpus()
+
+
+def test_kernels_running_side_by_side_share_the_cores_out():
+    assert thread_env(1, cpus=16)["TF_NUM_INTRAOP_THREADS"] == "16"
+    assert thread_env(3, cpus=8) == {k: "2" for k in thread_env(3, cpus=8)}
+    assert set(thread_env(3, cpus=8)) >= {"TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
+                                           "OMP_NUM_THREADS"}
+    assert thread_env(2, cpus=2)["OMP_NUM_THREADS"] == "1"
+    assert thread_env(8, cpus=2)["TF_NUM_INTEROP_THREADS"] == "1"  # never none

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import shutil
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,40 @@ def test_fingerprint_follows_the_pack_files_kernels_see_and_data_given(tmp_path)
     extra = tmp_path / "faces.npz"
     extra.write_bytes(b"x")
     assert pack.fingerprint("fast", [extra]) != pack.fingerprint("fast")
+
+
+@pytest.mark.parametrize(("old", "new", "reruns"), [
+    ("version = 1", "version = 2", False),
+    ("own = 100", "own = 50", False),  # the grader's own images: checked, not run
+    ('"example_input_00.png": 7', '"example_input_00.png": 1', False),  # labels: checked
+    ("epochs_example = 3,", "epochs_example = 4,", True),
+    ("train_limit = 10000", "train_limit = 9000", True),
+    ("args = [1, 16, 100]", "args = [1, 16, 101]", True),
+    ('files = ["example_input_*.png"]', 'files = ["example_input_0*.png"]', True),
+    ("[kernel]\n", "[kernel]\ncompat = false\n", True),
+])
+def test_execution_fingerprint_follows_only_what_the_kernel_sees(tmp_path, old, new, reruns):
+    shutil.copytree(ROOT / "reference" / "kit_blatt10", tmp_path / "kit_blatt10")
+    pack = find_pack("kit_blatt10", [tmp_path])
+    run_before = pack.execution_fingerprint(pack.spec.profile("fast"))
+    grade_before = pack.fingerprint("fast", execution=run_before)
+    for name in ("spec.toml", "example_inputs.json"):
+        path = tmp_path / "kit_blatt10" / name
+        path.write_text(path.read_text().replace(old, new, 1))
+    pack = find_pack("kit_blatt10", [tmp_path])
+    run_after = pack.execution_fingerprint(pack.spec.profile("fast"))
+    assert (run_after != run_before) is reruns
+    assert pack.fingerprint("fast", execution=run_after) != grade_before
+
+
+def test_execution_fingerprint_follows_what_the_batch_gives_kernels(tmp_path):
+    pack = find_pack("kit_blatt10")
+    fast = pack.spec.profile("fast")
+    base = pack.execution_fingerprint(fast, given={"parameters": {}})
+    assert pack.execution_fingerprint(fast, given={"parameters": {}}) == base
+    assert pack.execution_fingerprint(fast, given={"parameters": {"epochs": 1}}) != base
+    assert pack.execution_fingerprint(replace(fast, cell_timeout=5),
+                                      given={"parameters": {}}) != base
+    image = tmp_path / "example_input_00.png"
+    shutil.copy(ROOT / "reference" / "kit_blatt10" / image.name, image)
+    assert pack.execution_fingerprint(fast, [image], given={"parameters": {}}) != base

@@ -51,24 +51,6 @@ def training_curves(student: Mapping[str, Any] | None,
     return _data_uri(fig)
 
 
-def confusion_matrix(matrix: Sequence[Sequence[int]]) -> str:
-    """Heatmap of the grader's confusion matrix (rows: true digit, columns: predicted)."""
-    n = len(matrix)
-    fig, ax = plt.subplots(figsize=(4.6, 4.2))
-    im = ax.imshow(matrix, cmap="Blues")
-    high = max(max(row) for row in matrix) / 2 if n else 0
-    for i in range(n):
-        for j in range(n):
-            ax.text(j, i, str(matrix[i][j]), ha="center", va="center", fontsize=6.5,
-                    color="white" if matrix[i][j] > high else "black")
-    ax.set_xticks(range(n))
-    ax.set_yticks(range(n))
-    ax.set_xlabel("predicted digit")
-    ax.set_ylabel("true digit")
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    return _data_uri(fig)
-
-
 def score_histogram(scores: Sequence[float], max_score: float) -> str | None:
     """Distribution of the class's scores."""
     if not scores:

@@ -85,6 +85,18 @@ def for_audience(result: Mapping[str, Any], audience: str) -> dict[str, Any]:
     return out
 
 
+def confusion_table(matrix: Sequence[Sequence[int]]) -> dict[str, Any]:
+    """A confusion matrix as a table the template shades: each cell's count and its share.
+
+    ``shade`` is the count over the largest one (0 to 1); ``dark`` cells get light text.
+    """
+    top = max((max(row, default=0) for row in matrix), default=0) or 1
+    return {"labels": list(range(len(matrix))),
+            "rows": [{"label": i, "cells": [{"count": int(c), "shade": round(c / top, 3),
+                                             "dark": c / top > 0.5} for c in row]}
+                     for i, row in enumerate(matrix)]}
+
+
 def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | None,
                     report_dir: Path, audience: str = "instructor") -> dict[str, Any]:
     """The plain dict the student template renders."""
@@ -113,7 +125,7 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
             "structure": L.describe(model["layers"]) if model and "layers" in model else None,
             "curves": plots.training_curves(hist["history"] if hist else None, ref_hist,
                                             ref_name or "") if hist else None,
-            "confusion": plots.confusion_matrix(evaluation["confusion"])
+            "confusion": confusion_table(evaluation["confusion"])
             if evaluation.get("confusion") and owner else None,
             "most_confused": evaluation.get("most_confused", []) if owner else [],
             "kernels": [plots.kernel_grid(k, f"convolution layer {i}: {len(k)} filters")

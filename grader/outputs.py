@@ -1,0 +1,82 @@
+"""The class's outputs, from the gradebook: reports, the summary and ``grades.csv``.
+
+Nothing here executes a notebook; the newest run of each student is shown with the
+instructor's manual grades and the late rule applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from grader.errors import GradebookError
+from grader.gradebook import Gradebook
+from grader.late import apply_late
+from grader.overrides import apply_overrides
+from grader.pack import Pack
+from grader.report import render_student, render_summary, write_grades_csv
+from grader.report.pdf import write_pdf
+
+GRADEBOOK = "gradebook.sqlite"
+
+
+def student_result(book: Gradebook, pack: Pack, result: Mapping[str, Any],
+                   times: Mapping[str, datetime] | None = None) -> dict[str, Any]:
+    """A result as reports show it: manual grades and the late rule applied, runs counted."""
+    return _as_reported(result, book.overrides(pack.id), book.runs(pack.id), pack, times)
+
+
+def class_results(book: Gradebook, pack: Pack,
+                  times: Mapping[str, datetime] | None = None) -> list[dict[str, Any]]:
+    """The newest result of every student with manual grades and the late rule applied.
+
+    ``times`` are submission times from an instructor's file; without one, a
+    notebook's file time (recorded when it was graded) is its submission time.
+    """
+    overrides, runs = book.overrides(pack.id), book.runs(pack.id)
+    return [_as_reported(r, overrides, runs, pack, times) for r in book.latest(pack.id)]
+
+
+def _as_reported(result: Mapping[str, Any], overrides: Sequence[Any], runs: Mapping[str, int],
+                 pack: Pack, times: Mapping[str, datetime] | None) -> dict[str, Any]:
+    return apply_late(apply_overrides(dict(result), overrides), pack.spec.late,
+                      times or {}) | {"runs": runs.get(result["student"], 1)}
+
+
+def open_gradebook(out_dir: Path) -> Gradebook:
+    """The gradebook of an output folder that was graded before, with a clear error if none."""
+    path = Path(out_dir) / GRADEBOOK
+    if not path.is_file():
+        raise GradebookError("no gradebook here: grade the class first (`grader grade`)",
+                             path=path)
+    return Gradebook(path)
+
+
+def write_outputs(book: Gradebook, pack: Pack, expected: Mapping[str, Any], out_dir: Path,
+                  audience: str = "student", pdf: bool = True,
+                  times: Mapping[str, datetime] | None = None,
+                  rendered: Mapping[str, Path] | None = None) -> list[dict[str, Any]]:
+    """Write ``grades.csv``, every student's report (HTML, and PDF) and the class summary.
+
+    Everything comes from the gradebook: the newest run of each student with the
+    instructor's manual grades applied. Nothing is executed. ``rendered`` names the
+    HTML reports a batch already wrote from the same gradebook rows (they are not
+    written again; their PDFs are).
+    """
+    results = class_results(book, pack, times)
+    questions = [{"id": q.id, "title": q.title, "points": q.points} for q in pack.spec.questions]
+    write_grades_csv(results, [q["id"] for q in questions], out_dir / "grades.csv")
+    pages = []
+    for result in results:
+        done = (rendered or {}).get(result["student"])
+        pages.append(done or render_student(result, expected,
+                                            out_dir / result["student"] / "report.html",
+                                            audience))
+    pages.append(render_summary(results, pack.spec.title, questions, pack.spec.max_score,
+                                out_dir / "summary.html"))
+    if pdf:
+        for page in pages:
+            write_pdf(page)
+    return results
