@@ -16,9 +16,9 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from grader.checks.history import metric_series  # noqa: E402
 
 
-def _data_uri(fig: Any) -> str:
+def _data_uri(fig: Any, tight: bool = True) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight" if tight else None)
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
@@ -28,7 +28,8 @@ def training_curves(student: Mapping[str, Any] | None,
     """Accuracy and loss per epoch: the student's (colour) over the reference's (grey)."""
     if not student and not reference:
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.7))
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.92, bottom=0.32, wspace=0.22)
     for ax, metric in zip(axes, ("accuracy", "loss"), strict=True):
         for hist, who, colour in ((reference, f"reference ({reference_name})", "#9a9a9a"),
                                   (student, "yours", "#1f6fb2")):
@@ -46,9 +47,9 @@ def training_curves(student: Mapping[str, Any] | None,
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="upper center", ncol=2, fontsize=8,
-                   bbox_to_anchor=(0.5, -0.02))
-    return _data_uri(fig)
+        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8,
+                   bbox_to_anchor=(0.5, 0.0))
+    return _data_uri(fig, tight=False)  # laid out above: no second drawing to measure it
 
 
 def score_histogram(scores: Sequence[float], max_score: float) -> str | None:

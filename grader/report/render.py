@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import re
 import sys
@@ -37,7 +38,9 @@ def templates_dir() -> Path:
     return source if source.is_dir() else Path(sys.prefix) / "share" / "grader" / "templates"
 
 
+@functools.cache
 def _env() -> jinja2.Environment:
+    """The templates' environment, made once: Jinja compiles each template on first use."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
         autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
