@@ -211,15 +211,16 @@ class Run:
 def measure(run: Run, setup: GradingSetup, student_dir: Path) -> dict[int, dict[str, Any]]:
     """The run's models measured in the clean worker, or as stored with the run.
 
-    New measurements are stored with the run when none of them failed (a failure may be
-    the moment's: a worker out of time), so the next check of the run skips them.
+    New measurements are stored with the run unless one failed for the moment's reason (a
+    worker out of time or gone: ``transient``), so the next check of the run skips them.
+    What the grader chose not to measure, or a model file it refuses, is stored as is.
     """
     stored = run.measurements(setup.evaluation_fingerprint)
     if stored is not None:
         return stored
     evaluations = evaluate_models(run.probe.get("models", []), setup.pack.spec, setup.evaluator,
                                   student_dir / "collected")
-    if setup.evaluation_fingerprint and not any("error" in e for e in evaluations.values()):
+    if setup.evaluation_fingerprint and not any(e.get("transient") for e in evaluations.values()):
         run = replace(run, evaluations=copy.deepcopy(evaluations),
                       evaluation_fingerprint=setup.evaluation_fingerprint)
     run.save(student_dir)

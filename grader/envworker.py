@@ -192,8 +192,8 @@ class EnvEvaluator:
         if worker is not None:
             worker.close()
         self._idle.put(None)
-        why = str(reply.get("error") or "evaluation failed")
-        return {job[0]: {"error": why} for job in jobs}
+        why = str(reply.get("error") or "evaluation failed")  # the worker failed, not the model
+        return {job[0]: {"error": why, "transient": True} for job in jobs}
 
     def close(self) -> None:
         """Stop every worker."""

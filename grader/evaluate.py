@@ -418,7 +418,7 @@ class Evaluator:
             why = f"evaluation worker failed: {type(exc).__name__}: {exc}"
         if self.processes == 1:  # restart it; with several, the others go on serving
             self.close()
-        return {job[0]: {"error": why} for job in jobs}
+        return {job[0]: {"error": why, "transient": True} for job in jobs}
 
     def close(self) -> None:
         """Stop the workers."""

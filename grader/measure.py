@@ -49,7 +49,7 @@ def evaluate_models(models: list[dict[str, Any]], spec: Spec, evaluator: Evaluat
         requests[m["id"]] = (model_dir / m["file"], source)
     measured = evaluator.evaluate(list(requests.values()))
     for mid, (path, _) in requests.items():
-        result = measured.get(str(path.resolve()), {"error": "not evaluated"})
+        result = measured.get(str(path.resolve()), {"error": "not evaluated", "transient": True})
         if mid in not_measured and "error" not in result:
             result = result | {"error": not_measured[mid]}
         evaluations[mid] = result
@@ -110,6 +110,6 @@ def denoise_models(models: list[dict[str, Any]], evaluations: Mapping[int, Mappi
     requests = {m["id"]: (work_dir / m["file"], work_dir / classifier["file"],
                           classifier["scaling"]) for m in autoencoders}
     measured = evaluator.denoise(list(requests.values()))
-    return {mid: measured.get(str(req[0].resolve()), {"error": "not evaluated"})
+    return {mid: measured.get(str(req[0].resolve()), {"error": "not evaluated", "transient": True})
             | {"classifier": {k: v for k, v in classifier.items() if k != "file"}}
             for mid, req in requests.items()}

@@ -129,7 +129,7 @@ def test_measurements_are_stored_with_the_run_and_reused_under_the_same_fingerpr
     assert Run.load(tmp_path).evaluation_fingerprint == "m2"
 
 
-def test_failed_measurements_are_not_stored(tmp_path):
+def test_measurements_that_failed_for_the_moment_are_not_stored(tmp_path):
     run = stored_run(tmp_path)
     evaluator = CountingEvaluator()
     evaluator.evaluate = lambda requests: {}  # the worker answered nothing: "not evaluated"
@@ -137,3 +137,14 @@ def test_failed_measurements_are_not_stored(tmp_path):
                             evaluation_fingerprint="m1")
     assert measure(run, setup, tmp_path)[1]["error"] == "not evaluated"
     assert Run.load(tmp_path).evaluations is None
+
+
+def test_what_the_grader_chose_not_to_measure_is_stored(tmp_path):
+    run = stored_run(tmp_path)
+    evaluator = CountingEvaluator()
+    evaluator.evaluate = lambda requests: {str(p.resolve()): {"error": "not measured: fit only"}
+                                           for p, _ in requests}
+    setup = SimpleNamespace(pack=find_pack("dlcourse_mlp"), evaluator=evaluator,
+                            evaluation_fingerprint="m1")
+    measure(run, setup, tmp_path)
+    assert Run.load(tmp_path).evaluations == {"1": {"error": "not measured: fit only"}}
