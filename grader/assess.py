@@ -24,6 +24,7 @@ from grader.checks import CheckInput, CheckResult, Outcome, checks, question_out
 from grader.checks.hints import HINTS
 from grader.checks.history import epochs_asked
 from grader.collect import cell_numbers, locate, locate_lines
+from grader.execute import read_notebook
 from grader.late import file_time
 from grader.measure import evaluate_models, verified_models
 from grader.pack import Pack
@@ -295,8 +296,6 @@ def reassess(path: Path, student: str, run: Run, setup: GradingSetup,
 
     The result says so in its notes (with the date of the run) and in ``rechecked``.
     """
-    from grader.execute import read_notebook
-
     return assess(run, path, student, numbered_cells(read_notebook(path)), setup, student_dir,
                   time.time(), rechecked=True)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from grader.assess import Run, reassess
-from grader.collect import sha256_file
+from grader.collect import FileDigests, sha256_file
 from grader.data import prepare_kernel_copy
 from grader.distributed import RemoteBatch, submit_all
 from grader.envs import KernelEnv, build
@@ -128,8 +128,9 @@ def grade_batch(
     expected = pack.expected(profile.name)
     out_dir, mnist_path = Path(out_dir).resolve(), Path(mnist_path).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
+    digests = FileDigests()  # each data file read once for the copy and the fingerprints
     kernel_mnist = prepare_kernel_copy(mnist_path, out_dir / ".grader" / "data",
-                                       profile.train_limit)
+                                       profile.train_limit, digests(mnist_path))
     sandbox = (sandbox or Sandbox()).resolve()
     remove_leftovers()
     outcome = BatchOutcome(out_dir, sandbox_note=sandbox.note)
@@ -137,10 +138,11 @@ def grade_batch(
     data_files = [s.path for n, s in sources.items() if n != MNIST]
     given = {"parameters": dict(parameters or {}), "sandbox": sandbox.mode,
              "limits": asdict(sandbox.limits)}
-    execution = pack.execution_fingerprint(profile, data_files, given)
-    fingerprint = pack.fingerprint(profile.name, data_files, execution)
+    every_file = [s.path for s in sources.values()]
+    execution = pack.execution_fingerprint(profile, every_file, given, digests)
+    fingerprint = pack.fingerprint(profile.name, data_files, execution, digests)
     images = image_sets(pack, mnist_path, out_dir / ".grader" / "pngs")
-    measuring = pack.evaluation_fingerprint([s.path for s in sources.values()], images)
+    measuring = pack.evaluation_fingerprint(every_file, images, digests)
     devices = devices or Devices()
     workers = max(1, workers or default_workers(sandbox.limits.memory,
                                                 gpu_slots=devices.slots))

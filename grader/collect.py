@@ -23,8 +23,23 @@ MAX_RECORDS_BYTES = 20 << 20
 
 
 def sha256_file(path: Path) -> str:
-    """Hex digest of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """Hex digest of a file's bytes, read in chunks."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+class FileDigests:
+    """sha256 of files, each read once: made per batch and shared by its fingerprints."""
+
+    def __init__(self) -> None:
+        self._known: dict[Path, str] = {}
+
+    def __call__(self, path: Path | str) -> str:
+        """Hex digest of ``path``, read the first time it is asked for."""
+        key = Path(path).resolve()
+        if key not in self._known:
+            self._known[key] = sha256_file(key)
+        return self._known[key]
 
 
 def read_probe(probe_dir: Path) -> dict[str, Any]:

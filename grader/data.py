@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.collect import sha256_file
 from grader.errors import DataError
 
 MNIST_ENV = "GRADER_MNIST"
@@ -97,15 +98,19 @@ def validate_mnist(path: Path) -> Path:
     return path
 
 
-def prepare_kernel_copy(source: Path, cache_dir: Path, train_limit: int) -> Path:
+def prepare_kernel_copy(source: Path, cache_dir: Path, train_limit: int,
+                        digest: str | None = None) -> Path:
     """A copy of MNIST for kernels, with the training set cut to ``train_limit`` images.
 
     The first ``train_limit`` training images are kept (0 keeps all), so every
-    kernel and the reference see the same data. Written once per limit.
+    kernel and the reference see the same data. Written once per source file (its
+    sha256 ``digest``, read here when not given) and limit: another MNIST file given
+    later gets a copy of its own.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
     tag = train_limit if train_limit > 0 else "all"
-    dest = cache_dir / f"mnist-train{tag}.npz"
+    digest = digest or sha256_file(source)
+    dest = cache_dir / f"mnist-{digest[:12]}-train{tag}.npz"
     if dest.exists():
         return dest
     arrays = load_mnist(source)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import grader
+from grader.collect import FileDigests
 from grader.errors import AssignmentNotFound, ReferenceResultsMissing, SpecError
 from grader.spec import Profile, Spec, load_spec
 
@@ -105,16 +106,18 @@ class Pack:
         return expected
 
     def execution_fingerprint(self, profile: Profile, data_files: Sequence[Path] = (),
-                              given: Mapping[str, Any] | None = None) -> str:
+                              given: Mapping[str, Any] | None = None,
+                              digests: FileDigests | None = None) -> str:
         """Hash of what decides how a notebook runs: what its kernel sees and is given.
 
         That is the profile, the spec's ``[kernel]`` settings, its probe calls and data
-        parameters, the pack's files kernels see, the data files, the grader's code that
-        runs in the kernel, and what the batch adds (``given``: extra parameters, the
-        sandbox). A spec change outside it (points, thresholds, checks, reference
-        results) leaves a stored run valid: it is graded again, not executed again.
+        parameters, the pack's files kernels see, the data files (MNIST included), the
+        grader's code that runs in the kernel, and what the batch adds (``given``: extra
+        parameters, the sandbox). A spec change outside it (points, thresholds, checks,
+        reference results) leaves a stored run valid: it is graded again, not executed
+        again. ``digests`` lets a batch read each file once for all its fingerprints.
         """
-        spec = self.spec
+        spec, digests = self.spec, digests or FileDigests()
         doc = {
             "grader": grader.__version__,
             "profile": {f.name: getattr(profile, f.name) for f in fields(profile)}
@@ -131,11 +134,12 @@ class Pack:
             h.update(path.read_bytes())
         kernel_files = [f for pattern in spec.kernel_files for f in self.root.glob(pattern)]
         for path in sorted(kernel_files) + sorted(Path(p) for p in data_files):
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+            h.update(digests(path).encode())
         return h.hexdigest()[:16]
 
     def evaluation_fingerprint(self, data_files: Sequence[Path],
-                               images: Mapping[str, Any] | None = None) -> str:
+                               images: Mapping[str, Any] | None = None,
+                               digests: FileDigests | None = None) -> str:
         """Hash of what decides the grader's own measurements of a run's saved models.
 
         That is the spec's datasets and denoising settings, its kernel requirements (the
@@ -143,7 +147,7 @@ class Pack:
         the digit images, and the grader's measuring code. Measurements stored with a run
         under the same hash are reused when the run is checked again.
         """
-        spec = self.spec
+        spec, digests = self.spec, digests or FileDigests()
         doc = {
             "grader": grader.__version__,
             "datasets": {name: asdict(d) for name, d in spec.datasets.items()},
@@ -156,24 +160,25 @@ class Pack:
         for name in MEASURING_CODE:
             h.update((code / name).read_bytes())
         for path in data_files:
-            h.update(hashlib.sha256(Path(path).read_bytes()).digest())
+            h.update(digests(path).encode())
         return h.hexdigest()[:16]
 
     def fingerprint(self, profile: str, data_files: Sequence[Path] = (),
-                    execution: str = "") -> str:
+                    execution: str = "", digests: FileDigests | None = None) -> str:
         """Hash of what decides a grade besides the notebook.
 
         That is the spec, the expected results, the grader's version, the pack's
         files kernels see or the grader labels with, the extra data files an
         instructor supplied, and the run's :meth:`execution_fingerprint`.
         """
+        digests = digests or FileDigests()
         h = hashlib.sha256(self.spec.path.read_bytes())
         h.update(grader.__version__.encode())
         pack_files = [f for pattern in self.spec.kernel_files for f in self.root.glob(pattern)]
         if self.spec.example_images:
             pack_files.append(self.root / self.spec.example_images)
         for path in sorted(pack_files) + sorted(Path(p) for p in data_files):
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+            h.update(digests(path).encode())
         path = self.expected_path(profile)
         h.update(path.read_bytes() if path.exists() else b"")
         h.update(profile.encode())

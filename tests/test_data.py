@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from grader.collect import FileDigests, sha256_file
 from grader.data import load_mnist, locate_mnist, prepare_kernel_copy
 from grader.errors import DataError
 
@@ -59,3 +60,24 @@ def test_kernel_copy_keeps_first_images_and_whole_test_set(tiny_mnist, tmp_path)
     np.testing.assert_array_equal(small["y_test"], full["y_test"])
     assert prepare_kernel_copy(tiny_mnist, tmp_path, 50) == copy
     assert len(load_mnist(prepare_kernel_copy(tiny_mnist, tmp_path, 0))["x_train"]) == 300
+
+
+def test_another_mnist_file_gets_a_copy_of_its_own(tiny_mnist, tmp_path):
+    first = prepare_kernel_copy(tiny_mnist, tmp_path / "cache", 50)
+    arrays = load_mnist(tiny_mnist)
+    other = tmp_path / "other.npz"
+    np.savez(other, **{k: (255 - v if k.startswith("x") else v) for k, v in arrays.items()})
+    second = prepare_kernel_copy(other, tmp_path / "cache", 50)
+    assert second != first
+    np.testing.assert_array_equal(load_mnist(second)["x_train"], 255 - arrays["x_train"][:50])
+
+
+def test_file_digests_read_each_file_once(tmp_path):
+    path = tmp_path / "data.npz"
+    path.write_bytes(b"one")
+    digests = FileDigests()
+    first = digests(path)
+    assert first == sha256_file(path)
+    path.write_bytes(b"two")  # a batch keeps the digest it started with
+    assert digests(tmp_path / "." / "data.npz") == first
+    assert FileDigests()(path) != first
