@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from collections.abc import Mapping
@@ -75,10 +76,11 @@ def inside(root: Path, rel: str) -> Path | None:
 
 
 def collect(probe_dir: Path, dest: Path) -> dict[str, Any]:
-    """Copy the probe's output out of the kernel's reach, keeping only untouched model files.
+    """Move the probe's output out of the kernel's reach, keeping only untouched model files.
 
-    Each model file must still have the sha256 the probe took right after saving it;
-    one that changed or vanished is not graded (and the reason is recorded).
+    Called once the kernel is gone. Each model file is moved (not copied: a class's saved
+    models are kept once), then must still have the sha256 the probe took right after
+    saving it; one that changed or vanished is not graded (and the reason is recorded).
     """
     doc = read_probe(probe_dir)
     if dest.exists():
@@ -88,15 +90,33 @@ def collect(probe_dir: Path, dest: Path) -> dict[str, Any]:
         rel = m.get("file")
         if not rel:
             continue
-        src = inside(probe_dir, str(rel)) if MODEL_FILE.match(str(rel)) else None
-        if src is None or sha256_file(src) != m.get("sha256"):
+        src = inside(probe_dir, str(rel)) if MODEL_FILE.fullmatch(str(rel)) else None
+        if src is None or not _take(src, dest / str(rel), m.get("sha256")):
             m["file"] = None
             m["export_error"] = ("the saved model file was changed or removed after the probe "
                                  "wrote it, so it was not graded")
-            continue
-        shutil.copyfile(src, dest / rel)
     (dest / "probe.json").write_text(json.dumps(doc), encoding="utf-8")
     return doc
+
+
+def _take(src: Path, dest: Path, sha256: Any) -> bool:
+    """Move ``src`` to ``dest`` as a file of its own, kept only if it has ``sha256``.
+
+    Renamed where it can be; a file with other hard links (one the kernel may have made)
+    or on another file system is copied, so nothing left behind shares the grader's copy.
+    """
+    try:
+        renamed = os.stat(src).st_nlink == 1
+        if renamed:
+            os.replace(src, dest)
+    except OSError:
+        renamed = False
+    if not renamed:
+        shutil.copyfile(src, dest)
+    if sha256_file(dest) == sha256:
+        return True
+    dest.unlink()
+    return False
 
 
 def read_figures(figures_dir: Path) -> list[dict[str, Any]]:

@@ -182,8 +182,9 @@ def test_model_swapped_after_the_probe_is_not_what_is_graded(hostile):
     assert r["score"] == hostile.results["unchanged_starter"]["score"]
     kept = hostile.out / "replaces_model_after_probe" / "collected" / "models" / "model-0.keras"
     assert kept.read_bytes()[:2] == b"PK"  # the saved model (a zip), not the swap
-    in_work = list((hostile.out / "replaces_model_after_probe" / "work").glob(".probe-*/models/*"))
-    assert in_work and all(b"garbage" not in p.read_bytes() for p in in_work)
+    work = hostile.out / "replaces_model_after_probe" / "work"
+    assert list(work.glob(".probe-*/probe.json"))  # the probe ran there
+    assert not list(work.glob(".probe-*/models/*"))  # its models moved out, not copied
 
 
 def test_lambda_layer_is_refused_on_load(hostile):
