@@ -213,6 +213,18 @@ class GraderEngine(NBClientEngine):
     """Papermill engine ``grader``: :class:`GraderNotebookClient` on nbclient."""
 
     @classmethod
+    def execute_notebook(cls, nb: Any, kernel_name: str, **kwargs: Any) -> Any:
+        """Papermill's run, without a copy of the input notebook in the output's metadata.
+
+        Papermill records its input path there; given a prepared notebook instead of a
+        path, it records the whole notebook, which then doubles every save of the output
+        (two per cell). The prepared notebook has no path: recorded as null.
+        """
+        if not isinstance(nb.metadata.get("papermill", {}).get("input_path"), str | None):
+            nb.metadata.papermill["input_path"] = None
+        return super().execute_notebook(nb, kernel_name, **kwargs)
+
+    @classmethod
     def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
         """Execute with the grader's client; kwargs as papermill's nbclient engine takes them."""
         client_kwargs = {k: v for k, v in kwargs.items()

@@ -138,8 +138,10 @@ def launch(
     cgroup = Cgroup.create(sandbox.limits.memory, sandbox.limits.processes)
     lines = [f"--IPKernelApp.exec_lines=import {name}" for name in preload
              if all(part.isidentifier() for part in name.split("."))]
+    # no IPython history database: one less copy of the student's code, no writes per cell
     command = sandbox.command(
-        [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}", *lines],
+        [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}",
+         "--HistoryManager.enabled=False", *lines],
         work_dir=work_dir, read_only=read_only, writable=[sock_dir],
         env=_kernel_env(work_dir, kernel_env, python), cgroup=cgroup,
         notebook_timeout=notebook_timeout)

@@ -42,6 +42,10 @@ def test_parameters_injected_under_any_kernelspec_name(tmp_path):
     assert result.failures == () and result.parameters == {"epochs": 2}
     assert nb.metadata.kernelspec.name == "grader-python"
     assert (tmp_path / "executed.ipynb").exists()
+    # papermill got a prepared notebook, not a path: no second copy of it in the metadata
+    assert nb.metadata.papermill.input_path is None
+    assert (tmp_path / "executed.ipynb").read_text().count("print('epochs', epochs") == 1
+    assert not list(tmp_path.rglob("history.sqlite"))  # IPython keeps no history of cells
 
 
 def test_execution_goes_on_after_a_failing_cell(tmp_path):
