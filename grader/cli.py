@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -177,16 +178,44 @@ def grade(
                                   log=lambda msg: err.print(msg, highlight=False))
         except GraderError as exc:
             raise _fail(exc) from None
-    table = Table(title=f"{pack.spec.title} — {prof.name} profile")
-    for col in ("student", "status", "score"):
-        table.add_column(col)
-    for r in sorted(outcome.results, key=lambda r: r["student"]):
-        table.add_row(r["student"], r["status"], f"{r['score']:g} / {r['max_score']:g}")
-    console.print(table)
+    console.print(_results_table(outcome.results, f"{pack.spec.title} — {prof.name} profile"))
     again = (f" ({outcome.rechecked} from their stored run: unchanged notebooks, only the "
              "checks changed)" if outcome.rechecked else "")
     console.print(f"{outcome.graded} graded{again}, {outcome.cached} unchanged (cached), "
                   f"{outcome.errors} in error. Reports: {out / 'summary.html'}")
+
+
+FULL_TABLE_ROWS = 40  # a larger class gets the spread of its scores, not a row each
+
+
+def _results_table(results: list[dict[str, Any]], title: str) -> Table:
+    """Each student's score; for a large class, the spread and the submissions in error.
+
+    Every score is in ``grades.csv`` and the summary page either way.
+    """
+    results = sorted(results, key=lambda r: r["student"])
+    table = Table(title=title)
+    if len(results) <= FULL_TABLE_ROWS:
+        for col in ("student", "status", "score"):
+            table.add_column(col)
+        for r in results:
+            table.add_row(r["student"], r["status"], f"{r['score']:g} / {r['max_score']:g}")
+        return table
+    table.add_column("")
+    table.add_column(f"{len(results)} submissions")
+    graded = [r for r in results if r["status"] != "error"]
+    errors = [r["student"] for r in results if r["status"] == "error"]
+    table.add_row("graded", str(len(graded)))
+    if graded:
+        scores = sorted(r["score"] for r in graded)
+        top = max(r["max_score"] for r in graded)
+        middle = statistics.median(scores)
+        table.add_row("score", f"median {middle:g}, mean {statistics.fmean(scores):.2f}, "
+                               f"lowest {scores[0]:g}, highest {scores[-1]:g} (of {top:g})")
+    shown = ", ".join(errors[:20]) + (f" and {len(errors) - 20} more" if len(errors) > 20
+                                      else "")
+    table.add_row("in error", f"{len(errors)}" + (f": {shown}" if errors else ""))
+    return table
 
 
 @app.command()

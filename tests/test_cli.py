@@ -6,6 +6,7 @@ import csv
 import json
 import shutil
 import sqlite3
+import statistics
 import subprocess
 
 import nbformat
@@ -281,3 +282,27 @@ def test_summary_as_chromium_draws_it_at_phone_and_desktop_width(batch, tmp_path
         assert grey.getextrema()[0] < 100
         right = grey.crop((width - 8, 0, width, 2000))
         assert right.getextrema()[0] > 200
+
+
+def _rendered(results: list[dict]) -> str:
+    from rich.console import Console
+
+    from grader.cli import _results_table
+
+    console = Console(record=True, width=200)
+    console.print(_results_table(results, "class"))
+    return console.export_text()
+
+
+def test_a_large_class_gets_the_spread_and_who_is_in_error():
+    results = [{"student": f"s{i:03d}", "status": "graded", "score": float(i % 11),
+                "max_score": 10.0} for i in range(60)]
+    results[7] = results[7] | {"status": "error", "score": 0.0}
+    text = _rendered(results)
+    scores = [r["score"] for r in results if r["status"] == "graded"]
+    assert "60 submissions" in text and "s000" not in text and "graded   │ 59" in text
+    assert (f"median {statistics.median(scores):g}, mean {statistics.fmean(scores):.2f}, "
+            "lowest 0, highest 10 (of 10)") in text
+    assert "in error │ 1: s007" in text
+    few = _rendered(results[:3])
+    assert "s000" in few and "s002" in few and "median" not in few
