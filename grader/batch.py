@@ -36,9 +36,8 @@ from grader.grade import (
 from grader.gradebook import Gradebook
 from grader.images import image_sets
 from grader.kernels import remove_leftovers
-from grader.outputs import GRADEBOOK, student_result, write_outputs
+from grader.outputs import GRADEBOOK, Pages, student_result, write_outputs
 from grader.pack import Pack
-from grader.report import render_student
 from grader.sandbox import Sandbox
 from grader.schedule import Devices, default_workers, thread_env
 from grader.spec import MNIST
@@ -183,7 +182,7 @@ def grade_batch(
 
         if (todo and not scheduler) or again:
             evaluator.warm()  # Keras imported in the clean workers while the first kernels run
-        rendered: dict[str, Path] = {}
+        pages = Pages(expected, audience)
 
         def finished(result: dict[str, Any]) -> None:
             book.record(result)  # one thread writes the gradebook, one result at a time
@@ -192,9 +191,8 @@ def grade_batch(
             outcome.results.append(result)
             student = result["student"]
             # its report now, while the workers go on (the same page the end would render)
-            rendered[student] = render_student(
-                student_result(book, pack, result, times), expected,
-                out_dir / student / "report.html", audience)
+            pages.html(student_result(book, pack, result, times),
+                       out_dir / student / "report.html")
             if on_done:
                 on_done(student, "graded from its stored run" if result.get("rechecked")
                         else result["status"])
@@ -217,7 +215,7 @@ def grade_batch(
                 finished(result)  # every failure comes back as a recorded result
         outcome.results.sort(key=lambda r: r["student"])
         outcome.errors = sum(r["status"] == "error" for r in outcome.results)
-        write_outputs(book, pack, expected, out_dir, audience, pdf, times, rendered)
+        write_outputs(book, pack, expected, out_dir, audience, pdf, times)
     return outcome
 
 
