@@ -241,6 +241,27 @@ def test_report_rerenders_from_the_gradebook_with_manual_grades(graded_copy):
     assert db.execute("SELECT COUNT(*) FROM overrides").fetchone()[0] == 1
 
 
+def test_report_redraws_only_the_pages_whose_results_changed(batch, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(batch["out"], out)
+    graded = [s for s, r in batch["results"].items() if r["status"] == "graded"]
+    pages = {s: out / s / "report.html" for s in graded}
+    before = {s: p.stat().st_mtime_ns for s, p in pages.items()}
+    assert all((out / s / "report.pdf").exists() for s in graded)
+    proc = run_cli("report", str(out), "-a", "dlcourse_mlp", "--no-pdf")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert {s: p.stat().st_mtime_ns for s, p in pages.items()} == before  # drawn by the batch
+    manual = tmp_path / "manual.csv"
+    manual.write_text("student,question,points\ndoejane,a1_training_time,1\n", encoding="utf-8")
+    proc = run_cli("report", str(out), "-a", "dlcourse_mlp", "--no-pdf", "--overrides",
+                   str(manual))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    changed = {s for s, p in pages.items() if p.stat().st_mtime_ns != before[s]}
+    assert changed == {"doejane"} and "graded by hand" in pages["doejane"].read_text()
+    assert not (out / "doejane" / "report.pdf").exists()  # it showed the old page
+    assert (out / "too_few_epochs" / "report.pdf").exists()
+
+
 def test_a_broken_overrides_file_changes_nothing(graded_copy):
     out = graded_copy
     bad = out / "manual.csv"
