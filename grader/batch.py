@@ -36,8 +36,9 @@ from grader.grade import (
 from grader.gradebook import Gradebook
 from grader.images import image_sets
 from grader.kernels import remove_leftovers
-from grader.outputs import GRADEBOOK, Pages, student_result, write_outputs
+from grader.outputs import GRADEBOOK, student_result, write_outputs
 from grader.pack import Pack
+from grader.report.pages import Pages
 from grader.sandbox import Sandbox
 from grader.schedule import Devices, default_workers, thread_env
 from grader.spec import MNIST

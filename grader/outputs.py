@@ -6,25 +6,22 @@ instructor's manual grades and the late rule applied.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import grader
 from grader.errors import GradebookError
 from grader.gradebook import Gradebook
 from grader.late import apply_late
 from grader.overrides import apply_overrides
 from grader.pack import Pack
-from grader.report import render_student, render_summary, write_grades_csv
-from grader.report.pdf import write_pdf
-from grader.report.render import templates_dir
+from grader.report import render_summary, write_grades_csv
+from grader.report.pages import Pages, print_pdfs
+from grader.schedule import available_memory, usable_cpus
 
 GRADEBOOK = "gradebook.sqlite"
+PDF_PROCESS_MEMORY = 512 << 20  # what one printing process may take, with room to spare
 
 
 def student_result(book: Gradebook, pack: Pack, result: Mapping[str, Any],
@@ -59,67 +56,6 @@ def open_gradebook(out_dir: Path) -> Gradebook:
     return Gradebook(path)
 
 
-class Pages:
-    """Students' report pages, each drawn again (HTML, then PDF) only when what it shows changed.
-
-    A page's key hashes the result it shows, the expected results, the audience, and the
-    code and templates that draw it; it is kept beside the page. Grading a class again
-    with nothing changed for a student rewrites neither their page nor their PDF.
-    """
-
-    def __init__(self, expected: Mapping[str, Any], audience: str) -> None:
-        self.expected, self.audience = expected, audience
-        h = hashlib.sha256(json.dumps({"expected": expected, "audience": audience,
-                                       "grader": grader.__version__},
-                                      sort_keys=True, default=str).encode())
-        drawing = [*(Path(grader.__file__).parent / "report").glob("*.py"),
-                   *templates_dir().rglob("*")]
-        for path in sorted(p for p in drawing if p.is_file()):
-            h.update(path.name.encode() + path.read_bytes())
-        self._base = h.hexdigest()
-
-    def html(self, result: Mapping[str, Any], page: Path) -> Path:
-        """The student's HTML report at ``page``, rendered unless the one there is current.
-
-        A page drawn again loses its old PDF, which showed the page before.
-        """
-        key = hashlib.sha256((self._base + json.dumps(result, sort_keys=True, default=str))
-                             .encode()).hexdigest()
-        if page.is_file() and _made(page).get("key") == key:
-            return page
-        render_student(result, self.expected, page, self.audience)
-        page.with_suffix(".pdf").unlink(missing_ok=True)
-        _record(page, {"key": key, "pdf": False})
-        return page
-
-    def pdf(self, page: Path) -> Path:
-        """The PDF of a page :meth:`html` wrote, printed unless it is already there."""
-        made, pdf = _made(page), page.with_suffix(".pdf")
-        if not (made.get("pdf") and pdf.is_file()):
-            write_pdf(page, pdf)
-            _record(page, made | {"pdf": True})
-        return pdf
-
-
-def _key_file(page: Path) -> Path:
-    return page.with_name(f".{page.name}.key")
-
-
-def _made(page: Path) -> dict[str, Any]:
-    """What the key file beside ``page`` says it was made from (empty: unknown)."""
-    try:
-        made = json.loads(_key_file(page).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return made if isinstance(made, dict) else {}
-
-
-def _record(page: Path, made: Mapping[str, Any]) -> None:
-    tmp = _key_file(page).with_suffix(".tmp")
-    tmp.write_text(json.dumps(made), encoding="utf-8")
-    os.replace(tmp, _key_file(page))
-
-
 def write_outputs(book: Gradebook, pack: Pack, expected: Mapping[str, Any], out_dir: Path,
                   audience: str = "student", pdf: bool = True,
                   times: Mapping[str, datetime] | None = None) -> list[dict[str, Any]]:
@@ -138,7 +74,9 @@ def write_outputs(book: Gradebook, pack: Pack, expected: Mapping[str, Any], out_
     summary = render_summary(results, pack.spec.title, questions, pack.spec.max_score,
                              out_dir / "summary.html")
     if pdf:
-        for page in students:
-            pages.pdf(page)
-        write_pdf(summary)
+        # WeasyPrint takes most of a second a page, in Python: a class's PDFs are printed
+        # side by side, one process per core (as memory allows)
+        memory = available_memory()
+        by_memory = memory // PDF_PROCESS_MEMORY if memory else usable_cpus()
+        print_pdfs([*students, summary], max(1, min(usable_cpus(), by_memory)))
     return results
