@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import GRADER, ROOT, grader_env
+from common import GRADER, ROOT, grader_env, raise_spec_version
 
 
 def grade(pack: str, packs: Path, out: Path, workers: int) -> tuple[float, str]:
@@ -54,11 +54,7 @@ def main() -> None:
             packs, out = Path(tmp) / "packs", Path(tmp) / "out"
             shutil.copytree(ROOT / "reference" / pack, packs / pack)
             first, _ = grade(pack, packs, out, args.workers)
-            spec = packs / pack / "spec.toml"
-            text = spec.read_text(encoding="utf-8")
-            version = int(re.search(r"(?m)^version = (\d+)", text).group(1))
-            fixed = re.sub(r"(?m)^version = \d+", f"version = {version + 1}", text, count=1)
-            spec.write_text(fixed, encoding="utf-8")
+            raise_spec_version(packs / pack / "spec.toml")
             again, line = grade(pack, packs, out, args.workers)
             count = len(list((ROOT / "submissions" / pack).glob("*.ipynb")))
             stored = re.search(r"\((\d+) from their stored run", line)

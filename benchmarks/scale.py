@@ -32,8 +32,8 @@ from pathlib import Path
 
 import nbformat
 import psutil
-from common import GRADER, ROOT, grader_env
-from vs_others import trivial_notebook
+from common import GRADER, ROOT, grader_env, raise_spec_version
+from vs_others import tree_rss, trivial_notebook
 
 PACK = "dlcourse_mlp"
 MIB = 1 << 20
@@ -54,13 +54,7 @@ def sample(root: psutil.Process, stop: threading.Event, peaks: Sampled) -> None:
         try:
             peaks.own = max(peaks.own, root.memory_info().rss)
             peaks.files = max(peaks.files, root.num_fds())
-            total = 0
-            for p in [root, *root.children(recursive=True)]:
-                try:
-                    total += p.memory_info().rss
-                except psutil.Error:
-                    continue
-            peaks.tree = max(peaks.tree, total)
+            peaks.tree = max(peaks.tree, tree_rss(root))
         except psutil.Error:
             pass
         stop.wait(0.1)
@@ -110,15 +104,6 @@ def folder_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / MIB
 
 
-def fix_spec(packs: Path) -> None:
-    """Raise the copied pack's spec version: a change kernels do not see."""
-    spec = packs / PACK / "spec.toml"
-    text = spec.read_text(encoding="utf-8")
-    version = int(re.search(r"(?m)^version = (\d+)", text).group(1))
-    spec.write_text(re.sub(r"(?m)^version = \d+", f"version = {version + 1}", text, count=1),
-                    encoding="utf-8")
-
-
 def main() -> None:
     """Three runs per class size; one row per run."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -142,7 +127,7 @@ def main() -> None:
         class_of(n, folder)
         for run in ("first", "unchanged", "after a spec fix"):
             if run == "after a spec fix":
-                fix_spec(packs)
+                raise_spec_version(packs / PACK / "spec.toml")
             seconds, peaks, stdout = grade(folder, out, packs, args.workers)
             print(f"| {n} | {run} | {seconds:.0f} | {seconds / n:.2f} | {peaks.tree / MIB:,.0f} "
                   f"| {peaks.own / MIB:,.0f} | {peaks.files} | {folder_mib(out):,.0f} "

@@ -27,6 +27,7 @@ Prints a markdown table, then the issue's targets with the measured ratios.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -75,21 +76,27 @@ def tools_venv(path: Path) -> Path:
     return path / "bin"
 
 
+def tree_rss(root: psutil.Process) -> int:
+    """Resident memory of ``root`` and its descendants, summed (bytes).
+
+    Raises:
+        psutil.Error: ``root`` itself is gone.
+    """
+    total = 0
+    for p in [root, *root.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
 def peak_rss(root: psutil.Process, stop: threading.Event, out: list[int]) -> None:
     """Sample the summed resident memory of ``root`` and its descendants until ``stop``."""
     peak = 0
     while not stop.is_set():
-        try:
-            procs = [root, *root.children(recursive=True)]
-            total = 0
-            for p in procs:
-                try:
-                    total += p.memory_info().rss
-                except psutil.Error:
-                    continue
-            peak = max(peak, total)
-        except psutil.Error:
-            pass
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, tree_rss(root))
         stop.wait(0.1)
     out.append(peak)
 
