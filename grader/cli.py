@@ -10,7 +10,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from grader.errors import GraderError
@@ -158,8 +165,11 @@ def grade(
     if not paths:
         raise _fail(GraderError("no .ipynb files to grade", path=folder))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as bar:
+               TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+    # time left from the notebooks finished in the last 10 minutes: a class's notebooks
+    # take from seconds to many minutes each, too few finish in rich's default 30 s
+    with Progress(*columns, console=console, transient=False,
+                  speed_estimate_period=600) as bar:
         task = bar.add_task(f"grading {pack.id} ({prof.name})", total=len(paths))
 
         def started(student: str, name: str) -> None:
