@@ -133,7 +133,7 @@ def timed(commands: list[list[str]], env: dict[str, str], cwd: Path) -> Timing:
 
 
 def import_floor(tools: Path, env: dict[str, str], runs: int = 3) -> float:
-    """CPU seconds of a bare ``import tensorflow, keras, ipykernel.kernelapp`` (median of runs).
+    """CPU seconds of a bare :data:`IMPORTS` in a fresh Python (median of runs).
 
     What every tool's kernel pays before a notebook's first cell: the floor of a
     trivial notebook's CPU time, whichever tool runs it.
@@ -327,8 +327,8 @@ def targets(rows: list[dict], floor: float) -> None:
     print(f"- grader per submission {best:.1f} s vs half of nbgrader's {nbgrader / 2:.1f} s: "
           f"{'met' if best <= nbgrader / 2 else 'NOT met'} ({nbgrader / best:.2f}x faster). "
           f"The grader spent {cpu[best_tool]:.1f} CPU s per notebook, nbgrader "
-          f"{cpu['nbgrader autograde']:.1f}; a kernel's bare `import tensorflow, keras, "
-          f"ipykernel` alone takes {floor:.1f}. With all {cores} cores busy, "
+          f"{cpu['nbgrader autograde']:.1f}; a kernel's bare `{IMPORTS}` alone takes "
+          f"{floor:.1f}. With all {cores} cores busy, "
           f"{cpu[best_tool]:.1f} CPU s per notebook allows at most "
           f"{nbgrader / (cpu[best_tool] / cores):.2f}x nbgrader's speed")
     overhead = per["grader, 1 worker"] / per["papermill"] - 1
