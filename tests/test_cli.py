@@ -25,6 +25,8 @@ def test_every_file_has_a_result_and_the_batch_finished(batch):
         "wrong_architecture", "not_a_notebook", "truncated_json"}
     assert "6 graded" not in batch["proc"].stdout  # 8 files: 6 graded + 2 errors
     assert "8 graded, 0 unchanged (cached), 2 in error" in batch["proc"].stdout
+    # the progress bar's last state: every notebook done, nothing left to wait for
+    assert "8/8" in batch["proc"].stdout and "left 0:00:00" in batch["proc"].stdout
 
 
 def test_full_solution_earns_every_automatic_point(batch):
