@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from grader.data import load_mnist
-from grader.evaluate import DataSource, Evaluator, measure
+from grader.evaluate import DataSource, Evaluator, graph_call, measure, predictor
 from grader.spec import Dataset
 
 
@@ -42,6 +42,29 @@ def test_measure_picks_scaling_on_training_data_and_counts_confusions():
 def test_wrong_input_shape_is_explained(tiny_mnist):
     with pytest.raises(ValueError, match="does not take 28×28 images"):
         measure(lambda x: x, (None, 32), load_mnist(tiny_mnist))
+
+
+def test_predictor_runs_one_graph_for_every_batch_size_with_the_eager_results():
+    import keras
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3),
+                              keras.layers.Dropout(0.5), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    x = np.random.default_rng(0).random((2500, 28, 28, 1))  # float64: cast to float32
+    call = graph_call(model)
+    assert call is not None
+    out = predictor(model)(x)  # batches of 1000, 1000 and 500
+    assert call.experimental_get_tracing_count() == 1
+    eager = model(x.astype("float32"), training=False).numpy()  # dropout off, as here
+    np.testing.assert_allclose(out, eager, rtol=1e-5, atol=1e-6)
+
+
+def test_a_model_of_two_inputs_is_called_eagerly():
+    import keras
+
+    a, b = keras.Input((3,)), keras.Input((2,))
+    model = keras.Model([a, b], keras.layers.Dense(2)(keras.layers.Concatenate()([a, b])))
+    assert graph_call(model) is None
 
 
 @pytest.mark.kernel
