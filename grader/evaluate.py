@@ -254,15 +254,13 @@ def predictor(model: Any, batch: int = 1000) -> Any:
     The model runs as one graph (:func:`graph_call`) where it can, else eagerly.
     """
     call = graph_call(model)
-    dtype = model.inputs[0].dtype if call is not None else None
 
     def predict(x: np.ndarray) -> np.ndarray:
-        if call is not None:
-            x = np.asarray(x, dtype=getattr(dtype, "as_numpy_dtype", dtype))
-            parts = [_numpy(call(x[i:i + batch])) for i in range(0, len(x), batch)]
-        else:
-            parts = [_numpy(model(x[i:i + batch], training=False))
-                     for i in range(0, len(x), batch)]
+        if call is None:
+            run = lambda part: model(part, training=False)  # noqa: E731
+        else:  # the graph takes exactly its input dtype: float64 scalings are cast
+            run, x = call, np.asarray(x, dtype=call.input_signature[0].dtype.as_numpy_dtype)
+        parts = [_numpy(run(x[i:i + batch])) for i in range(0, len(x), batch)]
         return np.concatenate(parts) if parts else np.asarray(model.predict(x, verbose=0))
 
     return predict
