@@ -26,11 +26,13 @@ from grader.envs import KernelEnv, build
 from grader.envworker import EnvEvaluator
 from grader.errors import DataError, GraderError
 from grader.evaluate import DataSource, Evaluator
+from grader.forkserver import ForkServers
 from grader.grade import (
     GradingSetup,
     Started,
     error_result,
     finish_submission,
+    font_cache,
     start_submission,
 )
 from grader.gradebook import Gradebook
@@ -94,6 +96,7 @@ def grade_batch(
     devices: Devices | None = None,
     scheduler: str | None = None,
     log: Callable[[str], None] | None = None,
+    fresh_kernels: bool = False,
 ) -> BatchOutcome:
     """Grade ``paths`` into ``out_dir`` and write the gradebook, CSV and reports.
 
@@ -120,6 +123,8 @@ def grade_batch(
         scheduler: A dask.distributed scheduler (``tcp://HOST:PORT``) to grade on instead
             of this machine (see :mod:`grader.distributed`).
         log: Told what takes long before grading starts (building a kernel environment).
+        fresh_kernels: Start every kernel as a new Python, never forked from a server that
+            imported TensorFlow once (see :mod:`grader.forkserver`).
     """
     profile = pack.spec.profile(profile_name)
     cell_timeout, notebook_timeout = timeouts
@@ -151,7 +156,7 @@ def grade_batch(
     # and each worker costs a TensorFlow import of its own
     evaluator = make_evaluator(kernel, sources, images, pack,
                                processes=max(1, min((workers + 1) // 2, len(paths))))
-    with Gradebook(out_dir / GRADEBOOK) as book, evaluator:
+    with Gradebook(out_dir / GRADEBOOK) as book, evaluator, ForkServers(font_cache()) as servers:
         setup = GradingSetup(pack, profile, expected, kernel_mnist, evaluator, fingerprint,
                              dict(parameters or {}), sandbox, devices, kernel, execution,
                              measuring, thread_env(workers))
@@ -181,6 +186,8 @@ def grade_batch(
             if on_done:
                 on_done(student, "cached")
 
+        if len(todo) > 1 and not (scheduler or fresh_kernels):
+            setup = replace(setup, forkservers=servers)  # one import pays off from two kernels
         if (todo and not scheduler) or again:
             evaluator.warm()  # Keras imported in the clean workers while the first kernels run
         pages = Pages(expected, audience)

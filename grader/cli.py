@@ -59,6 +59,9 @@ WorkersOpt = Annotated[int | None, typer.Option(
 GpusOpt = Annotated[str, typer.Option(
     help="GPUs for kernels: auto (those nvidia-smi lists), none, or indices like 0,1.")]
 PerGpuOpt = Annotated[int, typer.Option(help="Kernels sharing one GPU at once.")]
+FreshKernelsOpt = Annotated[bool, typer.Option(
+    "--fresh-kernels", help="Start each kernel as a new Python instead of forking it, "
+    "TensorFlow already imported, from a server (each kernel still its own sandbox).")]
 SchedulerOpt = Annotated[str | None, typer.Option(
     help="Grade on a dask.distributed cluster: its scheduler, tcp://HOST:PORT.")]
 
@@ -137,6 +140,7 @@ def grade(
     gpus: GpusOpt = "auto",
     kernels_per_gpu: PerGpuOpt = 1,
     scheduler: SchedulerOpt = None,
+    fresh_kernels: FreshKernelsOpt = False,
 ) -> None:
     """Grade every notebook in FOLDER and write gradebook, grades.csv and reports.
 
@@ -185,7 +189,8 @@ def grade(
                                   audience=_audience(audience), pdf=pdf, times=times,
                                   sandbox=box, timeouts=(cell_timeout, notebook_timeout),
                                   workers=workers, devices=devices, scheduler=scheduler,
-                                  log=lambda msg: err.print(msg, highlight=False))
+                                  log=lambda msg: err.print(msg, highlight=False),
+                                  fresh_kernels=fresh_kernels)
         except GraderError as exc:
             raise _fail(exc) from None
     console.print(_results_table(outcome.results, f"{pack.spec.title} — {prof.name} profile"))

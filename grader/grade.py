@@ -23,6 +23,7 @@ from grader.envworker import EnvEvaluator
 from grader.errors import GraderError, ProbeError
 from grader.evaluate import Evaluator
 from grader.execute import execute, export_html, prepare, read_notebook
+from grader.forkserver import ForkServers
 from grader.inject import compat_cell, probe_cell, setup_cell
 from grader.kernels import Kernel, launch
 from grader.pack import Pack
@@ -48,6 +49,7 @@ class GradingSetup:
     execution_fingerprint: str = ""
     evaluation_fingerprint: str = ""
     threads: Mapping[str, str] = field(default_factory=dict)
+    forkservers: ForkServers | None = None
 
 
 def kernel_env(work_dir: Path, seed: int, profile: str) -> dict[str, str]:
@@ -181,7 +183,7 @@ def _launch(item: Started, setup: GradingSetup) -> Kernel:
                   log_path=item.student_dir / "kernel.log",
                   python=setup.kernel.python if setup.kernel else None,
                   notebook_timeout=setup.profile.notebook_timeout,
-                  preload=setup.pack.spec.kernel_preload)
+                  preload=setup.pack.spec.kernel_preload, forkservers=setup.forkservers)
 
 
 def finish_submission(item: Started, setup: GradingSetup) -> dict:

@@ -25,6 +25,7 @@ from nbclient.util import run_sync
 
 from grader.cgroups import Cgroup, remove_stale, stale
 from grader.errors import ExecutionError
+from grader.forkserver import ForkServers
 from grader.sandbox import Sandbox
 
 KERNEL_NAME = "grader-python"
@@ -115,6 +116,7 @@ def launch(
     python: Path | None = None,
     notebook_timeout: int = 1800,
     preload: Sequence[str] = (),
+    forkservers: ForkServers | None = None,
 ) -> Kernel:
     """Start a contained kernel in ``work_dir`` and return at once (it boots meanwhile).
 
@@ -130,6 +132,8 @@ def launch(
         notebook_timeout: The notebook's deadline (sets the CPU-time cap).
         preload: Modules the kernel imports while it starts, before any cell (``keras``):
             a kernel started ahead of need has paid for TensorFlow when its turn comes.
+        forkservers: Where a kernel may come from, forked with ``preload`` imported
+            (see :mod:`grader.forkserver`); None: always a fresh Python.
     """
     sandbox = (sandbox or Sandbox()).resolve()
     work_dir = Path(work_dir).resolve()
@@ -139,12 +143,14 @@ def launch(
     lines = [f"--IPKernelApp.exec_lines=import {name}" for name in preload
              if all(part.isidentifier() for part in name.split("."))]
     # no IPython history database: one less copy of the student's code, no writes per cell
+    env = _kernel_env(work_dir, kernel_env, python)
+    server = (forkservers.socket_for(python, env, preload)
+              if forkservers is not None and sandbox.mode == "bwrap" else None)
     command = sandbox.command(
         [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}",
          "--HistoryManager.enabled=False", *lines],
-        work_dir=work_dir, read_only=read_only, writable=[sock_dir],
-        env=_kernel_env(work_dir, kernel_env, python), cgroup=cgroup,
-        notebook_timeout=notebook_timeout)
+        work_dir=work_dir, read_only=read_only, writable=[sock_dir], env=env, cgroup=cgroup,
+        notebook_timeout=notebook_timeout, forkserver=server)
     manager = kernel_manager_class(command, Path(log_path or work_dir / "kernel.log"), sock_dir)
     kernel = Kernel(manager(kernel_name=KERNEL_NAME), sock_dir, cgroup, sandbox, time.monotonic())
     try:

@@ -119,8 +119,13 @@ class Sandbox:
 
     def command(self, kernel: Sequence[str], *, work_dir: Path, read_only: Sequence[Path] = (),
                 writable: Sequence[Path] = (), env: Mapping[str, str],
-                cgroup: Cgroup | None = None, notebook_timeout: int = 1800) -> list[str]:
-        """The full command that starts ``kernel`` contained: launcher, then bubblewrap."""
+                cgroup: Cgroup | None = None, notebook_timeout: int = 1800,
+                forkserver: str | None = None) -> list[str]:
+        """The full command that starts ``kernel`` contained: launcher, then bubblewrap.
+
+        With ``forkserver`` (its socket) and bubblewrap, the launcher asks that server
+        for the kernel, forked into the same sandbox (see :mod:`grader.kernel.launch`).
+        """
         import json
 
         lim = self.limits
@@ -131,8 +136,10 @@ class Sandbox:
             rlimits["AS"] = lim.memory
         if lim.processes and not (cgroup and cgroup.caps_processes):
             rlimits["NPROC"] = user_processes() + lim.processes
-        cfg = {"rlimits": rlimits, "env": dict(env), "parent": os.getpid(),
-               "cgroup_procs": cgroup.procs_files if cgroup else []}
+        cfg: dict[str, object] = {"rlimits": rlimits, "env": dict(env), "parent": os.getpid(),
+                                  "cgroup_procs": cgroup.procs_files if cgroup else []}
+        if forkserver and self.mode == "bwrap":
+            cfg["fork"] = {"socket": forkserver, "cwd": str(Path(work_dir).resolve())}
         inner = list(kernel)
         if self.mode == "bwrap":
             inner = [shutil.which(self.binary) or self.binary,

@@ -4,6 +4,13 @@ Run by the grader (``python -m grader.kernel.launch CONFIG -- COMMAND...``), out
 the sandbox, so the caps are in place before any student code exists and cannot be
 raised from inside (hard limit = soft limit). The environment is replaced by the
 one in ``CONFIG``: nothing of the grader's own environment reaches the kernel.
+
+Where ``CONFIG`` names a fork server (:mod:`grader.kernel.forkserver`) and COMMAND is
+bubblewrap running ``ipykernel_launcher``, the launcher starts the same sandbox with
+only a placeholder inside and asks the server for a kernel forked into it: TensorFlow
+is then already imported. It stays the kernel's process for the grader (the sandbox
+dies with it; it exits when the kernel does). If the server cannot help, the
+launcher starts a fresh kernel as usual and says why in the kernel log.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ import json
 import os
 import resource
 import signal
+import socket
+import subprocess
 import sys
 from typing import Any
 
@@ -49,6 +58,82 @@ def apply(cfg: dict[str, Any]) -> None:
             print(f"grader: cannot set RLIMIT_{name}: {exc}", file=sys.stderr)
 
 
+def sandbox_pid(fd: int) -> int:
+    """The pid of the sandbox's first process, from bubblewrap's ``--info-fd`` JSON."""
+    data = b""
+    with os.fdopen(fd, "rb") as info:
+        while True:
+            chunk = info.read1(4096)
+            if not chunk:
+                raise OSError("bubblewrap ended before its sandbox started")
+            data += chunk
+            try:
+                return int(json.loads(data)["child-pid"])
+            except ValueError:
+                continue  # not all of it yet
+
+
+def ask(path: str, request: dict[str, Any], fds: list[int], timeout: float = 600) -> int:
+    """Ask the fork server at ``path`` for a kernel; its pid, or OSError saying why not."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as conn:
+        conn.settimeout(timeout)  # the first kernel waits while the server imports
+        conn.connect(path)
+        socket.send_fds(conn, [json.dumps(request).encode()], fds)
+        reply = json.loads(conn.recv(1 << 16) or b'{"error": "no reply"}')
+    if "error" in reply:
+        raise OSError(reply["error"])
+    return int(reply["pid"])
+
+
+def forked(cfg: dict[str, Any], command: list[str]) -> int | None:
+    """Run the kernel forked from the fork server into its sandbox; None where it cannot.
+
+    Returns the sandbox's exit status once the kernel has ended.
+    """
+    fork = cfg.get("fork")
+    if not fork or "--" not in command:
+        return None
+    cut = command.index("--")
+    sandbox, kernel = command[:cut], command[cut + 1:]
+    if kernel[1:3] != ["-m", "ipykernel_launcher"]:
+        return None
+    info_r, info_w = os.pipe()
+    hold_r, hold_w = os.pipe()  # the kernel holds the write end: EOF ends the placeholder
+    ready_r, ready_w = os.pipe()
+    os.write(hold_w, b"\n")  # echoed by ``cat`` once the sandbox is complete and it runs
+    env = {str(k): str(v) for k, v in cfg.get("env", {}).items()}
+    try:
+        proc = subprocess.Popen([*sandbox, "--info-fd", str(info_w), "--", "cat"],
+                                stdin=hold_r, stdout=ready_w, pass_fds=(info_w,), env=env)
+    except OSError as exc:
+        print(f"grader: cannot start the sandbox for a forked kernel ({exc})", file=sys.stderr)
+        for fd in (info_r, hold_w, ready_r):
+            os.close(fd)
+        return None
+    finally:
+        for fd in (info_w, hold_r, ready_w):
+            os.close(fd)
+    try:
+        pid = sandbox_pid(info_r)
+        if os.read(ready_r, 1) != b"\n":
+            raise OSError("the sandbox ended before it was ready")
+        ask(fork["socket"], {"pid": pid, "argv": kernel[3:], "cwd": fork["cwd"], "env": env,
+                             "rlimits": cfg.get("rlimits", {}),
+                             "cgroup_procs": cfg.get("cgroup_procs", [])}, [1, hold_w])
+        print("grader: kernel forked from the fork server into its sandbox (its preload "
+              "already imported)", file=sys.stderr, flush=True)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"grader: no kernel from the fork server ({exc}); starting a fresh one",
+              file=sys.stderr, flush=True)
+        proc.kill()
+        proc.wait()
+        return None
+    finally:
+        os.close(hold_w)
+        os.close(ready_r)
+    return proc.wait()
+
+
 def main(argv: list[str]) -> None:
     """``argv``: CONFIG (JSON), ``--``, then the command to exec."""
     if "--" not in argv or len(argv) < 3:
@@ -57,6 +142,9 @@ def main(argv: list[str]) -> None:
     command = argv[argv.index("--") + 1:]
     die_with_parent(cfg.get("parent"))
     apply(cfg)
+    status = forked(cfg, command)
+    if status is not None:
+        sys.exit(status)
     os.execve(command[0], command, {str(k): str(v) for k, v in cfg.get("env", {}).items()})
 
 
