@@ -30,7 +30,7 @@ print(json.dumps({
     'cwd': os.getcwd(), 'hostname': socket.gethostname(), 'uid': os.getuid(),
     'caps': [field(c) for c in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb')],
     'no_new_privs': field('NoNewPrivs'), 'path': sys.path, 'env': dict(os.environ),
-    'tmp': sorted(os.listdir('/tmp')), 'argv': sys.argv[3:],
+    'tmp': sorted(os.listdir('/tmp')), 'argv': [sys.argv[0], *sys.argv[3:]],
     'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()),
     'ppid': os.getppid(), 'numpy_loaded': 'numpy' in sys.modules,
 }))

@@ -33,7 +33,9 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import gc
 import importlib
+import importlib.util
 import json
 import os
 import resource
@@ -125,7 +127,9 @@ def run_kernel(request: dict[str, Any], log: int, keep: set[int],
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update({**imported, **request["env"], "PWD": request["cwd"]})
-        sys.argv = ["ipykernel_launcher", *request["argv"]]
+        launcher = importlib.util.find_spec("ipykernel_launcher")
+        sys.argv = [launcher.origin if launcher and launcher.origin else "ipykernel_launcher",
+                    *request["argv"]]
         from ipykernel import kernelapp
 
         kernelapp.launch_new_instance(argv=request["argv"])
@@ -146,8 +150,9 @@ def run_kernel(request: dict[str, Any], log: int, keep: set[int],
 def serve_one(conn: socket.socket, keep: set[int], imported: dict[str, str]) -> None:
     """In a fork of the server: read the request, enter the sandbox, start the kernel."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    # no parent-death signal: a kernel outlives a server that dies, and ends with its
+    # sandbox (so with the grader) all the same
     try:
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         data, fds, _, _ = socket.recv_fds(conn, MAX_REQUEST, 2)
         if len(fds) != 2:
             raise ValueError(f"expected 2 file descriptors, got {len(fds)}")
@@ -194,6 +199,9 @@ def main(argv: list[str]) -> None:
         except Exception as exc:  # noqa: BLE001 - each kernel will import it (and fail) itself
             print(f"forkserver: cannot preload {name}: {exc}", file=sys.stderr, flush=True)
     imported = {k: v for k, v in os.environ.items() if before.get(k) != v}
+    # what the imports made is never collected: a kernel's collections leave those
+    # pages shared with the server instead of copying them (the gc module's advice)
+    gc.freeze()
     keep = set()
     for fd in map(int, os.listdir("/proc/self/fd")):
         try:
