@@ -328,7 +328,9 @@ def targets(rows: list[dict], floor: float) -> None:
           f"{'met' if best <= nbgrader / 2 else 'NOT met'} ({nbgrader / best:.2f}x faster). "
           f"The grader spent {cpu[best_tool]:.1f} CPU s per notebook, nbgrader "
           f"{cpu['nbgrader autograde']:.1f}; a kernel's bare `{IMPORTS}` alone takes "
-          f"{floor:.1f}. With all {cores} cores busy, "
+          f"{floor:.1f}, which the others pay for every notebook and the grader once per "
+          f"batch (its kernels are forked from a server that imported them). "
+          f"With all {cores} cores busy, "
           f"{cpu[best_tool]:.1f} CPU s per notebook allows at most "
           f"{nbgrader / (cpu[best_tool] / cores):.2f}x nbgrader's speed")
     overhead = per["grader, 1 worker"] / per["papermill"] - 1

@@ -140,12 +140,12 @@ def launch(
     python = Path(python or sys.executable)
     sock_dir = Path(tempfile.mkdtemp(prefix=f"grader-{os.getpid()}-", dir="/tmp"))
     cgroup = Cgroup.create(sandbox.limits.memory, sandbox.limits.processes)
-    lines = [f"--IPKernelApp.exec_lines=import {name}" for name in preload
-             if all(part.isidentifier() for part in name.split("."))]
-    # no IPython history database: one less copy of the student's code, no writes per cell
+    modules = [name for name in preload if all(p.isidentifier() for p in name.split("."))]
+    lines = [f"--IPKernelApp.exec_lines=import {name}" for name in modules]
     env = _kernel_env(work_dir, kernel_env, python)
-    server = (forkservers.socket_for(python, env, preload)
+    server = (forkservers.socket_for(python, env, modules)
               if forkservers is not None and sandbox.mode == "bwrap" else None)
+    # no IPython history database: one less copy of the student's code, no writes per cell
     command = sandbox.command(
         [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}",
          "--HistoryManager.enabled=False", *lines],
