@@ -85,7 +85,7 @@ def ask(path: str, request: dict[str, Any], fds: list[int], timeout: float = 600
     return int(reply["pid"])
 
 
-def forked(cfg: dict[str, Any], command: list[str]) -> int | None:
+def forked(cfg: dict[str, Any], command: list[str], env: dict[str, str]) -> int | None:
     """Run the kernel forked from the fork server into its sandbox; None where it cannot.
 
     Returns the sandbox's exit status once the kernel has ended.
@@ -101,7 +101,6 @@ def forked(cfg: dict[str, Any], command: list[str]) -> int | None:
     hold_r, hold_w = os.pipe()  # the kernel holds the write end: EOF ends the placeholder
     ready_r, ready_w = os.pipe()
     os.write(hold_w, b"\n")  # echoed by ``cat`` once the sandbox is complete and it runs
-    env = {str(k): str(v) for k, v in cfg.get("env", {}).items()}
     try:
         proc = subprocess.Popen([*sandbox, "--info-fd", str(info_w), "--", "cat"],
                                 stdin=hold_r, stdout=ready_w, pass_fds=(info_w,), env=env)
@@ -142,10 +141,11 @@ def main(argv: list[str]) -> None:
     command = argv[argv.index("--") + 1:]
     die_with_parent(cfg.get("parent"))
     apply(cfg)
-    status = forked(cfg, command)
+    env = {str(k): str(v) for k, v in cfg.get("env", {}).items()}
+    status = forked(cfg, command, env)
     if status is not None:
         sys.exit(status)
-    os.execve(command[0], command, {str(k): str(v) for k, v in cfg.get("env", {}).items()})
+    os.execve(command[0], command, env)
 
 
 if __name__ == "__main__":
