@@ -27,7 +27,7 @@ import nbformat
 import papermill
 from nbclient.exceptions import DeadKernelError
 from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import NBClientEngine, papermill_engines
+from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 from papermill.exceptions import PapermillExecutionError
 from traitlets import Float, Int
 
@@ -209,20 +209,58 @@ class GraderNotebookClient(PapermillNotebookClient):
                 self.nb_man.cell_complete(self.nb.cells[index], cell_index=index)
 
 
+class ExecutionManager(NotebookExecutionManager):
+    """Papermill's execution manager, writing the output notebook less often.
+
+    Papermill writes the whole output notebook as each cell starts and again as it
+    ends. The grader reads it only once the run is over, so here a cell's start or end
+    writes it only when ``autosave_cell_every`` seconds have passed since the last
+    write (a long run still leaves a recent copy); the run's start and end always do.
+    """
+
+    _forced = True
+
+    def save(self, **kwargs: Any) -> None:
+        """Write the notebook at the run's start and end, else at most every so often."""
+        elapsed = (self.now() - self.last_save_time).total_seconds()
+        if self._forced or elapsed >= self.autosave_cell_every:
+            super().save(**kwargs)
+
+    def notebook_start(self, **kwargs: Any) -> None:
+        """Papermill's start, then only the throttled writes until the end."""
+        super().notebook_start(**kwargs)
+        self._forced = False
+
+    def notebook_complete(self, **kwargs: Any) -> None:
+        """Papermill's end, with its final write."""
+        self._forced = True
+        super().notebook_complete(**kwargs)
+
+
 class GraderEngine(NBClientEngine):
     """Papermill engine ``grader``: :class:`GraderNotebookClient` on nbclient."""
 
     @classmethod
-    def execute_notebook(cls, nb: Any, kernel_name: str, **kwargs: Any) -> Any:
-        """Papermill's run, without a copy of the input notebook in the output's metadata.
+    def execute_notebook(cls, nb: Any, kernel_name: str, output_path: str | None = None,
+                         progress_bar: bool = True, log_output: bool = False,
+                         autosave_cell_every: int = 30, **kwargs: Any) -> Any:
+        """Papermill's run (:class:`ExecutionManager`), without the input notebook in its output.
 
-        Papermill records its input path there; given a prepared notebook instead of a
-        path, it records the whole notebook, which then doubles every save of the output
-        (two per cell). The prepared notebook has no path: recorded as null.
+        Papermill records its input path in the output's metadata; given a prepared
+        notebook instead of a path, it records the whole notebook, which then doubles
+        every write of the output. The prepared notebook has no path: recorded as null.
         """
         if not isinstance(nb.metadata.get("papermill", {}).get("input_path"), str | None):
             nb.metadata.papermill["input_path"] = None
-        return super().execute_notebook(nb, kernel_name, **kwargs)
+        nb_man = ExecutionManager(nb, output_path=output_path, progress_bar=progress_bar,
+                                  log_output=log_output, autosave_cell_every=autosave_cell_every)
+        nb_man.notebook_start()
+        try:
+            cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+        finally:
+            nb_man.cleanup_pbar()
+            nb_man.notebook_complete()
+        return nb_man.nb
 
     @classmethod
     def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:

@@ -2,11 +2,12 @@
 
 Run by the grader in the kernel's own Python (``python forkserver.py SOCKET PARENT
 PRELOAD_JSON``; standard library only, so a pack's kernel environment can run it),
-outside any sandbox. It imports the pack's preload modules (Keras, and with it
-TensorFlow and pyplot) once, then waits. For each connection on ``SOCKET`` it forks;
-only the fork reads the request, so the server never holds a student's details. The
-fork then becomes that student's kernel, the way ``nsenter`` or ``docker exec`` enter
-a container:
+outside any sandbox. It imports what every kernel imports before its first cell
+(ipykernel, IPython and the debugger behind them) and the pack's preload modules
+(Keras, and with it TensorFlow and pyplot) once, then waits. For each connection on
+``SOCKET`` it forks; only the fork reads the request, so the server never holds a
+student's details. The fork then becomes that student's kernel, the way ``nsenter``
+or ``docker exec`` enter a container:
 
 1. it joins the kernel's cgroup and takes its rlimits (both set from outside, as the
    launcher does for a fresh kernel);
@@ -59,6 +60,9 @@ PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 CAP_VERSION_3 = 0x20080522
 MAX_REQUEST = 1 << 20
+# what ``python -m ipykernel_launcher`` imports before it runs a cell, whatever the pack
+KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
+                  "ipykernel.debugger")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -193,7 +197,7 @@ def main(argv: list[str]) -> None:
     server.listen(64)  # kernels asked for while the imports run wait in the backlog
     del sys.path[0]  # this script's folder: ipykernel_launcher takes its own off the path too
     before = dict(os.environ)
-    for name in preload:
+    for name in (*KERNEL_MODULES, *preload):  # in a fresh kernel's order
         try:
             importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - each kernel will import it (and fail) itself
