@@ -223,7 +223,7 @@ class ExecutionManager(NotebookExecutionManager):
     def save(self, **kwargs: Any) -> None:
         """Write the notebook at the run's start and end, else at most every so often."""
         elapsed = (self.now() - self.last_save_time).total_seconds()
-        if self._forced or elapsed >= self.autosave_cell_every:
+        if self._forced or 0 < self.autosave_cell_every <= elapsed:  # 0: never between
             super().save(**kwargs)
 
     def notebook_start(self, **kwargs: Any) -> None:

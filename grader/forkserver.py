@@ -104,6 +104,11 @@ class ForkServers:
             time.sleep(0.01)  # it listens before it imports: a few hundredths of a second
         return _Server(proc, folder)
 
+    def logs(self) -> list[Path]:
+        """Each running server's log: what it imported, and any import that failed."""
+        with self._lock:
+            return [server.folder / "server.log" for server in self._servers.values()]
+
     def close(self) -> None:
         """Stop every server and delete their folders (kernels forked from them end too)."""
         with self._lock:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import nbformat
+import papermill.engines
 import pytest
 
 from grader.collect import read_figures
 from grader.errors import NotebookError
-from grader.execute import execute, export_html, prepare, read_notebook
+from grader.execute import ExecutionManager, execute, export_html, prepare, read_notebook
 from grader.grade import kernel_env
 from grader.inject import INJECTED_TAG, probe_cell, setup_cell
 from tests.conftest import FIXTURES
@@ -73,6 +75,26 @@ def test_dead_kernel_is_reported_with_its_cell(tmp_path):
     result, _ = run("kills_kernel_in_cell1.ipynb", tmp_path)
     assert result.kernel_died_in == 1
     assert result.failures[0].ename == "KernelDied"
+
+
+def test_the_output_is_written_at_start_and_end_and_between_cells_only_now_and_then(
+        tmp_path, monkeypatch):
+    writes: list[str] = []
+    monkeypatch.setattr(papermill.engines, "write_ipynb", lambda nb, path: writes.append(path))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(str(i)) for i in range(5)])
+    nb.metadata["papermill"] = {}
+    man = ExecutionManager(nb, output_path=str(tmp_path / "out.ipynb"), progress_bar=False,
+                           autosave_cell_every=30)
+    man.notebook_start()
+    for index, cell in enumerate(nb.cells):
+        man.cell_start(cell, index)
+        man.cell_complete(cell, index)
+    assert len(writes) == 1  # papermill alone: 11
+    man.last_save_time -= timedelta(seconds=31)  # a long cell: its end is written
+    man.cell_complete(nb.cells[-1], len(nb.cells) - 1)
+    assert len(writes) == 2
+    man.notebook_complete()
+    assert len(writes) == 3
 
 
 def test_parameters_without_parameters_cell_are_noted(tmp_path):

@@ -13,6 +13,7 @@ import pytest
 from nbclient.util import run_sync
 
 from grader.forkserver import ForkServers
+from grader.kernel.forkserver import KERNEL_MODULES
 from grader.kernels import Kernel, launch
 from grader.sandbox import bwrap_problem
 
@@ -90,6 +91,14 @@ def test_a_kernel_comes_forked_with_its_preload_imported(facts):
     assert "kernel forked" not in facts["fresh"]["log"]
     # the fork's parent is outside the sandbox's pid namespace; the fresh one's is its init
     assert facts["forked"]["ppid"] == 0 and facts["fresh"]["ppid"] == 1
+
+
+def test_the_server_imports_what_every_kernel_starts_with(facts, servers):
+    (log,) = servers.logs()
+    ready = [line for line in log.read_text().splitlines() if "forkserver: ready" in line]
+    assert ready, log.read_text()
+    imported = ready[0].split("imported", 1)[1].split()
+    assert imported == [*KERNEL_MODULES, "numpy"]
 
 
 def test_a_forked_kernel_sees_what_a_fresh_one_sees(facts):

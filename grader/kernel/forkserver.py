@@ -197,9 +197,11 @@ def main(argv: list[str]) -> None:
     server.listen(64)  # kernels asked for while the imports run wait in the backlog
     del sys.path[0]  # this script's folder: ipykernel_launcher takes its own off the path too
     before = dict(os.environ)
+    done = []
     for name in (*KERNEL_MODULES, *preload):  # in a fresh kernel's order
         try:
             importlib.import_module(name)
+            done.append(name)
         except Exception as exc:  # noqa: BLE001 - each kernel will import it (and fail) itself
             print(f"forkserver: cannot preload {name}: {exc}", file=sys.stderr, flush=True)
     imported = {k: v for k, v in os.environ.items() if before.get(k) != v}
@@ -215,7 +217,7 @@ def main(argv: list[str]) -> None:
             pass
     keep -= {server.fileno()}
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forks are reaped by the kernel
-    print("forkserver: ready", file=sys.stderr, flush=True)
+    print(f"forkserver: ready, imported {' '.join(done)}", file=sys.stderr, flush=True)
     while True:
         conn, _ = server.accept()
         try:
