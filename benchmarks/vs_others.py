@@ -220,10 +220,26 @@ def run_grader(w: dict, out: Path, workers: int) -> Timing:
 
 def run_papermill(w: dict, out: Path, tools: Path, env: dict[str, str],
                   ) -> Timing:
-    """One `papermill` command per notebook, one after another: the floor."""
+    """One `papermill` command per notebook, one after another: the floor.
+
+    Papermill stops a notebook at its first failing cell, where the grader and nbgrader
+    run the cells after it; so that the floor does the same work, papermill gets copies
+    whose code cells are all tagged `raises-exception` (nbclient then runs on past an
+    error, and papermill still exits 1 for it).
+    """
+    notebooks = out.parent / "papermill-in"
     out.mkdir(parents=True, exist_ok=True)
+    notebooks.mkdir(parents=True, exist_ok=True)
+    for path in sorted(w["others"].glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                tags = cell.metadata.setdefault("tags", [])
+                if "raises-exception" not in tags:
+                    tags.append("raises-exception")
+        nbformat.write(nb, notebooks / path.name)
     return timed([[str(tools / "papermill"), str(nb), str(out / nb.name), "-k", "python3",
-                   "--no-progress-bar"] for nb in sorted(w["others"].glob("*.ipynb"))],
+                   "--no-progress-bar"] for nb in sorted(notebooks.glob("*.ipynb"))],
                  env, out)
 
 

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from grader.data import load_mnist
-from grader.evaluate import DataSource, Evaluator, graph_call, measure, predictor
+from grader.evaluate import (
+    DataSource,
+    Evaluator,
+    graph_call,
+    measure,
+    predictor,
+    scaling_stats,
+)
 from grader.spec import Dataset
 
 
@@ -37,6 +44,33 @@ def test_measure_picks_scaling_on_training_data_and_counts_confusions():
     assert np.trace(result["confusion"]) == 90 and np.sum(result["confusion"]) == 100
     assert result["scaling_train_accuracy"]["unit"] == 1.0
     assert result["scaling_train_accuracy"]["raw"] < 0.5
+
+
+@pytest.mark.parametrize("standardise_on", [0, 700])
+def test_scaling_stats_summed_in_chunks_match_float64_and_leave_constant_pixels_at_one(
+        standardise_on):
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 256, (10_000, 28, 28)).astype(np.uint8)
+    x[:, 0, 0] = 0  # a border pixel that never lights up
+    x[:, 0, 1] = 255  # and one always on
+    x[:5000, 5, 5] = 254  # near its maximum: the variance is the small difference
+    stats = scaling_stats({"x_train": x}, standardise_on)
+    pixels = (x[:standardise_on] if standardise_on else x).astype("float64")
+    assert stats["mean"] == pytest.approx(x.astype("float64").mean() / 255, rel=1e-12)
+    assert stats["std"] == pytest.approx(x.astype("float64").std() / 255, rel=1e-12)
+    np.testing.assert_allclose(stats["pmean"], pixels.mean(axis=0), rtol=1e-12)
+    want = pixels.std(axis=0)
+    want[want == 0] = 1.0
+    np.testing.assert_allclose(stats["pstd"], want, rtol=1e-9)
+    assert stats["pstd"][0, 0] == 1.0 and stats["pstd"][0, 1] == 1.0
+
+
+def test_scaling_stats_of_float_features_are_read_as_float64():
+    x = np.array([[0.5, 1.0], [1.5, 1.0]], dtype=np.float32)
+    stats = scaling_stats({"x_train": x}, 0)
+    np.testing.assert_allclose(stats["pmean"], [1.0, 1.0])
+    np.testing.assert_allclose(stats["pstd"], [0.5, 1.0])  # the constant column left at 1
+    assert stats["mean"] * 255 == pytest.approx(1.0)
 
 
 def test_wrong_input_shape_is_explained(tiny_mnist):
