@@ -15,6 +15,7 @@ run (no ``atexit`` hook of the student's runs after it).
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -413,16 +414,20 @@ def execute(
                            params, tuple(notes))
 
 
-_EXPORTERS = threading.local()
+_HTML_LOCK = threading.Lock()
 
 
-def _html_exporter() -> Any:
-    """This thread's nbconvert HTML exporter: its templates are compiled once, not per page."""
-    if not hasattr(_EXPORTERS, "html"):
-        from nbconvert import HTMLExporter
+@functools.cache
+def html_exporter() -> Any:
+    """The nbconvert HTML exporter: made once, as compiling its templates takes about a second.
 
-        _EXPORTERS.html = HTMLExporter()
-    return _EXPORTERS.html
+    One for every worker thread, used under ``_HTML_LOCK`` (a page takes a few hundredths of
+    a second): with one per thread, each worker paid that second at its first notebook,
+    all of them at once.
+    """
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter()
 
 
 def export_html(executed: Path) -> Path:
@@ -433,7 +438,8 @@ def export_html(executed: Path) -> Path:
     nb = nbformat.read(executed, as_version=4)
     nb.cells = [c for c in nb.cells if "grader-injected" not in c.get("metadata", {}).get(
         "tags", [])]
-    body, _ = _html_exporter().from_notebook_node(nb)
+    with _HTML_LOCK:
+        body, _ = html_exporter().from_notebook_node(nb)
     out = executed.with_suffix(".html")
     out.write_text(body, encoding="utf-8")
     return out

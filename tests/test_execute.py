@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +13,14 @@ import pytest
 
 from grader.collect import read_figures
 from grader.errors import NotebookError
-from grader.execute import ExecutionManager, execute, export_html, prepare, read_notebook
+from grader.execute import (
+    ExecutionManager,
+    execute,
+    export_html,
+    html_exporter,
+    prepare,
+    read_notebook,
+)
 from grader.grade import kernel_env
 from grader.inject import INJECTED_TAG, probe_cell, setup_cell
 from tests.conftest import FIXTURES
@@ -57,6 +65,19 @@ def test_execution_goes_on_after_a_failing_cell(tmp_path):
     page = export_html(result.executed_path).read_text()
     assert page.startswith("<!DOCTYPE html>") and "ZeroDivisionError" in page
     assert "setup" not in page and "probe" not in page  # injected cells are left out
+
+
+def test_worker_threads_share_one_html_exporter_and_each_gets_its_own_page(tmp_path):
+    paths = []
+    for i in range(4):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"print('page {i}')")])
+        paths.append(tmp_path / f"executed{i}.ipynb")
+        nbformat.write(nb, paths[-1])
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pages = list(pool.map(lambda p: export_html(p).read_text(), paths))
+    assert [[f"page {j}" in page for j in range(4)] for page in pages] == [
+        [i == j for j in range(4)] for i in range(4)]
+    assert html_exporter.cache_info().currsize == 1  # made once, not once per thread
 
 
 def test_cell_timeout_interrupts_and_continues(tmp_path):
