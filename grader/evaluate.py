@@ -10,6 +10,7 @@ clearly more accurate with another.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -387,7 +388,11 @@ def _warm() -> None:
     import keras  # noqa: F401
 
     for name in _WORKER.get("sources", {}):
-        _data(name)
+        # a file that cannot be read is read again at the first model, and the failure
+        # recorded with that model's result: a worker (of a pack's own Python) that died
+        # here would only say that it died
+        with contextlib.suppress(Exception):
+            _data(name)
 
 
 def _evaluate_many(requests: list[tuple[str, str | None]]) -> dict[str, dict[str, Any]]:

@@ -73,6 +73,25 @@ def test_scaling_stats_of_float_features_are_read_as_float64():
     assert stats["mean"] * 255 == pytest.approx(1.0)
 
 
+def test_warming_up_reads_the_data_and_leaves_an_unreadable_file_to_the_first_model(
+        tmp_path, tiny_mnist):
+    from grader import evaluate
+
+    dataset = Dataset("mnist", 784, 10)
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a zip")
+    evaluate._init_worker({"mnist": DataSource(dataset, tiny_mnist),
+                           "broken": DataSource(dataset, broken)}, {})
+    try:
+        evaluate._warm()  # does not raise for the broken file
+        assert set(evaluate._WORKER["data"]) == {"mnist"}
+        assert set(evaluate._WORKER["stats"]["mnist"]) == {"mean", "std", "pmean", "pstd"}
+        with pytest.raises(Exception, match="broken|zip|pickle|load"):
+            evaluate._data("broken")
+    finally:
+        evaluate._WORKER.clear()
+
+
 def test_wrong_input_shape_is_explained(tiny_mnist):
     with pytest.raises(ValueError, match="does not take 28×28 images"):
         measure(lambda x: x, (None, 32), load_mnist(tiny_mnist))
