@@ -31,6 +31,8 @@ def kind(info: dict, root: int) -> str:
     command = " ".join(info["cmdline"] or [])
     if info["pid"] == root:
         return "grader"
+    if info["name"] == "envworker":  # forked from the fork server, named for its module
+        return "evaluation"
     if not (info["name"] or "").startswith("python") or "grader.kernel.launch" in command:
         return "other"  # the launcher, bubblewrap: their command lines name the kernel's
     if "forkserver.py" in command:

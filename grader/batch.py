@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,6 +31,7 @@ from grader.forkserver import ForkServers
 from grader.grade import (
     GradingSetup,
     Started,
+    batch_kernel_env,
     error_result,
     finish_submission,
     font_cache,
@@ -37,13 +39,13 @@ from grader.grade import (
 )
 from grader.gradebook import Gradebook
 from grader.images import image_sets
-from grader.kernels import remove_leftovers
+from grader.kernels import fork_server, remove_leftovers
 from grader.outputs import GRADEBOOK, student_result, write_outputs
 from grader.pack import Pack
 from grader.report.pages import Pages
 from grader.sandbox import Sandbox
-from grader.schedule import Devices, default_workers, thread_env
-from grader.spec import MNIST
+from grader.schedule import Device, Devices, default_workers, thread_env
+from grader.spec import MNIST, Profile
 from grader.students import assign_ids
 
 T = TypeVar("T")
@@ -133,10 +135,38 @@ def grade_batch(
     expected = pack.expected(profile.name)
     out_dir, mnist_path = Path(out_dir).resolve(), Path(mnist_path).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
+    sandbox = (sandbox or Sandbox()).resolve()
+    devices = devices or Devices()
+    workers = max(1, workers or default_workers(sandbox.limits.memory,
+                                                gpu_slots=devices.slots))
+    threads = thread_env(workers)
+    kernel = None if scheduler else kernel_environment(pack, log)
+    with ForkServers(font_cache()) as servers:
+        # the batch's fork server imports TensorFlow while the batch is prepared below;
+        # its kernels and evaluation workers are forks of it (one import for them all)
+        server = None
+        if (len(paths) > 1 and not (scheduler or fresh_kernels or devices.gpus)
+                and sandbox.mode == "bwrap"):
+            server = fork_server(servers, batch_kernel_env(out_dir, profile, threads, Device()),
+                                 kernel.python if kernel else None, pack.spec.kernel_preload)
+        return _grade(paths, pack, profile, expected, out_dir, mnist_path, sandbox, devices,
+                      workers, threads, kernel, servers if server else None, server,
+                      force=force, parameters=parameters, data=data, on_start=on_start,
+                      on_done=on_done, audience=audience, pdf=pdf, times=times,
+                      scheduler=scheduler)
+
+
+def _grade(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Mapping[str, Any],
+           out_dir: Path, mnist_path: Path, sandbox: Sandbox, devices: Devices, workers: int,
+           threads: Mapping[str, str], kernel: KernelEnv | None,
+           servers: ForkServers | None, server: str | None, *, force: bool,
+           parameters: Mapping[str, Any] | None, data: Mapping[str, Path] | None,
+           on_start: Progress | None, on_done: Progress | None, audience: str, pdf: bool,
+           times: Mapping[str, datetime] | None, scheduler: str | None) -> BatchOutcome:
+    """:func:`grade_batch` once the batch's devices, workers and fork server are settled."""
     digests = FileDigests()  # each data file read once for the copy and the fingerprints
     kernel_mnist = prepare_kernel_copy(mnist_path, out_dir / ".grader" / "data",
                                        profile.train_limit, digests(mnist_path))
-    sandbox = (sandbox or Sandbox()).resolve()
     remove_leftovers()
     outcome = BatchOutcome(out_dir, sandbox_note=sandbox.note)
     sources = data_sources(pack, mnist_path, data or {})
@@ -148,18 +178,15 @@ def grade_batch(
     fingerprint = pack.fingerprint(profile.name, data_files, execution, digests)
     images = image_sets(pack, mnist_path, out_dir / ".grader" / "pngs")
     measuring = pack.evaluation_fingerprint(every_file, images, digests)
-    devices = devices or Devices()
-    workers = max(1, workers or default_workers(sandbox.limits.memory,
-                                                gpu_slots=devices.slots))
-    kernel = None if scheduler else kernel_environment(pack, log)
     # one clean evaluation worker per two kernels: measuring takes a fraction of a run,
-    # and each worker costs a TensorFlow import of its own
+    # and each worker fresh (not forked from the server) costs a TensorFlow import
     evaluator = make_evaluator(kernel, sources, images, pack,
-                               processes=max(1, min((workers + 1) // 2, len(paths))))
-    with Gradebook(out_dir / GRADEBOOK) as book, evaluator, ForkServers(font_cache()) as servers:
+                               processes=max(1, min((workers + 1) // 2, len(paths))),
+                               server=server)
+    with Gradebook(out_dir / GRADEBOOK) as book, evaluator:
         setup = GradingSetup(pack, profile, expected, kernel_mnist, evaluator, fingerprint,
                              dict(parameters or {}), sandbox, devices, kernel, execution,
-                             measuring, thread_env(workers))
+                             measuring, threads, forkservers=servers)
         todo: list[tuple[Path, str]] = []
         again: list[tuple[Path, str, Run]] = []  # unchanged notebooks whose checks changed
         # stored runs are checked again here, with this machine's evaluator: not when the
@@ -186,10 +213,10 @@ def grade_batch(
             if on_done:
                 on_done(student, "cached")
 
-        if len(todo) > 1 and not (scheduler or fresh_kernels):
-            setup = replace(setup, forkservers=servers)  # one import pays off from two kernels
+        if servers is not None and not (todo or again):
+            servers.close()  # every submission unchanged: nothing to import TensorFlow for
         if (todo and not scheduler) or again:
-            evaluator.warm()  # Keras imported in the clean workers while the first kernels run
+            evaluator.warm()  # Keras in the clean workers while the first kernels start
         pages = Pages(expected, audience)
 
         def finished(result: dict[str, Any]) -> None:
@@ -237,12 +264,17 @@ def kernel_environment(pack: Pack, log: Callable[[str], None] | None = None,
 
 def make_evaluator(kernel: KernelEnv | None, sources: Mapping[str, DataSource],
                    images: Mapping[str, dict[str, Any]], pack: Pack,
-                   processes: int) -> Evaluator | EnvEvaluator:
+                   processes: int, server: str | None = None) -> Evaluator | EnvEvaluator:
     """Clean evaluation workers of the kernels' Python: the grader's own or the pack's.
 
     ``processes = 0`` evaluates in this process (a dask worker), unless the pack has
-    its own environment, whose Python always runs in a worker of its own.
+    its own environment, whose Python always runs in a worker of its own. With the
+    ``server`` the batch's kernels come from, the workers are forks of it.
     """
+    if server is not None:
+        python = kernel.python if kernel else Path(sys.executable)
+        return EnvEvaluator(python, sources, images=images, denoising=pack.spec.denoising,
+                            processes=max(1, processes), server=server)
     if kernel is None:
         return Evaluator(sources, images=images, denoising=pack.spec.denoising,
                          processes=processes)

@@ -16,12 +16,13 @@ import json
 import os
 import queue
 import select
+import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from grader.evaluate import DataSource
 from grader.spec import Dataset, Denoising
@@ -80,59 +81,113 @@ def _serve() -> None:
 
 
 class _Worker:
-    """One worker process of the environment's Python."""
+    """One worker process of the environment's Python, started fresh."""
 
     def __init__(self, python: Path, init: str, env: Mapping[str, str]) -> None:
         self.proc = subprocess.Popen(
             [str(python), "-m", "grader.envworker"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=dict(env), text=True)
-        assert self.proc.stdin is not None
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdin: IO[str] = self.proc.stdin
+        self.stdout: IO[str] = self.proc.stdout
+        self._send_init(init)
+
+    def _send_init(self, init: str) -> None:
         try:
-            self.proc.stdin.write(init + "\n")
-            self.proc.stdin.flush()
+            self.stdin.write(init + "\n")
+            self.stdin.flush()
         except OSError:
-            pass  # it died at once; the first call says so, with its exit code
+            pass  # it died at once; the first call says so
+
+    def _died(self) -> str:
+        return f"evaluation worker died (exit {self.proc.wait()})"
 
     def call(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one request; the reply, or an ``error`` when it dies or runs out of time."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
-            self.proc.stdin.write(json.dumps(request) + "\n")
-            self.proc.stdin.flush()
+            self.stdin.write(json.dumps(request) + "\n")
+            self.stdin.flush()
         except OSError:
-            return {"error": f"evaluation worker died (exit {self.proc.wait()})"}
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+            return {"error": self._died()}
+        ready, _, _ = select.select([self.stdout], [], [], timeout)
         if not ready:
             return {"error": f"evaluation took longer than {timeout:.0f} s"}
-        line = self.proc.stdout.readline()
+        line = self.stdout.readline()
         if not line:
-            return {"error": f"evaluation worker died (exit {self.proc.wait()})"}
+            return {"error": self._died()}
         return dict(json.loads(line))
 
-    def close(self) -> None:
-        """Stop the process."""
+    def _kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
+
+    def close(self) -> None:
+        """Stop the process."""
+        self._kill()
+        for stream in (self.stdin, self.stdout):
             with contextlib.suppress(OSError):
-                if stream is not None:
-                    stream.close()
+                stream.close()
+
+
+class _ForkedWorker(_Worker):
+    """A worker forked from the batch's fork server, Keras already imported there.
+
+    It saves each worker a TensorFlow import of its own (seconds of a core while the
+    first kernels wait for theirs) and the memory of a second copy of it; see
+    :mod:`grader.kernel.forkserver`. It runs with the server's environment.
+    """
+
+    def __init__(self, server: str, init: str, timeout: float) -> None:  # noqa: D107
+        from grader.envs import grader_path
+        from grader.kernel.launch import ask
+
+        child_in, to_child = os.pipe()
+        from_child, child_out = os.pipe()
+        try:
+            self.pid = ask(server, {"module": "grader.envworker", "path": [str(grader_path())]},
+                           [child_in, child_out], timeout=timeout)
+            self._pidfd = os.pidfd_open(self.pid)
+        except BaseException:
+            os.close(to_child)
+            os.close(from_child)
+            raise
+        finally:
+            os.close(child_in)
+            os.close(child_out)
+        self.stdin = os.fdopen(to_child, "w", encoding="utf-8")
+        self.stdout = os.fdopen(from_child, "r", encoding="utf-8")
+        self._send_init(init)
+
+    def _died(self) -> str:
+        return "evaluation worker died (its fork server's log says why)"
+
+    def _kill(self) -> None:
+        pidfd, self._pidfd = self._pidfd, -1
+        if pidfd >= 0:
+            with contextlib.suppress(OSError):  # already gone
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            os.close(pidfd)
 
 
 class EnvEvaluator:
     """:class:`grader.evaluate.Evaluator`'s interface, served by another Python's workers.
 
     Safe to call from several threads; ``processes`` workers start on first need and a
-    worker that fails or runs out of time is replaced.
+    worker that fails or runs out of time is replaced. With ``server`` (the socket of a
+    fork server of the same Python) workers are forked from it; where it cannot fork
+    one, they start fresh from then on.
     """
 
     def __init__(self, python: Path, sources: Mapping[str, DataSource], timeout: float = 600,
                  images: Mapping[str, dict[str, Any]] | None = None,
-                 denoising: Denoising | None = None, processes: int = 1) -> None:
+                 denoising: Denoising | None = None, processes: int = 1,
+                 server: str | None = None) -> None:
         from grader.envs import grader_path
 
         self.python = Path(python)
+        self.server = server
+        self._closed = False
         self.sources = dict(sources)
         self.timeout = timeout
         self.processes = max(1, processes)
@@ -149,13 +204,34 @@ class EnvEvaluator:
             self._idle.put(None)  # a slot; its worker starts on first use
 
     def _start(self) -> _Worker:
-        worker = _Worker(self.python, self._init, self._env)
+        worker: _Worker | None = None
+        if self.server is not None and not self._closed:
+            try:
+                worker = _ForkedWorker(self.server, self._init, self.timeout)
+            except OSError:
+                self.server = None  # the server is gone or cannot fork: fresh ones from now
         with self._lock:
+            if self._closed:  # a warm-up still waiting on the server when the batch ended
+                if worker is not None:
+                    worker.close()
+                raise OSError("the evaluator is closed")
+            if worker is None:
+                worker = _Worker(self.python, self._init, self._env)
             self._all.append(worker)
         return worker
 
     def warm(self) -> None:
-        """Start every worker now (each imports Keras), while the first kernels run."""
+        """Start every worker now, while the first kernels run.
+
+        A fresh worker imports Keras meanwhile; one from a fork server waits until the
+        server has, so it is asked for in a thread of its own.
+        """
+        if self.server is not None:
+            threading.Thread(target=self._fill, name="evaluator-warm", daemon=True).start()
+        else:
+            self._fill()
+
+    def _fill(self) -> None:
         slots = [self._idle.get() for _ in range(self.processes)]
         try:
             for i, worker in enumerate(slots):
@@ -198,6 +274,7 @@ class EnvEvaluator:
     def close(self) -> None:
         """Stop every worker."""
         with self._lock:
+            self._closed = True
             workers, self._all = self._all, []
         for w in workers:
             w.close()

@@ -8,6 +8,10 @@ for one submission only. Only what is the same for every kernel may be imported
 ahead: so there is one server per kernel Python, per environment that TensorFlow,
 Keras and matplotlib read at import (seed, threads, devices), and per preload list.
 
+A batch starts its server before it prepares anything else, so the import runs
+while the batch is prepared, and its evaluation workers (which read the exported
+models with the same Keras, :mod:`grader.envworker`) are forks of the same server.
+
 Kernels on a GPU are never forked (CUDA does not survive a fork), nor kernels
 without bubblewrap; they start fresh, as does any kernel the server cannot make.
 """

@@ -173,12 +173,17 @@ def start_submission(path: Path, student: str, setup: GradingSetup, student_dir:
     return item
 
 
+def batch_kernel_env(work_dir: Path, profile: Profile, threads: Mapping[str, str],
+                     device: Device) -> dict[str, str]:
+    """What the grader sets for a batch's kernel on ``device``: seed, profile, threads."""
+    return kernel_env(work_dir, profile.seed, profile.name) | dict(threads) | device.env()
+
+
 def _launch(item: Started, setup: GradingSetup) -> Kernel:
     assert item.device is not None
     work_dir = item.student_dir / "work"
-    return launch(work_dir, kernel_env=kernel_env(work_dir, setup.profile.seed,
-                                                  setup.profile.name)
-                  | dict(setup.threads) | item.device.env(),
+    return launch(work_dir, kernel_env=batch_kernel_env(work_dir, setup.profile, setup.threads,
+                                                        item.device),
                   sandbox=setup.sandbox, read_only=item.data_files,
                   log_path=item.student_dir / "kernel.log",
                   python=setup.kernel.python if setup.kernel else None,

@@ -1,7 +1,11 @@
-"""Crash safety: ``kill -9`` of the grader mid-batch, then the same command, loses nothing."""
+"""Crash safety (``kill -9`` mid-batch, then the same command, loses nothing); kernels ahead.
+
+Also which fork server a batch starts before it prepares anything.
+"""
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import signal
@@ -9,13 +13,21 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
 
-from grader.grade import font_cache
+from grader import batch
+from grader.forkserver import PER_KERNEL, ForkServers
+from grader.grade import batch_kernel_env, font_cache
 from grader.gradebook import Gradebook
+from grader.kernels import fork_server
+from grader.pack import find_pack
+from grader.sandbox import Sandbox, bwrap_problem
+from grader.schedule import Device, Devices
 from tests.conftest import FIXTURES, run_cli
 
 pytestmark = pytest.mark.kernel
@@ -126,3 +138,50 @@ def test_kernels_are_started_ahead_and_never_shared(tmp_path, mnist_path):
     assert "keras preloaded: True" in printed["b_second"]
     assert "leak seen: False" in printed["b_second"]  # a fresh kernel, not the first one's
     assert _gone(out) == ""
+
+
+class _Recording(ForkServers):
+    """Says which server each caller asked for (what decides its key); starts none."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[tuple[str, dict[str, str], list[str]]] = []
+
+    def socket_for(self, python: Path, env: Mapping[str, str],
+                   preload: Sequence[str]) -> str | None:
+        shared = {k: v for k, v in env.items() if k not in PER_KERNEL}
+        self.asked.append((str(python), shared, list(preload)))
+        return "/nowhere/socket"
+
+
+@pytest.mark.skipif(bwrap_problem() is not None, reason="kernels fork only into bubblewrap")
+def test_the_fork_server_starts_first_and_is_the_one_the_kernels_ask_for(
+        tmp_path, mnist_path, monkeypatch):
+    """Started before the batch is prepared: so its key must be the kernels' own."""
+    pack = find_pack("dlcourse_mlp")
+    paths = [tmp_path / "a.ipynb", tmp_path / "b.ipynb"]  # not read before _grade
+
+    def settled(**options: Any) -> tuple[_Recording, dict[str, Any]]:
+        servers, seen = _Recording(), {}
+        monkeypatch.setattr(batch, "ForkServers", lambda fonts: servers)
+        monkeypatch.setattr(batch, "_grade", lambda *a, **kw: seen.update(
+            inspect.signature(real_grade).bind(*a, **kw).arguments))
+        given = {"paths": paths, "workers": 2, "sandbox": Sandbox(mode="bwrap")} | options
+        batch.grade_batch(given.pop("paths"), pack, "fast", tmp_path / "out", mnist_path,
+                          **given)
+        return servers, seen
+
+    real_grade = batch._grade
+    servers, seen = settled()
+    assert seen["server"] == "/nowhere/socket" and seen["servers"] is servers
+    (first,) = servers.asked
+    # what a kernel of the batch asks for, in its own work dir (grade._launch)
+    kernel = batch_kernel_env(tmp_path / "out" / "a" / "work", pack.spec.profile("fast"),
+                              seen["threads"], Device())
+    assert fork_server(servers, kernel, None, pack.spec.kernel_preload) == seen["server"]
+    assert servers.asked[1] == first
+    assert first[1]["TF_NUM_INTRAOP_THREADS"] == str(max(1, len(os.sched_getaffinity(0)) // 2))
+    for options in ({"paths": paths[:1]}, {"fresh_kernels": True},
+                    {"devices": Devices(["0"])}, {"sandbox": Sandbox(mode="none")}):
+        servers, seen = settled(**options)  # none: a kernel alone, fresh, on a GPU, unboxed
+        assert servers.asked == [] and seen["server"] is None and seen["servers"] is None

@@ -1,4 +1,7 @@
-"""Kernels forked from a fork server: contained as fresh ones are, and never shared."""
+"""Kernels forked from a fork server: contained as fresh ones are, and never shared.
+
+The batch's evaluation workers come from the same server, outside any sandbox.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +15,13 @@ from typing import Any
 import pytest
 from nbclient.util import run_sync
 
+from grader.envworker import EnvEvaluator, _ForkedWorker
+from grader.evaluate import DataSource
 from grader.forkserver import ForkServers
 from grader.kernel.forkserver import KERNEL_MODULES
-from grader.kernels import Kernel, launch
+from grader.kernels import Kernel, fork_server, launch
 from grader.sandbox import bwrap_problem
+from grader.spec import Dataset
 
 pytestmark = pytest.mark.skipif(
     bwrap_problem() is not None, reason=f"kernels fork only into bubblewrap: {bwrap_problem()}")
@@ -164,3 +170,52 @@ def test_one_server_per_import_environment_and_none_for_a_gpu():
         folder = Path(a).parent
         assert folder.is_dir()
     assert not folder.exists()  # closed: servers stopped, folders gone
+
+
+def _parent(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("PPid:")[1].split()[0])
+
+
+def test_an_evaluation_worker_is_a_fork_of_the_server_and_answers_as_a_fresh_one(
+        tmp_path, servers, tiny_mnist):
+    """The batch's evaluation workers: the server's Keras, its own process, no sandbox."""
+    import keras
+
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.save(tmp_path / "m.keras")
+    sources = {"mnist": DataSource(Dataset("mnist", 784, 10), tiny_mnist)}
+    jobs = [(tmp_path / "m.keras", "mnist")]
+    server = fork_server(servers, ENV, preload=("numpy",))
+    assert server is not None
+    with EnvEvaluator(Path(sys.executable), sources, server=server) as forked:
+        forked.warm()  # asked for in a thread: the server may still be importing
+        got = forked.evaluate(jobs)
+        (worker,) = forked._all
+        assert isinstance(worker, _ForkedWorker) and forked.server == server
+        (log,) = servers.logs()  # the kernels' server: no second one for the worker
+        server_cmd = Path(f"/proc/{_parent(worker.pid)}/cmdline").read_bytes().split(b"\0")
+        assert server_cmd[1].endswith(b"forkserver.py") and server_cmd[2] == server.encode()
+        assert Path(f"/proc/{worker.pid}/comm").read_text().strip() == "envworker"
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{worker.pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # closed: the worker is killed (and reaped by the server)
+    assert not Path(f"/proc/{worker.pid}").exists()
+    with EnvEvaluator(Path(sys.executable), sources) as fresh:
+        expected = fresh.evaluate(jobs)
+    key = str((tmp_path / "m.keras").resolve())
+    assert got[key]["accuracy"] == expected[key]["accuracy"]
+    assert got[key]["confusion"] == expected[key]["confusion"]
+
+
+def test_an_evaluator_whose_server_cannot_fork_starts_fresh_workers(tmp_path, tiny_mnist):
+    sources = {"mnist": DataSource(Dataset("mnist", 784, 10), tiny_mnist)}
+    with EnvEvaluator(Path(sys.executable), sources,
+                      server=str(tmp_path / "no-server")) as ev:
+        out = ev.evaluate([(tmp_path / "missing.keras", "mnist")])
+        (worker,) = ev._all
+        assert not isinstance(worker, _ForkedWorker) and ev.server is None
+    assert "could not load" in next(iter(out.values()))["error"]

@@ -27,6 +27,11 @@ whose reader keeps the sandbox alive, so the sandbox ends when the kernel does::
 
 The reply is ``{"pid": KERNEL_PID}`` or ``{"error": "..."}`` (the launcher then
 starts a fresh kernel instead).
+
+The grader also asks it for its evaluation workers, which need the same Keras and
+never run a student's code: ``{"module": "grader.envworker", "path": [...], "env":
+{...}}`` with the worker's stdin and stdout. That fork stays outside any sandbox and
+runs the module as ``python -m`` would, with TensorFlow already imported.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ import importlib.util
 import json
 import os
 import resource
+import runpy
 import signal
 import socket
 import sys
@@ -56,6 +62,7 @@ CLONE_NEWNET = 0x40000000
 NAMESPACES = (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
               | CLONE_NEWNET | CLONE_NEWCGROUP)
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 CAP_VERSION_3 = 0x20080522
@@ -151,8 +158,48 @@ def run_kernel(request: dict[str, Any], log: int, keep: set[int],
             os._exit(code)
 
 
+def run_worker(request: dict[str, Any], stdin: int, stdout: int, keep: set[int]) -> None:
+    """Outside any sandbox: become a grader-side worker, ``python -m MODULE`` (never returns).
+
+    The grader's evaluation workers come from here: a worker that measures exported
+    models needs the same Keras the server imported, and never runs a student's code.
+    It keeps the server's standard error (its log) and ends with the server.
+    """
+    code = 1
+    try:
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        # named for its module in ps and top (``envworker``), not the server it came from
+        _libc.prctl(PR_SET_NAME, request["module"].rsplit(".", 1)[-1].encode()[:15], 0, 0, 0)
+        os.dup2(stdin, 0)
+        os.dup2(stdout, 1)
+        for fd in map(int, os.listdir("/proc/self/fd")):
+            if fd > 2 and fd not in keep:
+                with contextlib.suppress(OSError):  # the listing's own descriptor
+                    os.close(fd)
+        os.environ.update(request.get("env", {}))
+        sys.path[:0] = request.get("path", [])
+        sys.argv = [request["module"]]
+        runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 - said in the server's log; the grader sees EOF
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            atexit._run_exitfuncs()
+        finally:
+            os._exit(code)
+
+
 def serve_one(conn: socket.socket, keep: set[int], imported: dict[str, str]) -> None:
-    """In a fork of the server: read the request, enter the sandbox, start the kernel."""
+    """In a fork of the server: read the request, enter the sandbox, start the kernel.
+
+    A request with ``module`` (and ``path``, ``env``) asks for a grader-side worker
+    instead; its two descriptors are its stdin and stdout (:func:`run_worker`).
+    """
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     # no parent-death signal: a kernel outlives a server that dies, and ends with its
     # sandbox (so with the grader) all the same
@@ -160,8 +207,12 @@ def serve_one(conn: socket.socket, keep: set[int], imported: dict[str, str]) -> 
         data, fds, _, _ = socket.recv_fds(conn, MAX_REQUEST, 2)
         if len(fds) != 2:
             raise ValueError(f"expected 2 file descriptors, got {len(fds)}")
-        log, hold = fds
         request = json.loads(data)
+        if "module" in request:
+            conn.send(json.dumps({"pid": os.getpid()}).encode())
+            conn.close()
+            run_worker(request, *fds, keep)
+        log, hold = fds
         limit(request)
         last_cap = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
         enter_sandbox(int(request["pid"]))
