@@ -49,8 +49,9 @@ import runpy
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -118,23 +119,46 @@ def limit(request: dict[str, Any]) -> None:
                            (soft, soft + 5 if name == "CPU" else soft))
 
 
+def _streams(stdin: int, stdout: int, stderr: int, keep: set[int]) -> None:
+    """Make these the standard streams and close every other descriptor not in ``keep``."""
+    os.dup2(stdin, 0)
+    os.dup2(stdout, 1)
+    os.dup2(stderr, 2)
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        if fd > 2 and fd not in keep:
+            with contextlib.suppress(OSError):  # the listing's own descriptor
+                os.close(fd)
+
+
+def _live(body: Callable[[], None]) -> NoReturn:
+    """Run ``body`` as the rest of this fork's life, then exit with its status."""
+    code = 1
+    try:
+        body()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 - said on its stderr (kernel log, server log)
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            atexit._run_exitfuncs()
+        finally:
+            os._exit(code)
+
+
 def run_kernel(request: dict[str, Any], log: int, keep: set[int],
-               imported: dict[str, str]) -> None:
+               imported: dict[str, str]) -> NoReturn:
     """In the sandbox: become the student's kernel (never returns).
 
     Its environment is the kernel's, plus what the imports set (``TF2_BEHAVIOR``...)
     as they would have in a fresh kernel, plus ``PWD`` as bubblewrap sets it.
     """
-    code = 1
-    try:
-        null = os.open("/dev/null", os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        for fd in map(int, os.listdir("/proc/self/fd")):
-            if fd > 2 and fd not in keep:
-                with contextlib.suppress(OSError):  # the listing's own descriptor
-                    os.close(fd)
+
+    def kernel() -> None:
+        _streams(os.open("/dev/null", os.O_RDONLY), log, log, keep)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update({**imported, **request["env"], "PWD": request["cwd"]})
@@ -144,54 +168,29 @@ def run_kernel(request: dict[str, Any], log: int, keep: set[int],
         from ipykernel import kernelapp
 
         kernelapp.launch_new_instance(argv=request["argv"])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:  # noqa: BLE001 - said in the kernel log, then the kernel is gone
-        import traceback
 
-        traceback.print_exc()
-    finally:
-        try:
-            atexit._run_exitfuncs()
-        finally:
-            os._exit(code)
+    _live(kernel)
 
 
-def run_worker(request: dict[str, Any], stdin: int, stdout: int, keep: set[int]) -> None:
+def run_worker(request: dict[str, Any], stdin: int, stdout: int, keep: set[int]) -> NoReturn:
     """Outside any sandbox: become a grader-side worker, ``python -m MODULE`` (never returns).
 
     The grader's evaluation workers come from here: a worker that measures exported
     models needs the same Keras the server imported, and never runs a student's code.
     It keeps the server's standard error (its log) and ends with the server.
     """
-    code = 1
-    try:
+
+    def worker() -> None:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         # named for its module in ps and top (``envworker``), not the server it came from
         _libc.prctl(PR_SET_NAME, request["module"].rsplit(".", 1)[-1].encode()[:15], 0, 0, 0)
-        os.dup2(stdin, 0)
-        os.dup2(stdout, 1)
-        for fd in map(int, os.listdir("/proc/self/fd")):
-            if fd > 2 and fd not in keep:
-                with contextlib.suppress(OSError):  # the listing's own descriptor
-                    os.close(fd)
+        _streams(stdin, stdout, 2, keep)
         os.environ.update(request.get("env", {}))
         sys.path[:0] = request.get("path", [])
         sys.argv = [request["module"]]
         runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:  # noqa: BLE001 - said in the server's log; the grader sees EOF
-        import traceback
 
-        traceback.print_exc()
-    finally:
-        try:
-            atexit._run_exitfuncs()
-        finally:
-            os._exit(code)
+    _live(worker)
 
 
 def serve_one(conn: socket.socket, keep: set[int], imported: dict[str, str]) -> None:
