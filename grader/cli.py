@@ -379,10 +379,10 @@ def reference_build(
     data: DataOpt = None,
 ) -> None:
     """Train the reference models and write expected/<profile>.json."""
-    from grader.batch import data_sources
     from grader.data import locate_mnist
     from grader.pack import find_pack
     from grader.reference import build_expected, summarize, write_expected
+    from grader.runner import data_sources
 
     try:
         pack = find_pack(assignment)

@@ -49,11 +49,12 @@ class RemoteBatch:
 
 def _setup(batch: RemoteBatch) -> Any:
     """The worker's grading setup for ``batch``, built on first use."""
-    from grader.batch import data_sources, kernel_environment, make_evaluator
+    from grader.batch import kernel_environment
     from grader.data import prepare_kernel_copy
     from grader.grade import GradingSetup
     from grader.images import image_sets
     from grader.pack import Pack
+    from grader.runner import data_sources, make_evaluator
     from grader.spec import load_spec
 
     with _LOCK:
@@ -77,7 +78,7 @@ def _setup(batch: RemoteBatch) -> Any:
 
 def grade_remote(batch: RemoteBatch, path: str, student: str) -> dict[str, Any]:
     """Grade one submission on a worker; every failure comes back as a recorded result."""
-    from grader.batch import grade_one
+    from grader.runner import grade_one
 
     return grade_one(Path(path), student, _setup(batch), Path(batch.out_dir) / student)
 

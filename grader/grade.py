@@ -6,7 +6,6 @@ renders; nothing in it comes from what the student's code printed.
 
 from __future__ import annotations
 
-import functools
 import secrets
 import shutil
 import time
@@ -25,6 +24,7 @@ from grader.evaluate import Evaluator
 from grader.execute import execute, export_html, prepare, read_notebook
 from grader.forkserver import ForkServers
 from grader.inject import compat_cell, probe_cell, setup_cell
+from grader.kernelenv import batch_kernel_env, font_cache
 from grader.kernels import Kernel, launch
 from grader.pack import Pack
 from grader.sandbox import Sandbox
@@ -52,20 +52,6 @@ class GradingSetup:
     forkservers: ForkServers | None = None
 
 
-def kernel_env(work_dir: Path, seed: int, profile: str) -> dict[str, str]:
-    """Environment for the student's kernel: quiet TensorFlow, Agg, a private Keras home."""
-    return {
-        "MPLBACKEND": "Agg",
-        "PYTHONHASHSEED": str(seed),
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "KERAS_HOME": str(work_dir / ".keras"),
-        "MPLCONFIGDIR": str(work_dir / ".matplotlib"),
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        "TF_DETERMINISTIC_OPS": "1",
-        "GRADER_PROFILE": profile,
-    }
-
-
 def setup_cells(pack: Pack, seed: int, kernel_mnist: Path, figures_dir: Path,
                 max_epochs: int = 0) -> list[Any]:
     """The cells before the student's: setup, then the Keras 2 compatibility layer if on."""
@@ -73,25 +59,6 @@ def setup_cells(pack: Pack, seed: int, kernel_mnist: Path, figures_dir: Path,
     if pack.spec.compat:
         cells.append(compat_cell())
     return cells
-
-
-@functools.cache
-def font_cache() -> Path | None:
-    """Matplotlib's font list as the grader's Python built it; None where there is none.
-
-    Each kernel gets a copy in its fresh ``MPLCONFIGDIR``: building the list there cost
-    every kernel about half a CPU-second (Keras imports pyplot) and an ``fc-list`` run.
-    A kernel whose matplotlib differs looks for another file name and builds its own.
-    """
-    try:
-        import matplotlib
-        from matplotlib import font_manager
-
-        name = f"fontlist-v{font_manager.FontManager.__version__}.json"
-        path = Path(matplotlib.get_cachedir()) / name
-    except Exception:  # noqa: BLE001 - only a start-up cost saved, never needed
-        return None
-    return path if path.is_file() else None
 
 
 def prepare_work_dir(path: Path, setup: GradingSetup, work_dir: Path) -> None:
@@ -171,12 +138,6 @@ def start_submission(path: Path, student: str, setup: GradingSetup, student_dir:
                 setup.devices.give(item.device)
                 item.device = None  # tried again, and recorded if it fails, at its turn
     return item
-
-
-def batch_kernel_env(work_dir: Path, profile: Profile, threads: Mapping[str, str],
-                     device: Device) -> dict[str, str]:
-    """What the grader sets for a batch's kernel on ``device``: seed, profile, threads."""
-    return kernel_env(work_dir, profile.seed, profile.name) | dict(threads) | device.env()
 
 
 def _launch(item: Started, setup: GradingSetup) -> Kernel:

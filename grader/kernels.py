@@ -26,6 +26,7 @@ from nbclient.util import run_sync
 from grader.cgroups import Cgroup, remove_stale, stale
 from grader.errors import ExecutionError
 from grader.forkserver import ForkServers
+from grader.kernelenv import fork_server, full_env, preload_modules
 from grader.sandbox import Sandbox
 
 KERNEL_NAME = "grader-python"
@@ -73,33 +74,6 @@ def remove_leftovers() -> None:
     for path in stale(sorted(Path("/tmp").glob("grader-*"))):
         shutil.rmtree(path, ignore_errors=True)
     remove_stale()
-
-
-def fork_server(forkservers: ForkServers, kernel_env: Mapping[str, str],
-                python: Path | None = None, preload: Sequence[str] = ()) -> str | None:
-    """The socket of the server :func:`launch` forks kernels of ``kernel_env`` from.
-
-    Started now when there is none yet: a batch asks before its first kernel, so the
-    server imports while the batch is prepared (its evaluation workers come from it
-    too). None where no server fits (a GPU kernel).
-    """
-    python = Path(python or sys.executable)
-    # the work dir only sets what differs per kernel, which the server's key leaves out
-    env = _kernel_env(Path(tempfile.gettempdir()), kernel_env, python)
-    return forkservers.socket_for(python, env, _modules(preload))
-
-
-def _modules(preload: Sequence[str]) -> list[str]:
-    """The preload entries that are module names (nothing else reaches a command line)."""
-    return [name for name in preload if all(p.isidentifier() for p in name.split("."))]
-
-
-def _kernel_env(work_dir: Path, env: Mapping[str, str], python: Path) -> dict[str, str]:
-    """The kernel's whole environment: the grader's choices only, HOME in the work dir."""
-    base = {"PATH": f"{python.parent}:/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8", "HOME": str(work_dir), "IPYTHONDIR": str(work_dir / ".ipython"),
-            "JUPYTER_PLATFORM_DIRS": "1", "PYTHONNOUSERSITE": "1"}
-    return base | dict(env)
 
 
 @dataclass
@@ -159,9 +133,9 @@ def launch(
     python = Path(python or sys.executable)
     sock_dir = Path(tempfile.mkdtemp(prefix=f"grader-{os.getpid()}-", dir="/tmp"))
     cgroup = Cgroup.create(sandbox.limits.memory, sandbox.limits.processes)
-    modules = _modules(preload)
+    modules = preload_modules(preload)
     lines = [f"--IPKernelApp.exec_lines=import {name}" for name in modules]
-    env = _kernel_env(work_dir, kernel_env, python)
+    env = full_env(work_dir, kernel_env, python)
     server = (fork_server(forkservers, kernel_env, python, preload)
               if forkservers is not None and sandbox.mode == "bwrap" else None)
     # no IPython history database: one less copy of the student's code, no writes per cell

@@ -88,12 +88,12 @@ def collect_live(namespace: dict[str, Any], pack: Any, out_dir: Path,
                  mnist: str | Path | None = None) -> list[dict[str, Any]]:
     """Grade every question of ``pack`` on ``namespace``'s objects; return the questions."""
     from grader.assess import grade_questions
-    from grader.batch import data_sources
     from grader.data import locate_mnist
     from grader.evaluate import Evaluator
     from grader.images import image_sets
     from grader.kernel import probe_src
     from grader.measure import evaluate_models, verified_models
+    from grader.runner import data_sources
 
     profile = pack.spec.profile(_DEFAULTS["profile"])
     expected = pack.expected(profile.name)

@@ -6,6 +6,7 @@ Also which fork server a batch starts before it prepares anything.
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import shutil
 import signal
@@ -20,11 +21,10 @@ from typing import Any
 import nbformat
 import pytest
 
-from grader import batch
+from grader import batch, runner
 from grader.forkserver import PER_KERNEL, ForkServers
-from grader.grade import batch_kernel_env, font_cache
 from grader.gradebook import Gradebook
-from grader.kernels import fork_server
+from grader.kernelenv import batch_kernel_env, font_cache, fork_server
 from grader.pack import find_pack
 from grader.sandbox import Sandbox, bwrap_problem
 from grader.schedule import Device, Devices
@@ -159,19 +159,19 @@ def test_the_fork_server_starts_first_and_is_the_one_the_kernels_ask_for(
         tmp_path, mnist_path, monkeypatch):
     """Started before the batch is prepared: so its key must be the kernels' own."""
     pack = find_pack("dlcourse_mlp")
-    paths = [tmp_path / "a.ipynb", tmp_path / "b.ipynb"]  # not read before _grade
+    paths = [tmp_path / "a.ipynb", tmp_path / "b.ipynb"]  # not read before run_batch
 
     def settled(**options: Any) -> tuple[_Recording, dict[str, Any]]:
         servers, seen = _Recording(), {}
         monkeypatch.setattr(batch, "ForkServers", lambda fonts: servers)
-        monkeypatch.setattr(batch, "_grade", lambda *a, **kw: seen.update(
-            inspect.signature(real_grade).bind(*a, **kw).arguments))
+        monkeypatch.setattr(runner, "run_batch", lambda *a, **kw: seen.update(
+            inspect.signature(real_run).bind(*a, **kw).arguments))
         given = {"paths": paths, "workers": 2, "sandbox": Sandbox(mode="bwrap")} | options
         batch.grade_batch(given.pop("paths"), pack, "fast", tmp_path / "out", mnist_path,
                           **given)
         return servers, seen
 
-    real_grade = batch._grade
+    real_run = runner.run_batch
     servers, seen = settled()
     assert seen["server"] == "/nowhere/socket" and seen["servers"] is servers
     (first,) = servers.asked
@@ -185,3 +185,42 @@ def test_the_fork_server_starts_first_and_is_the_one_the_kernels_ask_for(
                     {"devices": Devices(["0"])}, {"sandbox": Sandbox(mode="none")}):
         servers, seen = settled(**options)  # none: a kernel alone, fresh, on a GPU, unboxed
         assert servers.asked == [] and seen["server"] is None and seen["servers"] is None
+
+
+HEAVY = ("grader.runner", "matplotlib.pyplot", "papermill", "nbconvert", "jupyter_client")
+_FIRST_ASK = """
+import json, sys
+from pathlib import Path
+from grader import batch
+from grader.forkserver import ForkServers
+from grader.pack import find_pack
+from grader.sandbox import Sandbox
+
+class Asked(Exception):
+    pass
+
+class First(ForkServers):
+    def socket_for(self, python, env, preload):
+        raise Asked([m for m in json.loads(sys.argv[1]) if m in sys.modules])
+
+batch.ForkServers = lambda fonts: First()
+try:
+    batch.grade_batch([Path("a.ipynb"), Path("b.ipynb")], find_pack("dlcourse_mlp"), "fast",
+                      Path(sys.argv[2]), Path(sys.argv[3]), workers=2,
+                      sandbox=Sandbox(mode="bwrap"))
+except Asked as asked:
+    print(json.dumps(asked.args[0]))
+"""
+
+
+@pytest.mark.skipif(bwrap_problem() is not None, reason="kernels fork only into bubblewrap")
+def test_the_fork_server_is_asked_for_before_the_heavy_imports(tmp_path, mnist_path):
+    """A fresh grader process asks for its server before papermill, pyplot, Jupyter load.
+
+    Those imports (over a second) then run while the server imports TensorFlow.
+    """
+    out = subprocess.run([sys.executable, "-c", _FIRST_ASK, json.dumps(HEAVY),
+                          str(tmp_path / "out"), str(mnist_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == []

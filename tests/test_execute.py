@@ -21,8 +21,8 @@ from grader.execute import (
     prepare,
     read_notebook,
 )
-from grader.grade import kernel_env
 from grader.inject import INJECTED_TAG, probe_cell, setup_cell
+from grader.kernelenv import kernel_env
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.kernel

@@ -19,7 +19,8 @@ from grader.envworker import EnvEvaluator, _ForkedWorker
 from grader.evaluate import DataSource
 from grader.forkserver import ForkServers
 from grader.kernel.forkserver import KERNEL_MODULES
-from grader.kernels import Kernel, fork_server, launch
+from grader.kernelenv import fork_server
+from grader.kernels import Kernel, launch
 from grader.sandbox import bwrap_problem
 from grader.spec import Dataset
 

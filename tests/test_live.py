@@ -9,7 +9,7 @@ import pytest
 
 from grader.errors import GraderError
 from grader.execute import execute, prepare, read_notebook
-from grader.grade import kernel_env
+from grader.kernelenv import kernel_env
 from grader.live import _live_only, _question, view_html
 from grader.pack import find_pack
 from grader.sandbox import Sandbox

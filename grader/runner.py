@@ -1,0 +1,276 @@
+"""Run a settled batch: cached results, kernels in worker threads, reports, outputs.
+
+:func:`grader.batch.grade_batch` settles the batch (sandbox, devices, workers, its
+fork server) and hands it to :func:`run_batch`. One broken or hostile submission
+never stops the batch: whatever goes wrong is recorded as that submission's result
+(status ``error``) with its reason and, for unexpected failures, the traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from grader.assess import Run, reassess
+from grader.batch import BatchOutcome, Progress
+from grader.collect import FileDigests, sha256_file
+from grader.data import prepare_kernel_copy
+from grader.distributed import RemoteBatch, submit_all
+from grader.envs import KernelEnv
+from grader.envworker import EnvEvaluator
+from grader.errors import DataError, GraderError
+from grader.evaluate import DataSource, Evaluator
+from grader.forkserver import ForkServers
+from grader.grade import (
+    GradingSetup,
+    Started,
+    error_result,
+    finish_submission,
+    start_submission,
+)
+from grader.gradebook import Gradebook
+from grader.images import image_sets
+from grader.kernels import remove_leftovers
+from grader.outputs import GRADEBOOK, student_result, write_outputs
+from grader.pack import Pack
+from grader.report.pages import Pages
+from grader.sandbox import Sandbox
+from grader.schedule import Devices
+from grader.spec import MNIST, Profile
+from grader.students import assign_ids
+
+T = TypeVar("T")
+
+
+def run_batch(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Mapping[str, Any],
+              out_dir: Path, mnist_path: Path, sandbox: Sandbox, devices: Devices,
+              workers: int, threads: Mapping[str, str], kernel: KernelEnv | None,
+              servers: ForkServers | None, server: str | None, *, force: bool,
+              parameters: Mapping[str, Any] | None, data: Mapping[str, Path] | None,
+              on_start: Progress | None, on_done: Progress | None, audience: str, pdf: bool,
+              times: Mapping[str, datetime] | None, scheduler: str | None) -> BatchOutcome:
+    """:func:`grade_batch` once the batch's devices, workers and fork server are settled."""
+    digests = FileDigests()  # each data file read once for the copy and the fingerprints
+    kernel_mnist = prepare_kernel_copy(mnist_path, out_dir / ".grader" / "data",
+                                       profile.train_limit, digests(mnist_path))
+    remove_leftovers()
+    outcome = BatchOutcome(out_dir, sandbox_note=sandbox.note)
+    sources = data_sources(pack, mnist_path, data or {})
+    data_files = [s.path for n, s in sources.items() if n != MNIST]
+    given = {"parameters": dict(parameters or {}), "sandbox": sandbox.mode,
+             "limits": asdict(sandbox.limits)}
+    every_file = [s.path for s in sources.values()]
+    execution = pack.execution_fingerprint(profile, every_file, given, digests)
+    fingerprint = pack.fingerprint(profile.name, data_files, execution, digests)
+    images = image_sets(pack, mnist_path, out_dir / ".grader" / "pngs")
+    measuring = pack.evaluation_fingerprint(every_file, images, digests)
+    # one clean evaluation worker per two kernels: measuring takes a fraction of a run,
+    # and each worker fresh (not forked from the server) costs a TensorFlow import
+    evaluator = make_evaluator(kernel, sources, images, pack,
+                               processes=max(1, min((workers + 1) // 2, len(paths))),
+                               server=server)
+    with Gradebook(out_dir / GRADEBOOK) as book, evaluator:
+        setup = GradingSetup(pack, profile, expected, kernel_mnist, evaluator, fingerprint,
+                             dict(parameters or {}), sandbox, devices, kernel, execution,
+                             measuring, threads, forkservers=servers)
+        todo: list[tuple[Path, str]] = []
+        again: list[tuple[Path, str, Run]] = []  # unchanged notebooks whose checks changed
+        # stored runs are checked again here, with this machine's evaluator: not when the
+        # pack's own Keras lives only on a cluster's workers
+        recheck_here = scheduler is None or not pack.spec.kernel_requirements
+        for path, student in assign_ids(Path(p).resolve() for p in paths):
+            try:
+                digest = None if force else sha256_file(path)
+            except OSError:
+                digest = None
+            if digest is None:
+                todo.append((path, student))
+                continue
+            result = book.cached(pack.id, student, digest, fingerprint)
+            if result is None:
+                run = Run.load(out_dir / student) if recheck_here else None
+                if run is not None and run.reusable(digest, execution, out_dir / student):
+                    again.append((path, student, run))
+                else:
+                    todo.append((path, student))
+                continue
+            outcome.cached += 1
+            outcome.results.append(result)
+            if on_done:
+                on_done(student, "cached")
+
+        if servers is not None and not (todo or again):
+            servers.close()  # every submission unchanged: nothing to import TensorFlow for
+        if (todo and not scheduler) or again:
+            evaluator.warm()  # Keras in the clean workers while the first kernels start
+        pages = Pages(expected, audience)
+
+        def finished(result: dict[str, Any]) -> None:
+            book.record(result)  # one thread writes the gradebook, one result at a time
+            outcome.graded += 1
+            outcome.rechecked += bool(result.get("rechecked"))
+            outcome.results.append(result)
+            student = result["student"]
+            # its report now, while the workers go on (the same page the end would render)
+            pages.html(student_result(book, pack, result, times),
+                       out_dir / student / "report.html")
+            if on_done:
+                on_done(student, "graded from its stored run" if result.get("rechecked")
+                        else result["status"])
+
+        for result in reassess_all(again, workers, setup, out_dir):
+            finished(result)
+        if scheduler:
+            paths_of = {student: path for path, student in todo}
+            remote = RemoteBatch(str(pack.root), profile, str(mnist_path), str(out_dir),
+                                 fingerprint, sandbox, dict(parameters or {}),
+                                 {k: str(v) for k, v in (data or {}).items()}, execution,
+                                 measuring)
+            for student, got in submit_all(scheduler, remote, todo, gpu=bool(devices.gpus)):
+                if isinstance(got, BaseException):
+                    tb = "".join(getattr(got, "__notes__", [])) or None
+                    got = error_result(paths_of[student], student, setup, got, tb)
+                finished(got)
+        else:
+            for result in run_workers(todo, workers, setup, out_dir, on_start):
+                finished(result)  # every failure comes back as a recorded result
+        outcome.results.sort(key=lambda r: r["student"])
+        outcome.errors = sum(r["status"] == "error" for r in outcome.results)
+        write_outputs(book, pack, expected, out_dir, audience, pdf, times)
+    return outcome
+
+
+def make_evaluator(kernel: KernelEnv | None, sources: Mapping[str, DataSource],
+                   images: Mapping[str, dict[str, Any]], pack: Pack,
+                   processes: int, server: str | None = None) -> Evaluator | EnvEvaluator:
+    """Clean evaluation workers of the kernels' Python: the grader's own or the pack's.
+
+    ``processes = 0`` evaluates in this process (a dask worker), unless the pack has
+    its own environment, whose Python always runs in a worker of its own. With the
+    ``server`` the batch's kernels come from, the workers are forks of it.
+    """
+    if server is not None:
+        python = kernel.python if kernel else Path(sys.executable)
+        return EnvEvaluator(python, sources, images=images, denoising=pack.spec.denoising,
+                            processes=max(1, processes), server=server)
+    if kernel is None:
+        return Evaluator(sources, images=images, denoising=pack.spec.denoising,
+                         processes=processes)
+    return EnvEvaluator(kernel.python, sources, images=images, denoising=pack.spec.denoising,
+                        processes=max(1, processes))
+
+
+def data_sources(pack: Pack, mnist_path: Path, data: Mapping[str, Path]) -> dict[str, DataSource]:
+    """MNIST plus the extra datasets given, each checked before any notebook runs."""
+    sources = {MNIST: DataSource(pack.spec.datasets[MNIST], Path(mnist_path).resolve())}
+    for name, path in data.items():
+        dataset = pack.spec.datasets.get(name)
+        if dataset is None or name == MNIST:
+            known = ", ".join(n for n in pack.spec.datasets if n != MNIST) or "none"
+            raise DataError(f"--data {name}=...: {pack.id} has no dataset {name!r} "
+                            f"(datasets: {known})", path=path)
+        source = DataSource(dataset, Path(path).resolve())
+        if not source.path.exists():
+            raise DataError(f"{name} data file not found", path=path)
+        source.load()
+        sources[name] = source
+    return sources
+
+
+def grade_one(path: Path, student: str, setup: GradingSetup,
+              student_dir: Path) -> dict[str, Any]:
+    """Grade one notebook; whatever goes wrong comes back as its recorded error result."""
+    return finish_one(begin_one(path, student, setup, student_dir), setup)
+
+
+def recorded(path: Path, student: str, setup: GradingSetup,
+             step: Callable[[], T]) -> T | dict[str, Any]:
+    """``step()``, or the submission's error result if it raises (never lost, never raised)."""
+    try:
+        return step()
+    except GraderError as exc:
+        return error_result(path, student, setup, exc, None)
+    except Exception as exc:  # noqa: BLE001 - recorded with its traceback, never swallowed
+        return error_result(path, student, setup, exc, traceback.format_exc())
+
+
+def begin_one(path: Path, student: str, setup: GradingSetup, student_dir: Path,
+              ahead: bool = False) -> Started | dict[str, Any]:
+    """:func:`start_submission`, or the submission's error result if it cannot start."""
+    return recorded(path, student, setup,
+                    lambda: start_submission(path, student, setup, student_dir, ahead=ahead))
+
+
+def finish_one(item: Started | dict[str, Any], setup: GradingSetup) -> dict[str, Any]:
+    """:func:`finish_submission`, or the error result it became; never raises."""
+    if isinstance(item, dict):
+        return item
+    return recorded(item.path, item.student, setup, lambda: finish_submission(item, setup))
+
+
+def reassess_all(again: Sequence[tuple[Path, str, Run]], workers: int, setup: GradingSetup,
+                 out_dir: Path) -> Iterator[dict[str, Any]]:
+    """Grade stored runs again (:func:`grader.assess.reassess`), ``workers`` at a time."""
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="recheck") as pool:
+        futures = [pool.submit(recorded, path, student, setup,
+                               lambda p=path, s=student, r=run: reassess(
+                                   p, s, r, setup, out_dir / s))
+                   for path, student, run in again]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSetup,
+                out_dir: Path, on_start: Progress | None = None) -> Iterator[dict[str, Any]]:
+    """Grade ``todo`` with ``workers`` threads; yield each result as it is ready.
+
+    Each worker grades one submission at a time and, meanwhile, has the kernel of its
+    next one started (TensorFlow imported, :func:`start_submission` with ``ahead``): a
+    small pool of fresh kernels, one per worker, each used for one submission only.
+    """
+    jobs: queue.SimpleQueue[tuple[Path, str]] = queue.SimpleQueue()
+    for job in todo:
+        jobs.put(job)
+    results: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+
+    def take() -> Started | dict[str, Any] | None:
+        try:
+            path, student = jobs.get_nowait()
+        except queue.Empty:
+            return None
+        return begin_one(path, student, setup, out_dir / student, ahead=True)
+
+    def work() -> None:
+        item = take()
+        while item is not None:
+            upcoming = take()
+            try:
+                if on_start:
+                    path, student = ((item["file"], item["student"]) if isinstance(item, dict)
+                                     else (item.path, item.student))
+                    with contextlib.suppress(Exception):  # a progress display never stops grading
+                        on_start(student, Path(path).name)
+                results.put(finish_one(item, setup))
+            except BaseException:
+                if isinstance(upcoming, Started):
+                    upcoming.cancel(setup.devices)
+                raise
+            item = upcoming
+
+    threads = [threading.Thread(target=work, name=f"grade-{i}", daemon=True)
+               for i in range(max(1, min(workers, len(todo))))]
+    for t in threads:
+        t.start()
+    for _ in todo:
+        yield results.get()
+    for t in threads:
+        t.join()
