@@ -33,7 +33,7 @@ def kind(info: dict, root: int) -> str:
         return "grader"
     if info["name"] == "envworker":  # forked from the fork server, named for its module
         return "evaluation"
-    if not (info["name"] or "").startswith("python") or "grader.kernel.launch" in command:
+    if not (info["name"] or "").startswith("python") or "kernel/launch.py" in command:
         return "other"  # the launcher, bubblewrap: their command lines name the kernel's
     if "forkserver.py" in command:
         return "fork server" if info["ppid"] == root else "kernels"

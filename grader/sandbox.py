@@ -25,6 +25,7 @@ from grader.cgroups import Cgroup
 from grader.errors import SandboxError
 
 MODES = ("auto", "bwrap", "none")
+LAUNCHER = Path(__file__).with_name("kernel") / "launch.py"
 GIB = 1 << 30
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/sys",
                "/etc/alternatives", "/etc/fonts", "/etc/ld.so.conf.d", "/etc/ssl")
@@ -144,7 +145,9 @@ class Sandbox:
         if self.mode == "bwrap":
             inner = [shutil.which(self.binary) or self.binary,
                      *bwrap_args(work_dir, read_only, writable), "--", *inner]
-        return [sys.executable, "-m", "grader.kernel.launch", json.dumps(cfg), "--", *inner]
+        # by path, isolated and without site-packages: it needs only the standard library,
+        # and a bare interpreter starts in a fifth of the CPU time, once per kernel
+        return [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(cfg), "--", *inner]
 
 
 def user_processes() -> int:

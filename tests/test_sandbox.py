@@ -12,7 +12,15 @@ import pytest
 
 from grader.cgroups import Cgroup, own_cgroups
 from grader.errors import SandboxError
-from grader.sandbox import GIB, Limits, Sandbox, bwrap_args, bwrap_problem, parse_size
+from grader.sandbox import (
+    GIB,
+    LAUNCHER,
+    Limits,
+    Sandbox,
+    bwrap_args,
+    bwrap_problem,
+    parse_size,
+)
 
 
 @pytest.mark.parametrize(("text", "size"), [("4G", 4 * GIB), ("512M", 512 << 20),
@@ -60,9 +68,9 @@ def test_command_starts_the_launcher_with_caps_and_a_clean_environment(tmp_path)
     box = Sandbox("none", Limits(memory=2 * GIB, cpu_seconds=100, processes=50))
     cmd = box.command(["python", "-m", "ipykernel_launcher"], work_dir=tmp_path,
                       env={"HOME": str(tmp_path)})
-    assert cmd[1:3] == ["-m", "grader.kernel.launch"] and cmd[-3:] == [
+    assert cmd[1:4] == ["-I", "-S", str(LAUNCHER)] and cmd[-3:] == [
         "python", "-m", "ipykernel_launcher"]
-    cfg = json.loads(cmd[3])
+    cfg = json.loads(cmd[4])
     assert cfg["env"] == {"HOME": str(tmp_path)}
     assert cfg["rlimits"]["AS"] == 2 * GIB and cfg["rlimits"]["CPU"] == 100
     assert cfg["rlimits"]["NPROC"] >= 50 and cfg["rlimits"]["CORE"] == 0
@@ -73,7 +81,7 @@ def test_launcher_applies_limits_and_replaces_the_environment(tmp_path):
     probe = ("import os, resource, json; print(json.dumps([resource.getrlimit("
              "resource.RLIMIT_AS), resource.getrlimit(resource.RLIMIT_FSIZE), "
              "sorted(k for k in os.environ if k != 'LC_CTYPE')]))")
-    out = subprocess.run([sys.executable, "-m", "grader.kernel.launch", json.dumps(cfg), "--",
+    out = subprocess.run([sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(cfg), "--",
                           sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True, env={"SECRET": "x", "PATH": "/usr/bin"})
     as_limit, fsize, env = json.loads(out.stdout)

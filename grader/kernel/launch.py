@@ -1,9 +1,10 @@
 """Starts a student's kernel: join its cgroup, set its rlimits, then exec the sandbox.
 
-Run by the grader (``python -m grader.kernel.launch CONFIG -- COMMAND...``), outside
-the sandbox, so the caps are in place before any student code exists and cannot be
-raised from inside (hard limit = soft limit). The environment is replaced by the
-one in ``CONFIG``: nothing of the grader's own environment reaches the kernel.
+Run by the grader (``python -I -S .../launch.py CONFIG -- COMMAND...``: it needs only
+the standard library), outside the sandbox, so the caps are in place before any
+student code exists and cannot be raised from inside (hard limit = soft limit). The
+environment is replaced by the one in ``CONFIG``: nothing of the grader's own
+environment reaches the kernel.
 
 Where ``CONFIG`` names a fork server (:mod:`grader.kernel.forkserver`) and COMMAND is
 bubblewrap running ``ipykernel_launcher``, the launcher starts the same sandbox with
@@ -136,7 +137,7 @@ def forked(cfg: dict[str, Any], command: list[str], env: dict[str, str]) -> int 
 def main(argv: list[str]) -> None:
     """``argv``: CONFIG (JSON), ``--``, then the command to exec."""
     if "--" not in argv or len(argv) < 3:
-        sys.exit("usage: python -m grader.kernel.launch CONFIG -- COMMAND...")
+        sys.exit("usage: python -I -S launch.py CONFIG -- COMMAND...")
     cfg = json.loads(argv[0])
     command = argv[argv.index("--") + 1:]
     die_with_parent(cfg.get("parent"))
