@@ -146,7 +146,7 @@ class Sandbox:
             inner = [shutil.which(self.binary) or self.binary,
                      *bwrap_args(work_dir, read_only, writable), "--", *inner]
         # by path, isolated and without site-packages: it needs only the standard library,
-        # and a bare interpreter starts in a fifth of the CPU time, once per kernel
+        # and so costs about 30 ms of CPU per kernel instead of 70 (benchmarks/README.md)
         return [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(cfg), "--", *inner]
 
 
