@@ -104,7 +104,7 @@ def _data(items: list[str] | None) -> dict[str, Path]:
 
 
 def _audience(value: str) -> str:
-    from grader.report.render import AUDIENCES
+    from grader.report import AUDIENCES
 
     if value not in AUDIENCES:
         raise _fail(GraderError(f"--audience should be one of {', '.join(AUDIENCES)}, "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -71,30 +72,62 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as f:
             return {k: f[k] for k in KEYS if k in f.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
         raise DataError(f"not a readable .npz file ({exc})", path=path) from None
+
+
+def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of each Keras-layout array in an .npz, read from the array headers only.
+
+    A few hundred bytes per array instead of the whole file (a third of a second for
+    MNIST), so a batch checks its data before it starts the fork server.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            found, names = {}, set(archive.namelist())
+            for key in KEYS:
+                if f"{key}.npy" not in names:
+                    continue
+                with archive.open(f"{key}.npy") as f:
+                    version = np.lib.format.read_magic(f)
+                    read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                            else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read(f)
+                found[key] = (tuple(shape), dtype)
+            return found
+    except (OSError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DataError(f"not a readable .npz file ({exc})", path=path) from None
+
+
+def _check_layout(path: Path, layout: dict[str, tuple[tuple[int, ...], np.dtype]]) -> None:
+    """Raise :class:`DataError` unless ``layout`` (shape, dtype per key) is MNIST's."""
+    missing = sorted(set(KEYS) - set(layout))
+    if missing:
+        raise DataError(f"not MNIST in Keras layout: missing {', '.join(missing)}", path=path)
+    for key, ndim in KEYS.items():
+        shape, dtype = layout[key]
+        if len(shape) != ndim or dtype != np.uint8 or (ndim == 3 and shape[1:] != (28, 28)):
+            raise DataError(f"{key} has shape {shape} and dtype {dtype}; expected "
+                            f"uint8 {'(N, 28, 28)' if ndim == 3 else '(N,)'}", path=path)
+    length = {key: shape[0] for key, (shape, _) in layout.items()}
+    if length["x_train"] != length["y_train"] or length["x_test"] != length["y_test"]:
+        raise DataError("images and labels differ in length", path=path)
 
 
 def load_mnist(path: Path) -> dict[str, np.ndarray]:
     """Load the four arrays, refusing anything that is not MNIST in Keras layout."""
     arrays = _read_npz(path)
-    missing = sorted(set(KEYS) - set(arrays))
-    if missing:
-        raise DataError(f"not MNIST in Keras layout: missing {', '.join(missing)}", path=path)
-    for key, ndim in KEYS.items():
-        a = arrays[key]
-        if a.ndim != ndim or a.dtype != np.uint8 or (ndim == 3 and a.shape[1:] != (28, 28)):
-            raise DataError(f"{key} has shape {a.shape} and dtype {a.dtype}; expected "
-                            f"uint8 {'(N, 28, 28)' if ndim == 3 else '(N,)'}", path=path)
-    if len(arrays["x_train"]) != len(arrays["y_train"]) or len(arrays["x_test"]) != len(
-            arrays["y_test"]):
-        raise DataError("images and labels differ in length", path=path)
+    _check_layout(path, {k: (a.shape, a.dtype) for k, a in arrays.items()})
     return arrays
 
 
 def validate_mnist(path: Path) -> Path:
-    """Return ``path`` if it holds MNIST in Keras layout, else raise :class:`DataError`."""
-    load_mnist(path)
+    """Return ``path`` if it holds MNIST in Keras layout, else raise :class:`DataError`.
+
+    Only the arrays' headers are read: an array whose data is damaged is found where
+    the batch loads it, with the same kind of error.
+    """
+    _check_layout(path, _npz_headers(path))
     return path
 
 

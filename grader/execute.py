@@ -15,6 +15,7 @@ run (no ``atexit`` hook of the student's runs after it).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import threading
@@ -428,6 +429,23 @@ def html_exporter() -> Any:
     from nbconvert import HTMLExporter
 
     return HTMLExporter()
+
+
+def warm_html() -> None:
+    """Export one small notebook, so that the first student's page costs what the others do.
+
+    nbconvert's first page took 0.9 CPU-s here (templates compiled, the highlighter's
+    lexers built), each later one a few hundredths: a batch pays it while its fork
+    server imports TensorFlow. A failure here is left for the real pages to record.
+    """
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Warm-up\n\n*Some* `code` and $x^2$."),
+        nbformat.v4.new_code_cell("print(1)", execution_count=1, outputs=[
+            nbformat.v4.new_output("stream", text="1\n")]),
+    ])
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    with contextlib.suppress(Exception), _HTML_LOCK:
+        html_exporter().from_notebook_node(nb)
 
 
 def export_html(executed: Path) -> Path:

@@ -29,6 +29,7 @@ from grader.envs import KernelEnv
 from grader.envworker import EnvEvaluator
 from grader.errors import DataError, GraderError
 from grader.evaluate import DataSource, Evaluator
+from grader.execute import warm_html
 from grader.forkserver import ForkServers
 from grader.grade import (
     GradingSetup,
@@ -112,6 +113,8 @@ def run_batch(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Map
             servers.close()  # every submission unchanged: nothing to import TensorFlow for
         if (todo and not scheduler) or again:
             evaluator.warm()  # Keras in the clean workers while the first kernels start
+        if todo and not scheduler:
+            threading.Thread(target=warm_html, name="html-warm", daemon=True).start()
         pages = Pages(expected, audience)
 
         def finished(result: dict[str, Any]) -> None:

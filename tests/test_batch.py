@@ -28,7 +28,7 @@ from grader.kernelenv import batch_kernel_env, font_cache, fork_server
 from grader.pack import find_pack
 from grader.sandbox import Sandbox, bwrap_problem
 from grader.schedule import Device, Devices
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, SAMPLES, run_cli
 
 pytestmark = pytest.mark.kernel
 STUDENTS = [f"student{i}" for i in range(1, 6)]
@@ -190,37 +190,42 @@ def test_the_fork_server_starts_first_and_is_the_one_the_kernels_ask_for(
 HEAVY = ("grader.runner", "matplotlib.pyplot", "papermill", "nbconvert", "jupyter_client")
 _FIRST_ASK = """
 import json, sys
-from pathlib import Path
-from grader import batch
+from grader import batch, cli
 from grader.forkserver import ForkServers
-from grader.pack import find_pack
-from grader.sandbox import Sandbox
 
 class Asked(Exception):
     pass
 
+heavy, report = json.loads(sys.argv[1]), sys.argv[5]
+
 class First(ForkServers):
     def socket_for(self, python, env, preload):
-        raise Asked([m for m in json.loads(sys.argv[1]) if m in sys.modules])
+        raise Asked([m for m in heavy if m in sys.modules])
 
 batch.ForkServers = lambda fonts: First()
+sys.argv = ["grader", "grade", sys.argv[2], "-a", "dlcourse_mlp", "--out", sys.argv[3],
+            "--mnist", sys.argv[4], "--workers", "2", "--sandbox", "bwrap", "--no-pdf"]
 try:
-    batch.grade_batch([Path("a.ipynb"), Path("b.ipynb")], find_pack("dlcourse_mlp"), "fast",
-                      Path(sys.argv[2]), Path(sys.argv[3]), workers=2,
-                      sandbox=Sandbox(mode="bwrap"))
+    cli.main()
 except Asked as asked:
-    print(json.dumps(asked.args[0]))
+    with open(report, "w") as f:
+        json.dump(asked.args[0], f)
 """
 
 
 @pytest.mark.skipif(bwrap_problem() is not None, reason="kernels fork only into bubblewrap")
 def test_the_fork_server_is_asked_for_before_the_heavy_imports(tmp_path, mnist_path):
-    """A fresh grader process asks for its server before papermill, pyplot, Jupyter load.
+    """``grader grade`` asks for its server before papermill, pyplot, Jupyter load.
 
     Those imports (over a second) then run while the server imports TensorFlow.
     """
-    out = subprocess.run([sys.executable, "-c", _FIRST_ASK, json.dumps(HEAVY),
-                          str(tmp_path / "out"), str(mnist_path)],
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("a.ipynb", "b.ipynb"):
+        shutil.copy(SAMPLES / "unchanged_starter.ipynb", folder / name)
+    report = tmp_path / "loaded.json"
+    out = subprocess.run([sys.executable, "-c", _FIRST_ASK, json.dumps(HEAVY), str(folder),
+                          str(tmp_path / "out"), str(mnist_path), str(report)],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == []
+    assert json.loads(report.read_text()) == []

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from grader.collect import FileDigests, sha256_file
-from grader.data import load_mnist, locate_mnist, prepare_kernel_copy
+from grader.data import load_mnist, locate_mnist, prepare_kernel_copy, validate_mnist
 from grader.errors import DataError
 
 
@@ -36,20 +36,41 @@ def test_missing_file_is_one_clear_error(tmp_path, monkeypatch):
         locate_mnist(download=False)
 
 
-def test_wrong_content_is_refused(tmp_path):
+@pytest.mark.parametrize("check", [load_mnist, validate_mnist])
+def test_wrong_content_is_refused(tmp_path, check):
+    """Loading and the CLI's check (array headers only) refuse the same files alike."""
     text = tmp_path / "text.npz"
     text.write_text("hello")
     with pytest.raises(DataError, match="not a readable .npz"):
-        load_mnist(text)
+        check(text)
     partial = tmp_path / "partial.npz"
     np.savez(partial, x_train=np.zeros((2, 28, 28), np.uint8))
     with pytest.raises(DataError, match="missing x_test, y_test, y_train"):
-        load_mnist(partial)
+        check(partial)
     floats = tmp_path / "floats.npz"
     np.savez(floats, x_train=np.zeros((2, 28, 28)), y_train=np.zeros(2, np.uint8),
              x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.zeros(2, np.uint8))
     with pytest.raises(DataError, match="x_train has shape"):
-        load_mnist(floats)
+        check(floats)
+    uneven = tmp_path / "uneven.npz"
+    np.savez_compressed(uneven, x_train=np.zeros((2, 28, 28), np.uint8),
+                        y_train=np.zeros(3, np.uint8), x_test=np.zeros((2, 28, 28), np.uint8),
+                        y_test=np.zeros(2, np.uint8))
+    with pytest.raises(DataError, match="differ in length"):
+        check(uneven)
+
+
+def test_the_check_reads_headers_and_loading_finds_damaged_data(tiny_mnist, tmp_path):
+    """A file whose array data is damaged passes the header check; loading it says so."""
+    damaged = tmp_path / "damaged.npz"
+    raw = bytearray(tiny_mnist.read_bytes())
+    middle = len(raw) // 2
+    raw[middle:middle + 64] = bytes(64)
+    damaged.write_bytes(bytes(raw))
+    assert validate_mnist(damaged) == damaged
+    with pytest.raises(DataError, match="not a readable .npz") as info:
+        load_mnist(damaged)
+    assert str(damaged) in str(info.value)
 
 
 def test_kernel_copy_keeps_first_images_and_whole_test_set(tiny_mnist, tmp_path):

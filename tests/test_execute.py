@@ -14,12 +14,14 @@ import pytest
 from grader.collect import read_figures
 from grader.errors import NotebookError
 from grader.execute import (
+    _HTML_LOCK,
     ExecutionManager,
     execute,
     export_html,
     html_exporter,
     prepare,
     read_notebook,
+    warm_html,
 )
 from grader.inject import INJECTED_TAG, probe_cell, setup_cell
 from grader.kernelenv import kernel_env
@@ -78,6 +80,26 @@ def test_worker_threads_share_one_html_exporter_and_each_gets_its_own_page(tmp_p
     assert [[f"page {j}" in page for j in range(4)] for page in pages] == [
         [i == j for j in range(4)] for i in range(4)]
     assert html_exporter.cache_info().currsize == 1  # made once, not once per thread
+
+
+def test_warming_builds_the_exporter_that_pages_then_use(tmp_path):
+    html_exporter.cache_clear()
+    warm_html()
+    assert html_exporter.cache_info().currsize == 1
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('mine')")])
+    nbformat.write(nb, tmp_path / "executed.ipynb")
+    assert "mine" in export_html(tmp_path / "executed.ipynb").read_text()
+    assert html_exporter.cache_info().hits >= 1  # the warmed exporter, not a second one
+
+
+def test_a_failed_warm_up_is_left_to_the_pages(monkeypatch):
+    def broken() -> None:
+        raise RuntimeError("no templates")
+
+    monkeypatch.setattr("grader.execute.html_exporter", broken)
+    warm_html()  # no error here: the first real page records it
+    assert _HTML_LOCK.acquire(blocking=False)  # and the pages' lock is free again
+    _HTML_LOCK.release()
 
 
 def test_cell_timeout_interrupts_and_continues(tmp_path):

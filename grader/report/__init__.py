@@ -1,5 +1,21 @@
-"""Feedback reports: per-student HTML and the class summary, from plain result dicts."""
+"""Feedback reports: per-student HTML and the class summary, from plain result dicts.
 
-from grader.report.render import render_student, render_summary, write_grades_csv
+The renderers load on first use (they import pyplot, about a second), so the CLI can
+check ``--audience`` before a batch asks for its fork server.
+"""
 
-__all__ = ["render_student", "render_summary", "write_grades_csv"]
+from __future__ import annotations
+
+from typing import Any
+
+AUDIENCES = ("instructor", "student")
+__all__ = ["AUDIENCES", "render_student", "render_summary", "write_grades_csv"]
+
+
+def __getattr__(name: str) -> Any:
+    """The renderers of :mod:`grader.report.render`, imported when first asked for."""
+    if name in {"render_student", "render_summary", "write_grades_csv"}:
+        from grader.report import render
+
+        return getattr(render, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,13 +17,11 @@ from typing import Any
 import jinja2
 
 from grader import layers as L
-from grader.report import plots
+from grader.report import AUDIENCES, plots
 
 TEMPLATES_ENV = "GRADER_TEMPLATES"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
-
-AUDIENCES = ("instructor", "student")
 
 
 def templates_dir() -> Path:
