@@ -23,7 +23,6 @@ TEMPLATES_ENV = "GRADER_TEMPLATES"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-
 def templates_dir() -> Path:
     """``$GRADER_TEMPLATES``, the source tree's ``templates/``, or the installed copy.
 
