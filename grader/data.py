@@ -19,6 +19,8 @@ from grader.errors import DataError
 
 MNIST_ENV = "GRADER_MNIST"
 KEYS = {"x_train": 3, "y_train": 1, "x_test": 3, "y_test": 1}
+# what reading a damaged or foreign .npz raises, whole or by its headers
+UNREADABLE = (OSError, ValueError, zipfile.BadZipFile, zlib.error)
 
 
 def keras_cache_path() -> Path:
@@ -72,7 +74,7 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as f:
             return {k: f[k] for k in KEYS if k in f.files}
-    except (OSError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
+    except UNREADABLE as exc:
         raise DataError(f"not a readable .npz file ({exc})", path=path) from None
 
 
@@ -95,7 +97,7 @@ def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
                     shape, _, dtype = read(f)
                 found[key] = (tuple(shape), dtype)
             return found
-    except (OSError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
+    except UNREADABLE as exc:
         raise DataError(f"not a readable .npz file ({exc})", path=path) from None
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 AUDIENCES = ("instructor", "student")
-__all__ = ["AUDIENCES", "render_student", "render_summary", "write_grades_csv"]
+_RENDERERS = ("render_student", "render_summary", "write_grades_csv")
+__all__ = ["AUDIENCES", *_RENDERERS]
 
 
 def __getattr__(name: str) -> Any:
     """The renderers of :mod:`grader.report.render`, imported when first asked for."""
-    if name in {"render_student", "render_summary", "write_grades_csv"}:
+    if name in _RENDERERS:
         from grader.report import render
 
         return getattr(render, name)
