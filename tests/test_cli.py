@@ -99,7 +99,7 @@ def test_outputs_written(batch):
                               "'doejane'").fetchone()
     assert len(sha) == 64 and seconds > 0
     report = (out / "doejane" / "report.html").read_text()
-    assert report.count("data:image/png;base64,") >= 1 and "fast</strong> profile" in report
+    assert report.count("data:image/svg+xml;base64,") >= 1 and "fast</strong> profile" in report
     assert report.count('<table class="confusion">') == 1
     assert "baseline" in report and (out / "doejane" / "executed.ipynb").exists()
     summary = (out / "summary.html").read_text()
@@ -238,6 +238,7 @@ def test_report_rerenders_from_the_gradebook_with_manual_grades(graded_copy):
                           text=True).stdout
     assert "Feedback for doejane" in text and "graded by hand" in text
     assert "Timed it." in text
+    assert "yours, validation" in text  # the training curves' legend: text in the PDF
     assert (out / "summary.pdf").read_bytes()[:5] == b"%PDF-"
     db = sqlite3.connect(out / "gradebook.sqlite")
     assert db.execute("SELECT COUNT(*) FROM overrides").fetchone()[0] == 1

@@ -34,7 +34,8 @@ def test_report_names_the_most_confused_classes_and_draws_kernels(lab7):
     html = (lab7["out"] / "full_solution" / "report.html").read_text()
     assert "Most frequent mistakes:" in html and " read as " in html
     assert "convolution layer 2" in html
-    assert html.count("data:image/png;base64,") == 3  # curves, two kernel grids
+    assert html.count("data:image/svg+xml;base64,") == 1  # the curves, drawn as SVG
+    assert html.count("data:image/png;base64,") == 2  # two kernel grids, pictures
     assert html.count('<table class="confusion">') == 1 and html.count("<td style=") == 100
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import csv
+from xml.etree import ElementTree
 
-from grader.report import render_student, render_summary, write_grades_csv
+from grader.report import plots, render_student, render_summary, write_grades_csv
 
 
 def result(student="alice", answer="<script>alert(1)</script>"):
@@ -49,7 +51,7 @@ def test_student_report_has_plots_and_escapes_student_text(tmp_path):
     path = render_student(result(), EXPECTED, tmp_path / "alice" / "report.html")
     html = path.read_text()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
-    assert html.count("data:image/png;base64,") == 1  # the curves
+    assert html.count("data:image/svg+xml;base64,") == 1  # the curves
     table = html[html.index('<table class="confusion">'):]
     table = table[:table.index("</table>")]  # the confusion matrix, shaded by share of the top
     assert table.count("<td ") == 4 and 'rgba(31, 111, 178, 1.0)" class="dark">5<' in table
@@ -67,14 +69,14 @@ def test_summary_and_csv(tmp_path):
                           tmp_path / "summary.html").read_text()
     assert "not valid JSON" in html and "alice/report.html" in html
     assert "Run time per submission: median 5 s" in html
-    assert html.count("data:image/png;base64,") == 1  # scores; no measured accuracy here
+    assert html.count("data:image/svg+xml;base64,") == 1  # scores; no measured accuracy here
     graded = result("carol")
     graded["questions"][0]["checks"][0]["details"]["accuracy"] = 0.9
     html = render_summary([result(), graded], "Demo", questions, 4.0,
                           tmp_path / "summary2.html").read_text()
-    assert "Accuracy of the graded models" in html and html.count("data:image/png") == 2
+    assert "Accuracy of the graded models" in html and html.count("data:image/svg") == 2
     rows = list(csv.reader(write_grades_csv([result(), errored], ["q1", "a1"],
-                                            tmp_path / "grades.csv").open()))
+                                            tmp_path / "grades.csv").read_text().splitlines()))
     assert rows[0] == ["student", "score", "max_score", "status", "q1", "a1"]
     assert rows[1] == ["alice", "3", "4", "graded", "3", "0"]
     assert rows[2] == ["bob", "0", "4", "error", "", ""]
@@ -171,3 +173,25 @@ def test_late_submissions_say_when_and_what_they_lost(tmp_path):
     html = render_student(late, EXPECTED, tmp_path / "r.html").read_text()
     assert "2 started day(s) after the deadline" in html and "−20 % of the score" in html
     assert "2.4 / 4" in html  # 34 hours late: two started days
+
+
+def _svg_texts(uri: str) -> list[str]:
+    assert uri.startswith("data:image/svg+xml;base64,")
+    root = ElementTree.fromstring(base64.b64decode(uri.split(",", 1)[1]))
+    return [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text]
+
+
+def test_charts_are_svg_with_their_text_kept_as_text_and_the_same_bytes_each_time():
+    history = {"loss": [1, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.8, 0.9]}
+    curves = plots.training_curves(history, history, "starter")
+    texts = _svg_texts(curves)
+    assert {"accuracy", "loss", "epoch", "yours, training", "yours, validation",
+            "reference (starter), training"} <= set(texts)  # searchable in the PDF
+    assert plots.training_curves(history, history, "starter") == curves  # no date, no random ids
+    no_metric = plots.training_curves({"loss": [1, 0.5], "val_loss": [1.1, 0.7]}, None, "")
+    assert {"yours, training", "yours, validation"} <= set(_svg_texts(no_metric))  # loss only
+    counts = _svg_texts(plots.score_histogram([3, 7, 7, 9], 13))
+    ticks = [t for t in counts if t.replace(".", "").isdigit()]
+    assert ticks and all("." not in t for t in ticks)  # students counted in whole numbers
+    grid = plots.kernel_grid([[[0.0, 1.0], [1.0, 0.0]]] * 2, "convolution layer 1")
+    assert grid is not None and grid.startswith("data:image/png;base64,")  # pictures stay PNG
