@@ -17,8 +17,10 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.util import run_sync
@@ -30,6 +32,51 @@ from grader.kernelenv import fork_server, full_env, preload_modules
 from grader.sandbox import Sandbox
 
 KERNEL_NAME = "grader-python"
+
+
+IOPUB_SILENCE = 0.2  # seconds without the idle status: ask again (the first may predate IOPub)
+
+
+class GraderKernelClient(AsyncKernelClient):
+    """A kernel client that is ready as soon as its kernel answers on both channels.
+
+    jupyter_client's ``wait_for_ready`` ends by reading IOPub until 0.2 s pass with
+    nothing: 0.2 s idle before every notebook. This one is ready when the kernel has
+    replied to ``kernel_info`` and its idle status for that request came on IOPub, which
+    proves IOPub connected. Nothing needs flushing: nbclient reads only the messages of
+    the requests it sends.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        """Return once the kernel has answered ``kernel_info`` on shell and on IOPub.
+
+        Raises:
+            RuntimeError: The kernel died, or did not answer within ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        asked = {self.kernel_info()}
+        replied = False
+        while True:
+            channel = self.iopub_channel if replied else self.shell_channel
+            try:
+                msg = await channel.get_msg(timeout=IOPUB_SILENCE if replied else 1)
+            except Empty:
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds") from None
+                # no reply yet (the kernel still starting), or its idle status went out
+                # before IOPub listened: ask again, as jupyter_client does
+                asked.add(self.kernel_info())
+                replied = False
+                continue
+            parent = msg.get("parent_header", {}).get("msg_id")
+            if not replied and msg["msg_type"] == "kernel_info_reply" and parent in asked:
+                self._handle_kernel_info_reply(msg)
+                replied = True
+            elif (replied and msg["msg_type"] == "status" and parent in asked
+                  and msg["content"].get("execution_state") == "idle"):
+                return
 
 
 def kernel_manager_class(command: list[str], log_path: Path,
@@ -47,6 +94,7 @@ def kernel_manager_class(command: list[str], log_path: Path,
     class GraderKernelManager(AsyncKernelManager):
         def __init__(self, **kw: Any) -> None:
             super().__init__(**kw)
+            self.client_factory = GraderKernelClient
             self.transport = "ipc"
             self.ip = str(sock_dir / "k")
             self.connection_file = str(sock_dir / "connection.json")

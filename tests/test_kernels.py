@@ -1,0 +1,81 @@
+"""The kernel client is ready once its kernel answers on shell and on IOPub, never later."""
+
+from __future__ import annotations
+
+import asyncio
+from queue import Empty
+from typing import Any
+
+import pytest
+
+from grader.kernels import GraderKernelClient
+
+
+class FakeChannel:
+    """A channel fed by the fake kernel: get_msg returns what it holds, else times out."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.waits: list[float] = []
+
+    async def get_msg(self, timeout: float | None = None) -> dict[str, Any]:
+        self.waits.append(timeout or 0.0)
+        if not self.messages:
+            raise Empty
+        return self.messages.pop(0)
+
+
+class FakeClient(GraderKernelClient):
+    """A client whose kernel answers each ``kernel_info`` as told, without a process."""
+
+    def __init__(self, publishes: list[bool], alive: bool = True) -> None:
+        super().__init__()
+        self.publishes, self.alive, self.asked = list(publishes), alive, 0
+        self.shell, self.iopub = FakeChannel(), FakeChannel()
+        self.iopub.messages.append({"msg_type": "status", "parent_header": {},
+                                    "content": {"execution_state": "starting"}})
+
+    @property
+    def shell_channel(self) -> Any:  # type: ignore[override]
+        return self.shell
+
+    @property
+    def iopub_channel(self) -> Any:  # type: ignore[override]
+        return self.iopub
+
+    def kernel_info(self) -> str:  # type: ignore[override]
+        self.asked += 1
+        msg_id = f"info-{self.asked}"
+        if not self.alive:
+            return msg_id
+        self.shell.messages.append({"msg_type": "kernel_info_reply", "content": {},
+                                    "parent_header": {"msg_id": msg_id}})
+        if self.publishes.pop(0):  # else its status went out before IOPub listened
+            for state in ("busy", "idle"):
+                self.iopub.messages.append({"msg_type": "status", "content": {
+                    "execution_state": state}, "parent_header": {"msg_id": msg_id}})
+        return msg_id
+
+    async def _async_is_alive(self) -> bool:
+        return self.alive
+
+    def _handle_kernel_info_reply(self, msg: dict[str, Any]) -> None:
+        self.info = msg
+
+
+def test_ready_at_the_idle_status_of_its_request_without_waiting_for_silence():
+    client = FakeClient([True])
+    asyncio.run(client.wait_for_ready(timeout=5))
+    assert client.asked == 1 and client.info["parent_header"]["msg_id"] == "info-1"
+    assert client.iopub.waits == [0.2, 0.2, 0.2]  # starting, busy, idle: no read that timed out
+
+
+def test_asks_again_when_iopub_missed_the_first_answer():
+    client = FakeClient([False, True])
+    asyncio.run(client.wait_for_ready(timeout=5))
+    assert client.asked == 2 and not client.iopub.messages and not client.shell.messages
+
+
+def test_a_dead_kernel_is_an_error_not_a_wait():
+    with pytest.raises(RuntimeError, match="died before replying"):
+        asyncio.run(FakeClient([], alive=False).wait_for_ready(timeout=5))
