@@ -57,14 +57,14 @@ class GraderKernelClient(AsyncKernelClient):
         asked = {self.kernel_info()}
         replied = False
         while True:
+            if time.monotonic() > deadline:  # checked even while other messages come
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
             channel = self.iopub_channel if replied else self.shell_channel
             try:
                 msg = await channel.get_msg(timeout=IOPUB_SILENCE if replied else 1)
             except Empty:
                 if not await self._async_is_alive():
                     raise RuntimeError("Kernel died before replying to kernel_info") from None
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds") from None
                 # no reply yet (the kernel still starting), or its idle status went out
                 # before IOPub listened: ask again, as jupyter_client does
                 asked.add(self.kernel_info())

@@ -79,3 +79,18 @@ def test_asks_again_when_iopub_missed_the_first_answer():
 def test_a_dead_kernel_is_an_error_not_a_wait():
     with pytest.raises(RuntimeError, match="died before replying"):
         asyncio.run(FakeClient([], alive=False).wait_for_ready(timeout=5))
+
+
+class ChattyChannel(FakeChannel):
+    """IOPub of a kernel that never stops printing (and never says idle)."""
+
+    async def get_msg(self, timeout: float | None = None) -> dict[str, Any]:
+        await asyncio.sleep(0.01)
+        return {"msg_type": "stream", "parent_header": {}, "content": {"text": "x"}}
+
+
+def test_gives_up_at_its_timeout_though_iopub_keeps_talking():
+    client = FakeClient([True])
+    client.iopub = ChattyChannel()
+    with pytest.raises(RuntimeError, match="didn't respond in 0.3 seconds"):
+        asyncio.run(asyncio.wait_for(client.wait_for_ready(timeout=0.3), 10))
