@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -150,7 +151,7 @@ def import_floor(tools: Path, env: dict[str, str], runs: int = 3) -> float:
         after = os.times()
         seconds.append(after.children_user - before.children_user
                        + after.children_system - before.children_system)
-    return sorted(seconds)[len(seconds) // 2]
+    return statistics.median_high(seconds)
 
 
 def spin_seconds(copies: int) -> list[float]:
@@ -172,7 +173,7 @@ def parallel_ceiling(cores: int, rounds: int = 5) -> float:
     for _ in range(rounds):
         before, together, after = spin_seconds(1)[0], spin_seconds(cores), spin_seconds(1)[0]
         ratios.append(sum((before + after) / 2 / t for t in together))
-    return sorted(ratios)[len(ratios) // 2]
+    return statistics.median_high(ratios)
 
 
 def trivial_notebook() -> nbformat.NotebookNode:
