@@ -21,7 +21,7 @@ from grader.envs import KernelEnv
 from grader.envworker import EnvEvaluator
 from grader.errors import GraderError, ProbeError
 from grader.evaluate import Evaluator
-from grader.execute import execute, export_html, prepare, read_notebook
+from grader.execute import ExecutionResult, execute, export_html, prepare, read_notebook
 from grader.forkserver import ForkServers
 from grader.inject import compat_cell, probe_cell, setup_cell
 from grader.kernelenv import batch_kernel_env, font_cache
@@ -107,7 +107,7 @@ def start_submission(path: Path, student: str, setup: GradingSetup, student_dir:
 
     A kernel started ahead imports the pack's ``[kernel] preload`` modules while an
     earlier notebook still runs. It needs a device: with GPUs all taken, the kernel
-    starts in :func:`finish_submission` instead. Raises :class:`GraderError` for a
+    starts in :func:`run_submission` instead. Raises :class:`GraderError` for a
     file that cannot be graded.
     """
     started = time.time()
@@ -152,12 +152,22 @@ def _launch(item: Started, setup: GradingSetup) -> Kernel:
                   preload=setup.pack.spec.kernel_preload, forkservers=setup.forkservers)
 
 
-def finish_submission(item: Started, setup: GradingSetup) -> dict:
-    """Run the notebook (in its kernel started ahead, if any), probe, evaluate and check.
+@dataclass
+class Ran:
+    """A submission whose notebook has run: its kernel is gone, its device given back."""
 
-    ``student_dir/work`` is the kernel's (the only place it can write); everything
-    the grader keeps (executed notebook, kernel log, collected models, result) goes
-    beside it, out of the kernel's reach.
+    item: Started
+    run: ExecutionResult
+    device: Device
+    turn: float
+    prestarted: bool
+
+
+def run_submission(item: Started, setup: GradingSetup) -> Ran:
+    """Run the notebook, in its kernel started ahead if any: the part that needs a kernel.
+
+    ``student_dir/work`` is the kernel's (the only place it can write); the executed
+    notebook and kernel log go beside it, out of the kernel's reach.
     """
     turn = time.time()  # its turn: a kernel started ahead has waited before this
     prestarted = item.kernel is not None
@@ -168,8 +178,7 @@ def finish_submission(item: Started, setup: GradingSetup) -> dict:
     try:
         if item.kernel is None:
             item.kernel = _launch(item, setup)
-        work_dir = item.student_dir / "work"
-        run = execute(item.notebook, work_dir,
+        run = execute(item.notebook, item.student_dir / "work",
                       kernel_env={}, parameters=item.parameters,
                       cell_timeout=setup.profile.cell_timeout,
                       notebook_timeout=setup.profile.notebook_timeout,
@@ -178,6 +187,16 @@ def finish_submission(item: Started, setup: GradingSetup) -> dict:
         item.kernel = None
         setup.devices.give(device)
         item.device = None
+    return Ran(item, run, device, turn, prestarted)
+
+
+def assess_submission(ran: Ran, setup: GradingSetup) -> dict:
+    """What the run left, collected, measured in the clean worker and checked: the result.
+
+    Needs no kernel: a worker runs the next notebook meanwhile. Everything the grader
+    keeps (collected models, result) goes beside ``work/``, out of the kernels' reach.
+    """
+    item, run = ran.item, ran.run
     student_dir = item.student_dir
     notes = list(run.notes)
     try:
@@ -195,9 +214,9 @@ def finish_submission(item: Started, setup: GradingSetup) -> dict:
         probe = {"models": [], "histories": [], "arrays": []}
     kept = Run(setup.execution_fingerprint, item.digest, item.started,
                run.to_dict() | {"executed_html": executed_html}, probe,
-               read_figures(student_dir / "work" / "figures"), notes, device.name,
-               device.gpu is not None, turn - item.started if prestarted else 0.0)
-    return assess(kept, item.path, item.student, item.cells, setup, student_dir, turn)
+               read_figures(student_dir / "work" / "figures"), notes, ran.device.name,
+               ran.device.gpu is not None, ran.turn - item.started if ran.prestarted else 0.0)
+    return assess(kept, item.path, item.student, item.cells, setup, student_dir, ran.turn)
 
 
 def error_result(path: Path, student: str, setup: GradingSetup, exc: BaseException,

@@ -33,9 +33,11 @@ from grader.execute import warm_html
 from grader.forkserver import ForkServers
 from grader.grade import (
     GradingSetup,
+    Ran,
     Started,
+    assess_submission,
     error_result,
-    finish_submission,
+    run_submission,
     start_submission,
 )
 from grader.gradebook import Gradebook
@@ -213,11 +215,24 @@ def begin_one(path: Path, student: str, setup: GradingSetup, student_dir: Path,
                     lambda: start_submission(path, student, setup, student_dir, ahead=ahead))
 
 
-def finish_one(item: Started | dict[str, Any], setup: GradingSetup) -> dict[str, Any]:
-    """:func:`finish_submission`, or the error result it became; never raises."""
+def run_one(item: Started | dict[str, Any], setup: GradingSetup) -> Ran | dict[str, Any]:
+    """:func:`run_submission`, or the error result it became; never raises."""
     if isinstance(item, dict):
         return item
-    return recorded(item.path, item.student, setup, lambda: finish_submission(item, setup))
+    return recorded(item.path, item.student, setup, lambda: run_submission(item, setup))
+
+
+def assess_one(ran: Ran | dict[str, Any], setup: GradingSetup) -> dict[str, Any]:
+    """:func:`assess_submission`, or the error result it became; never raises."""
+    if isinstance(ran, dict):
+        return ran
+    return recorded(ran.item.path, ran.item.student, setup,
+                    lambda: assess_submission(ran, setup))
+
+
+def finish_one(item: Started | dict[str, Any], setup: GradingSetup) -> dict[str, Any]:
+    """:func:`run_submission`, then :func:`assess_submission`: the result; never raises."""
+    return assess_one(run_one(item, setup), setup)
 
 
 def reassess_all(again: Sequence[tuple[Path, str, Run]], workers: int, setup: GradingSetup,
@@ -236,14 +251,18 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
                 out_dir: Path, on_start: Progress | None = None) -> Iterator[dict[str, Any]]:
     """Grade ``todo`` with ``workers`` threads; yield each result as it is ready.
 
-    Each worker grades one submission at a time and, meanwhile, has the kernel of its
-    next one started (TensorFlow imported, :func:`start_submission` with ``ahead``): a
-    small pool of fresh kernels, one per worker, each used for one submission only.
+    A worker's kernels run one after another, with nothing of the grader's between
+    them: while one submission's notebook runs, the kernel of the worker's next one
+    starts (TensorFlow imported, :func:`start_submission` with ``ahead``), and the
+    submission before it is collected, measured and checked beside it. So each worker
+    has a small pool of fresh kernels, each used for one submission only, and at most
+    one finished run waiting for its checks.
     """
     jobs: queue.SimpleQueue[tuple[Path, str]] = queue.SimpleQueue()
     for job in todo:
         jobs.put(job)
     results: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+    count = max(1, min(workers, len(todo)))
 
     def take() -> Started | dict[str, Any] | None:
         try:
@@ -252,28 +271,40 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
             return None
         return begin_one(path, student, setup, out_dir / student, ahead=True)
 
-    def work() -> None:
-        item = take()
+    def checked(ran: Ran | dict[str, Any]) -> None:
+        results.put(assess_one(ran, setup))
+
+    def work(starter: ThreadPoolExecutor, checker: ThreadPoolExecutor) -> None:
+        item, checking = take(), None
         while item is not None:
-            upcoming = take()
+            upcoming = starter.submit(take)  # its kernel starts while this one runs
             try:
                 if on_start:
                     path, student = ((item["file"], item["student"]) if isinstance(item, dict)
                                      else (item.path, item.student))
                     with contextlib.suppress(Exception):  # a progress display never stops grading
                         on_start(student, Path(path).name)
-                results.put(finish_one(item, setup))
+                ran = run_one(item, setup)
+                if checking is not None:
+                    checking.result()  # one run waits for its checks, never a queue of them
+                checking = checker.submit(checked, ran)
             except BaseException:
-                if isinstance(upcoming, Started):
-                    upcoming.cancel(setup.devices)
+                later = upcoming.result()
+                if isinstance(later, Started):
+                    later.cancel(setup.devices)
                 raise
-            item = upcoming
+            item = upcoming.result()
+        if checking is not None:
+            checking.result()
 
-    threads = [threading.Thread(target=work, name=f"grade-{i}", daemon=True)
-               for i in range(max(1, min(workers, len(todo))))]
-    for t in threads:
-        t.start()
-    for _ in todo:
-        yield results.get()
-    for t in threads:
-        t.join()
+    with (ThreadPoolExecutor(count, thread_name_prefix="start-ahead") as starter,
+          ThreadPoolExecutor(count, thread_name_prefix="check") as checker):
+        threads = [threading.Thread(target=work, args=(starter, checker), name=f"grade-{i}",
+                                    daemon=True)
+                   for i in range(count)]
+        for t in threads:
+            t.start()
+        for _ in todo:
+            yield results.get()
+        for t in threads:
+            t.join()

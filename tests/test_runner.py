@@ -1,0 +1,141 @@
+"""How a batch's workers go through their submissions (:func:`grader.runner.run_workers`).
+
+The three phases of a submission (start its kernel, run its notebook, check the run)
+are replaced by fakes that record when they ran, so these tests need no kernel.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from grader import runner
+from grader.grade import Ran, Started
+from grader.schedule import Devices
+
+WAIT = 10.0  # seconds a fake phase waits for another before it gives up and says so
+
+
+class Phases:
+    """Fake start, run and check phases that log ``(phase, student)`` as they begin and end."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.log: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+        self.hooks: dict[tuple[str, str], Any] = {}  # (phase, student): called as it begins
+        monkeypatch.setattr(runner, "start_submission", self.start)
+        monkeypatch.setattr(runner, "run_submission", self.run)
+        monkeypatch.setattr(runner, "assess_submission", self.assess)
+
+    def _note(self, event: str, student: str) -> None:
+        with self.lock:
+            self.log.append((event, student))
+
+    def _phase(self, phase: str, student: str) -> None:
+        self._note(f"{phase} begins", student)
+        hook = self.hooks.get((phase, student))
+        if hook is not None:
+            hook()
+        self._note(f"{phase} ends", student)
+
+    def start(self, path: Path, student: str, setup: Any, student_dir: Path,
+              ahead: bool = False) -> Started:
+        self._phase("start", student)
+        return Started(path, student, student_dir, 0.0, "", None, [], student_dir, {}, [])
+
+    def run(self, item: Started, setup: Any) -> Ran:
+        self._phase("run", item.student)
+        return Ran(item, SimpleNamespace(), SimpleNamespace(), 0.0, True)
+
+    def assess(self, ran: Ran, setup: Any) -> dict[str, Any]:
+        self._phase("check", ran.item.student)
+        return {"student": ran.item.student, "status": "graded"}
+
+    def seen(self, event: str, student: str) -> bool:
+        with self.lock:
+            return (event, student) in self.log
+
+    def when(self, event: str, student: str) -> int:
+        with self.lock:
+            return self.log.index((event, student))
+
+    def wait_for(self, event: str, student: str) -> bool:
+        """Whether ``event`` of ``student`` happens within :data:`WAIT` seconds."""
+        deadline = time.monotonic() + WAIT
+        while not self.seen(event, student):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+
+def _setup() -> Any:
+    """What :func:`grader.grade.error_result` and a cancelled kernel read of a batch."""
+    pack = SimpleNamespace(id="pack", spec=SimpleNamespace(title="Pack", max_score=10.0))
+    profile = SimpleNamespace(name="fast", description="", seed=0)
+    return SimpleNamespace(pack=pack, profile=profile, fingerprint="f", devices=Devices())
+
+
+def _grade(tmp_path: Path, students: list[str], workers: int = 1) -> list[dict[str, Any]]:
+    todo = [(tmp_path / f"{s}.ipynb", s) for s in students]
+    return list(runner.run_workers(todo, workers, _setup(), tmp_path))
+
+
+def test_a_worker_runs_its_next_notebook_while_the_last_one_is_checked(monkeypatch, tmp_path):
+    """The check of s1 (grader work, no kernel) is not on the worker's way to s2's run."""
+    phases = Phases(monkeypatch)
+    overlapped = []
+    phases.hooks["check", "s1"] = lambda: overlapped.append(phases.wait_for("run begins", "s2"))
+    results = _grade(tmp_path, ["s1", "s2", "s3"])
+    assert overlapped == [True]
+    assert sorted(r["student"] for r in results) == ["s1", "s2", "s3"]
+    assert all(r["status"] == "graded" for r in results)
+
+
+def test_the_next_kernel_starts_while_this_notebook_runs(monkeypatch, tmp_path):
+    """s2's kernel starts beside s1's run, not before it: starting is off the worker's way."""
+    phases = Phases(monkeypatch)
+    overlapped = []
+    phases.hooks["start", "s2"] = lambda: overlapped.append(phases.wait_for("run begins", "s1"))
+    _grade(tmp_path, ["s1", "s2"])
+    assert overlapped == [True]
+    assert phases.when("start ends", "s2") < phases.when("run begins", "s2")
+
+
+def test_a_worker_has_at_most_one_run_waiting_for_its_checks(monkeypatch, tmp_path):
+    """While s1's check is held up, s2 runs, and s3 waits: finished runs never pile up."""
+    phases = Phases(monkeypatch)
+    release = threading.Event()
+    phases.hooks["check", "s1"] = lambda: release.wait(WAIT)
+    done = threading.Thread(target=_grade, args=(tmp_path, ["s1", "s2", "s3"]))
+    done.start()
+    assert phases.wait_for("run ends", "s2")
+    time.sleep(0.3)  # were s3 to run now, it would have begun by this
+    assert not phases.seen("run begins", "s3")
+    release.set()
+    done.join(WAIT)
+    assert phases.when("check ends", "s1") < phases.when("run begins", "s3")
+    assert phases.seen("check ends", "s3")
+
+
+def test_a_failing_run_or_check_is_that_submission_s_recorded_error(monkeypatch, tmp_path):
+    """Failures in either phase come back as results with tracebacks; the others are graded."""
+    phases = Phases(monkeypatch)
+
+    def fail(message: str) -> None:
+        raise RuntimeError(message)
+
+    phases.hooks["run", "s1"] = lambda: fail("kernel phase broke")
+    phases.hooks["check", "s2"] = lambda: fail("check phase broke")
+    results = {r["student"]: r for r in _grade(tmp_path, ["s1", "s2", "s3", "s4"], workers=2)}
+    assert sorted(results) == ["s1", "s2", "s3", "s4"]
+    assert results["s1"]["status"] == results["s2"]["status"] == "error"
+    assert "kernel phase broke" in results["s1"]["error"]
+    assert "check phase broke" in results["s2"]["traceback"]
+    assert results["s3"]["status"] == results["s4"]["status"] == "graded"
+    assert not phases.seen("check begins", "s1")  # nothing ran: nothing to check
