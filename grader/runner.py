@@ -262,7 +262,6 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
     for job in todo:
         jobs.put(job)
     results: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
-    count = max(1, min(workers, len(todo)))
 
     def take() -> Started | dict[str, Any] | None:
         try:
@@ -271,40 +270,40 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
             return None
         return begin_one(path, student, setup, out_dir / student, ahead=True)
 
-    def checked(ran: Ran | dict[str, Any]) -> None:
-        results.put(assess_one(ran, setup))
+    def announce(item: Started | dict[str, Any]) -> None:
+        if on_start:
+            path, student = ((item["file"], item["student"]) if isinstance(item, dict)
+                             else (item.path, item.student))
+            with contextlib.suppress(Exception):  # a progress display never stops grading
+                on_start(student, Path(path).name)
 
-    def work(starter: ThreadPoolExecutor, checker: ThreadPoolExecutor) -> None:
-        item, checking = take(), None
-        while item is not None:
-            upcoming = starter.submit(take)  # its kernel starts while this one runs
-            try:
-                if on_start:
-                    path, student = ((item["file"], item["student"]) if isinstance(item, dict)
-                                     else (item.path, item.student))
-                    with contextlib.suppress(Exception):  # a progress display never stops grading
-                        on_start(student, Path(path).name)
-                ran = run_one(item, setup)
-                if checking is not None:
-                    checking.result()  # one run waits for its checks, never a queue of them
-                checking = checker.submit(checked, ran)
-            except BaseException:
-                later = upcoming.result()
-                if isinstance(later, Started):
-                    later.cancel(setup.devices)
-                raise
-            item = upcoming.result()
-        if checking is not None:
-            checking.result()
+    def work(n: int) -> None:
+        # a kernel dies with the thread that launched it (PR_SET_PDEATHSIG, see
+        # grader/kernel/launch.py), so kernels start ahead in a thread that lives as long
+        # as this worker, never in one that ends with its task
+        with (ThreadPoolExecutor(1, thread_name_prefix=f"start-ahead-{n}") as starter,
+              ThreadPoolExecutor(1, thread_name_prefix=f"check-{n}") as checker):
+            item, checking = take(), None
+            while item is not None:
+                upcoming = starter.submit(take)  # its kernel starts while this one runs
+                try:
+                    announce(item)
+                    ran = run_one(item, setup)
+                    if checking is not None:
+                        checking.result()  # one run waits for its checks, never a queue of them
+                    checking = checker.submit(lambda r=ran: results.put(assess_one(r, setup)))
+                except BaseException:
+                    later = upcoming.result()
+                    if isinstance(later, Started):
+                        later.cancel(setup.devices)
+                    raise
+                item = upcoming.result()
 
-    with (ThreadPoolExecutor(count, thread_name_prefix="start-ahead") as starter,
-          ThreadPoolExecutor(count, thread_name_prefix="check") as checker):
-        threads = [threading.Thread(target=work, args=(starter, checker), name=f"grade-{i}",
-                                    daemon=True)
-                   for i in range(count)]
-        for t in threads:
-            t.start()
-        for _ in todo:
-            yield results.get()
-        for t in threads:
-            t.join()
+    threads = [threading.Thread(target=work, args=(i,), name=f"grade-{i}", daemon=True)
+               for i in range(max(1, min(workers, len(todo))))]
+    for t in threads:
+        t.start()
+    for _ in todo:
+        yield results.get()
+    for t in threads:
+        t.join()

@@ -28,6 +28,8 @@ class Phases:
         self.log: list[tuple[str, str]] = []
         self.lock = threading.Lock()
         self.hooks: dict[tuple[str, str], Any] = {}  # (phase, student): called as it begins
+        self.starters: dict[str, threading.Thread] = {}  # who started each student's kernel
+        self.starter_alive: dict[str, bool] = {}  # ... and whether it lived on to its run
         monkeypatch.setattr(runner, "start_submission", self.start)
         monkeypatch.setattr(runner, "run_submission", self.run)
         monkeypatch.setattr(runner, "assess_submission", self.assess)
@@ -46,10 +48,12 @@ class Phases:
     def start(self, path: Path, student: str, setup: Any, student_dir: Path,
               ahead: bool = False) -> Started:
         self._phase("start", student)
+        self.starters[student] = threading.current_thread()
         return Started(path, student, student_dir, 0.0, "", None, [], student_dir, {}, [])
 
     def run(self, item: Started, setup: Any) -> Ran:
         self._phase("run", item.student)
+        self.starter_alive[item.student] = self.starters[item.student].is_alive()
         return Ran(item, SimpleNamespace(), SimpleNamespace(), 0.0, True)
 
     def assess(self, ran: Ran, setup: Any) -> dict[str, Any]:
@@ -107,6 +111,15 @@ def test_the_next_kernel_starts_while_this_notebook_runs(monkeypatch, tmp_path):
     assert phases.when("start ends", "s2") < phases.when("run begins", "s2")
 
 
+def test_the_thread_that_started_a_kernel_lives_until_the_kernel_has_run(monkeypatch, tmp_path):
+    """A kernel dies with the thread that launched it (its parent-death signal)."""
+    phases = Phases(monkeypatch)
+    for student in ("s1", "s2", "s3", "s4"):  # time for a starter that ended to be gone
+        phases.hooks["run", student] = lambda: time.sleep(0.05)
+    _grade(tmp_path, ["s1", "s2", "s3", "s4"], workers=2)
+    assert phases.starter_alive == dict.fromkeys(["s1", "s2", "s3", "s4"], True)
+
+
 def test_a_worker_has_at_most_one_run_waiting_for_its_checks(monkeypatch, tmp_path):
     """While s1's check is held up, s2 runs, and s3 waits: finished runs never pile up."""
     phases = Phases(monkeypatch)
@@ -139,3 +152,4 @@ def test_a_failing_run_or_check_is_that_submission_s_recorded_error(monkeypatch,
     assert "check phase broke" in results["s2"]["traceback"]
     assert results["s3"]["status"] == results["s4"]["status"] == "graded"
     assert not phases.seen("check begins", "s1")  # nothing ran: nothing to check
+
