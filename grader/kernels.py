@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
@@ -32,6 +33,11 @@ from grader.kernelenv import fork_server, full_env, preload_modules
 from grader.sandbox import Sandbox
 
 KERNEL_NAME = "grader-python"
+# a kernel's launcher asks to die with its parent (PR_SET_PDEATHSIG, grader/kernel/
+# launch.py), and to Linux that parent is the thread that started it: so every kernel is
+# started from this one thread, alive as long as the grader, whichever thread asks (as
+# the fork servers are, grader.forkserver)
+_STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-start")
 
 
 IOPUB_SILENCE = 0.2  # seconds without the idle status: ask again (the first may predate IOPub)
@@ -161,6 +167,9 @@ def launch(
 ) -> Kernel:
     """Start a contained kernel in ``work_dir`` and return at once (it boots meanwhile).
 
+    Any thread may call it: the kernel lives until stopped or the grader ends, not only
+    as long as the calling thread.
+
     Args:
         work_dir: The submission's own directory: the kernel's cwd and HOME, the only
             place it can write.
@@ -195,7 +204,7 @@ def launch(
     manager = kernel_manager_class(command, Path(log_path or work_dir / "kernel.log"), sock_dir)
     kernel = Kernel(manager(kernel_name=KERNEL_NAME), sock_dir, cgroup, sandbox, time.monotonic())
     try:
-        run_sync(kernel.km.start_kernel)(cwd=str(work_dir))
+        _STARTER.submit(run_sync(kernel.km.start_kernel), cwd=str(work_dir)).result()
     except Exception as exc:
         kernel.stop()
         raise ExecutionError(f"the kernel could not start: {type(exc).__name__}: {exc}",

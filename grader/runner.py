@@ -278,9 +278,7 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
                 on_start(student, Path(path).name)
 
     def work(n: int) -> None:
-        # a kernel dies with the thread that launched it (PR_SET_PDEATHSIG, see
-        # grader/kernel/launch.py), so kernels start ahead in a thread that lives as long
-        # as this worker, never in one that ends with its task
+        # threads of this worker's own: another worker's slow start or check never holds it up
         with (ThreadPoolExecutor(1, thread_name_prefix=f"start-ahead-{n}") as starter,
               ThreadPoolExecutor(1, thread_name_prefix=f"check-{n}") as checker):
             item, checking = take(), None

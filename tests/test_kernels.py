@@ -1,14 +1,20 @@
-"""The kernel client is ready once its kernel answers on shell and on IOPub, never later."""
+"""The kernel client is ready once its kernel answers on shell and on IOPub, never later.
+
+Also: a kernel lives as long as the grader, whichever thread launched it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from queue import Empty
 from typing import Any
 
 import pytest
+from nbclient.util import run_sync
 
-from grader.kernels import GraderKernelClient
+from grader.kernels import GraderKernelClient, Kernel, launch
 
 
 class FakeChannel:
@@ -94,3 +100,23 @@ def test_gives_up_at_its_timeout_though_iopub_keeps_talking():
     client.iopub = ChattyChannel()
     with pytest.raises(RuntimeError, match="didn't respond in 0.3 seconds"):
         asyncio.run(asyncio.wait_for(client.wait_for_ready(timeout=0.3), 10))
+
+
+@pytest.mark.kernel
+def test_a_kernel_outlives_the_thread_that_launched_it(tmp_path):
+    """Its launcher dies with its parent: the grader, not a thread that has ended."""
+    launched: list[Kernel] = []
+
+    def start_then_end() -> None:
+        launched.append(launch(tmp_path, kernel_env={}, log_path=tmp_path / "kernel.log"))
+        time.sleep(1.0)  # the launcher has asked to die with its parent by now
+
+    starter = threading.Thread(target=start_then_end)
+    starter.start()
+    starter.join()
+    (kernel,) = launched
+    try:
+        time.sleep(0.5)  # a parent-death signal kills at once
+        assert run_sync(kernel.km.is_alive)(), (tmp_path / "kernel.log").read_text()
+    finally:
+        kernel.stop()

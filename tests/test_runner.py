@@ -112,7 +112,7 @@ def test_the_next_kernel_starts_while_this_notebook_runs(monkeypatch, tmp_path):
 
 
 def test_the_thread_that_started_a_kernel_lives_until_the_kernel_has_run(monkeypatch, tmp_path):
-    """A kernel dies with the thread that launched it (its parent-death signal)."""
+    """Each worker starts its kernels from a thread of its own, not one per kernel."""
     phases = Phases(monkeypatch)
     for student in ("s1", "s2", "s3", "s4"):  # time for a starter that ended to be gone
         phases.hooks["run", student] = lambda: time.sleep(0.05)
