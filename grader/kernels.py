@@ -40,6 +40,7 @@ KERNEL_NAME = "grader-python"
 _STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-start")
 
 
+KILL_POLL = 0.005  # seconds between looks whether a killed kernel has exited
 IOPUB_SILENCE = 0.2  # seconds without the idle status: ask again (the first may predate IOPub)
 
 
@@ -119,6 +120,11 @@ def kernel_manager_class(command: list[str], log_path: Path,
                 log.close()
 
         start_kernel = _async_start_kernel
+
+        async def _async_wait(self, pollinterval: float = 0.1) -> None:
+            # jupyter_client looks every 0.1 s whether a kernel it killed has exited; a
+            # SIGKILLed kernel is gone in milliseconds, and a batch's worker waits on it
+            await super()._async_wait(pollinterval=min(pollinterval, KILL_POLL))
 
     return GraderKernelManager
 

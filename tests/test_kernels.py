@@ -1,6 +1,7 @@
 """The kernel client is ready once its kernel answers on shell and on IOPub, never later.
 
-Also: a kernel lives as long as the grader, whichever thread launched it.
+Also: a kernel lives as long as the grader, whichever thread launched it, and a killed
+kernel's exit is looked for every few milliseconds, not every tenth of a second.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from nbclient.util import run_sync
 
-from grader.kernels import GraderKernelClient, Kernel, launch
+from grader.kernels import KILL_POLL, GraderKernelClient, Kernel, kernel_manager_class, launch
 
 
 class FakeChannel:
@@ -120,3 +121,20 @@ def test_a_kernel_outlives_the_thread_that_launched_it(tmp_path):
         assert run_sync(kernel.km.is_alive)(), (tmp_path / "kernel.log").read_text()
     finally:
         kernel.stop()
+
+
+def test_a_killed_kernel_is_looked_for_every_few_milliseconds(tmp_path, monkeypatch):
+    """jupyter_client's default look every 0.1 s cost each notebook up to 0.1 s of waiting."""
+    from jupyter_client.manager import KernelManager
+
+    asked: list[float] = []
+
+    async def record(self: Any, pollinterval: float = 0.1) -> None:
+        asked.append(pollinterval)
+
+    monkeypatch.setattr(KernelManager, "_async_wait", record)
+    km = kernel_manager_class(["true"], tmp_path / "kernel.log", tmp_path)()
+    asyncio.run(km._async_wait())
+    asyncio.run(km._async_wait(pollinterval=0.001))
+    assert asked == [KILL_POLL, 0.001]
+    assert KILL_POLL <= 0.01

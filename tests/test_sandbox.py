@@ -126,6 +126,24 @@ def test_cgroup_v2_enables_controllers_for_its_children(tmp_path):
     assert (group.dirs[0] / "memory.max").read_text() == str(GIB)
 
 
+def test_removing_a_cgroup_retries_soon_then_less_often(tmp_path, monkeypatch):
+    """Its killed kernel is gone within milliseconds; a group that stays busy is not spun on."""
+    group_dir = tmp_path / "grader-1-aaaa"
+    group_dir.mkdir()
+    (group_dir / "busy").write_text("")  # rmdir fails while it is there, as with live tasks
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 7:
+            (group_dir / "busy").unlink()
+
+    monkeypatch.setattr("grader.cgroups.time.sleep", sleep)
+    Cgroup(2, (group_dir,)).remove()
+    assert not group_dir.exists()
+    assert pauses == [0.002, 0.004, 0.008, 0.016, 0.032, 0.05, 0.05]
+
+
 def test_no_writable_cgroup_means_none(tmp_path):
     proc = _fake_proc(tmp_path, "0::/\n")
     assert Cgroup.create(GIB, 64, root=tmp_path / "missing", proc_file=proc) is None
