@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import shutil
 import sqlite3
 import statistics
 import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -330,3 +332,24 @@ def test_a_large_class_gets_the_spread_and_who_is_in_error():
     assert "in error │ 1: s007" in text
     few = _rendered(results[:3])
     assert "s000" in few and "s002" in few and "median" not in few
+
+
+def test_a_batch_runs_with_what_came_before_it_left_out_of_collections():
+    from grader.cli import _settled
+
+    assert gc.get_freeze_count() == 0
+    with _settled():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0  # an in-process caller gets its collections back
+
+
+def test_the_command_ends_without_collecting_everything_once_more(monkeypatch):
+    from grader import cli
+
+    monkeypatch.setattr(sys, "argv", ["grader", "--help"])
+    try:
+        with pytest.raises(SystemExit):
+            cli.main()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
