@@ -115,6 +115,7 @@ def start_submission(path: Path, student: str, setup: GradingSetup, student_dir:
     nb = read_notebook(path)
     work_dir = student_dir / "work"
     (student_dir / RUN_FILE).unlink(missing_ok=True)  # its figures and models go with work/
+    (student_dir / "kernel.log").unlink(missing_ok=True)  # this run's kernel writes its own
     prepare_work_dir(path, setup, work_dir)
     cells = numbered_cells(nb)
     probe_dir = work_dir / f".probe-{secrets.token_hex(8)}"

@@ -121,6 +121,8 @@ def test_second_run_regrades_only_changed_notebooks(batch, mnist_path):
     assert "1 graded, 7 unchanged (cached)" in proc.stdout, proc.stdout + proc.stderr
     rows = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}
     assert rows["unchanged_starter"]["status"] == "graded"
+    log = (out / "unchanged_starter" / "kernel.log").read_text()
+    assert log.count("--existing") == 1, log  # its kernel's start, not the last run's too
 
 
 def test_a_spec_fix_grades_stored_runs_again_without_executing_them(batch, mnist_path,
