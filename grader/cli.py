@@ -459,8 +459,9 @@ def _settled() -> Iterator[None]:
     """Leave what exists before a batch (modules, the pack) out of the collections during it.
 
     It outlives the batch; each full collection walked it again while every worker
-    thread waited (about 0.14 s each, five for a class of 20 trivial notebooks). It is
-    collectable again after, for a caller that goes on (tests run commands in-process).
+    thread waited (up to 0.3 s each, 0.7 s in all for a class of 20 trivial notebooks).
+    It is collectable again after, for a caller that goes on (tests run commands
+    in-process).
     """
     frozen_before = gc.get_freeze_count()
     gc.freeze()
