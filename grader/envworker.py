@@ -184,6 +184,7 @@ class EnvEvaluator:
                  denoising: Denoising | None = None, processes: int = 1,
                  server: str | None = None) -> None:
         from grader.envs import grader_path
+        from grader.kernelenv import kept_env
 
         self.python = Path(python)
         self.server = server
@@ -196,7 +197,7 @@ class EnvEvaluator:
         self._env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                      "HOME": os.environ.get("HOME", "/tmp"), "PYTHONNOUSERSITE": "1",
                      "PYTHONPATH": str(grader_path()), "TF_CPP_MIN_LOG_LEVEL": "2",
-                     "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+                     "TF_FORCE_GPU_ALLOW_GROWTH": "true"} | kept_env()
         self._idle: queue.Queue[_Worker | None] = queue.Queue()
         self._all: list[_Worker] = []
         self._lock = threading.Lock()

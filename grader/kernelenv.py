@@ -8,6 +8,7 @@ that the server's TensorFlow import runs while those imports do.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -17,10 +18,20 @@ from grader.forkserver import ForkServers
 from grader.schedule import Device
 from grader.spec import Profile
 
+# what kernels and evaluation workers keep of the grader's own environment: the Keras
+# backend an instructor chose for the course (Keras reads it at import)
+KEPT = ("KERAS_BACKEND",)
+
+
+def kept_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The :data:`KEPT` settings of ``environ`` (default: the grader's) that are set."""
+    environ = os.environ if environ is None else environ
+    return {name: environ[name] for name in KEPT if environ.get(name)}
+
 
 def kernel_env(work_dir: Path, seed: int, profile: str) -> dict[str, str]:
     """Environment for the student's kernel: quiet TensorFlow, Agg, a private Keras home."""
-    return {
+    return kept_env() | {
         "MPLBACKEND": "Agg",
         "PYTHONHASHSEED": str(seed),
         "TF_CPP_MIN_LOG_LEVEL": "2",
