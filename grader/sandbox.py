@@ -5,8 +5,9 @@ Python environment), its own work dir read-write, a private ``/tmp``, its copy o
 the data read-only, and nothing else: no home directory, no other submission, no
 reference results, no gradebook, no network (only its own loopback). It talks to
 the grader over Unix sockets in a private directory. Memory and processes are
-capped by a cgroup where one can be made, else by ``RLIMIT_AS`` (memory) and
-``RLIMIT_NPROC``; CPU time and file size always by rlimits. See docs/security.md.
+capped by a cgroup where one can be made, else by ``RLIMIT_AS`` (memory; for a kernel
+on a GPU ``RLIMIT_DATA``, see :meth:`Sandbox.command`) and ``RLIMIT_NPROC``; CPU time
+and file size always by rlimits. See docs/security.md.
 """
 
 from __future__ import annotations
@@ -134,7 +135,11 @@ class Sandbox:
         if lim.file_size:
             rlimits["FSIZE"] = lim.file_size
         if lim.memory and not (cgroup and cgroup.caps_memory):
-            rlimits["AS"] = lim.memory
+            # CUDA's libraries map far more address space than they ever use: under
+            # RLIMIT_AS a kernel on a GPU could not even load them ("failed to map
+            # segment", seen on an H100). There the cap is on its private writable
+            # memory instead, what its arrays and tensors take.
+            rlimits["DATA" if env.get("CUDA_VISIBLE_DEVICES") else "AS"] = lim.memory
         if lim.processes and not (cgroup and cgroup.caps_processes):
             rlimits["NPROC"] = user_processes() + lim.processes
         cfg: dict[str, object] = {"rlimits": rlimits, "env": dict(env), "parent": os.getpid(),

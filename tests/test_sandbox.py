@@ -76,6 +76,17 @@ def test_command_starts_the_launcher_with_caps_and_a_clean_environment(tmp_path)
     assert cfg["rlimits"]["NPROC"] >= 50 and cfg["rlimits"]["CORE"] == 0
 
 
+def test_a_kernel_on_a_gpu_has_its_data_capped_not_its_address_space(tmp_path):
+    """CUDA's libraries could not load under RLIMIT_AS (seen on an H100)."""
+    box = Sandbox("none", Limits(memory=2 * GIB, cpu_seconds=100, processes=50))
+    on_gpu = json.loads(box.command(["python"], work_dir=tmp_path,
+                                    env={"CUDA_VISIBLE_DEVICES": "1"})[4])["rlimits"]
+    on_cpu = json.loads(box.command(["python"], work_dir=tmp_path,
+                                    env={"CUDA_VISIBLE_DEVICES": ""})[4])["rlimits"]
+    assert on_gpu["DATA"] == 2 * GIB and "AS" not in on_gpu
+    assert on_cpu["AS"] == 2 * GIB and "DATA" not in on_cpu
+
+
 def test_launcher_applies_limits_and_replaces_the_environment(tmp_path):
     cfg = {"rlimits": {"AS": 3 * GIB, "FSIZE": 1 << 20}, "env": {"ONLY": "this"}}
     probe = ("import os, resource, json; print(json.dumps([resource.getrlimit("
