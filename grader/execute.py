@@ -402,6 +402,11 @@ def execute(
             raise ExecutionError(f"the notebook could not be run: {type(exc).__name__}: {exc}",
                                  path=executed, reason=type(exc).__name__) from exc
         notes.append(f"Execution stopped early: {type(exc).__name__}: {exc}")
+        hint = start_death_hint(str(exc), sandbox.limits.memory,
+                                bool(kernel.cgroup and kernel.cgroup.caps_memory),
+                                bool(kernel_env.get("CUDA_VISIBLE_DEVICES")))
+        if hint:
+            notes.append(hint)
     finally:
         death = None
         if kernel.cgroup is not None and kernel.cgroup.oom_killed():
@@ -413,6 +418,22 @@ def execute(
     failures, died, run, skipped = _failures(out, death)
     return ExecutionResult(executed, seconds, tuple(failures), run, skipped, skipped > 0, died,
                            params, tuple(notes))
+
+
+def start_death_hint(error: str, memory: int, cgroup_caps_memory: bool,
+                     on_gpu: bool) -> str | None:
+    """What to try when a kernel on a GPU died as it started under an rlimit memory cap.
+
+    Without a cgroup, a GPU kernel's memory cap is ``RLIMIT_DATA``; CUDA's libraries
+    alone can fill 4 GiB of it (Keras on PyTorch, one kernel per H100), and the kernel
+    then exits before it answers, with nothing in its log.
+    """
+    if not (on_gpu and memory and not cgroup_caps_memory and "kernel_info" in error):
+        return None
+    return (f"The kernel, on a GPU, died as it started, under a cap of {memory / 2**30:g} GiB "
+            "on its private memory (an rlimit: no cgroup could be made here). CUDA's "
+            "libraries can need more: grade again with a higher --memory (16G was enough "
+            "for Keras on PyTorch on an H100).")
 
 
 _HTML_LOCK = threading.Lock()
