@@ -36,7 +36,8 @@ def test_gpu_slots_are_shared_and_waited_for():
     with devices.acquire() as a, devices.acquire() as b, devices.acquire() as c, \
             devices.acquire() as d:
         assert sorted(x.gpu for x in (a, b, c, d)) == ["0", "0", "1", "1"]
-        assert a.env() == {"CUDA_VISIBLE_DEVICES": a.gpu, "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+        assert a.env() == {"CUDA_VISIBLE_DEVICES": a.gpu, "TF_FORCE_GPU_ALLOW_GROWTH": "true",
+                           "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
         taken = []
         waiter = threading.Thread(target=lambda: taken.append(devices.acquire().__enter__()))
         waiter.start()
