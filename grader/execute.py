@@ -35,8 +35,9 @@ from traitlets import Float, Int
 
 from grader.errors import ExecutionError, NotebookError
 from grader.inject import is_injected
-from grader.kernels import KERNEL_NAME, Kernel, launch
+from grader.kernels import DIED_AT_START, KERNEL_NAME, Kernel, launch
 from grader.sandbox import Sandbox
+from grader.schedule import on_gpu
 
 ENGINE_NAME = "grader"
 INJECTED_CELL_TIMEOUT = 300
@@ -404,7 +405,7 @@ def execute(
         notes.append(f"Execution stopped early: {type(exc).__name__}: {exc}")
         hint = start_death_hint(str(exc), sandbox.limits.memory,
                                 bool(kernel.cgroup and kernel.cgroup.caps_memory),
-                                bool(kernel_env.get("CUDA_VISIBLE_DEVICES")))
+                                on_gpu(kernel_env))
         if hint:
             notes.append(hint)
     finally:
@@ -421,14 +422,14 @@ def execute(
 
 
 def start_death_hint(error: str, memory: int, cgroup_caps_memory: bool,
-                     on_gpu: bool) -> str | None:
+                     gpu: bool) -> str | None:
     """What to try when a kernel on a GPU died as it started under an rlimit memory cap.
 
     Without a cgroup, a GPU kernel's memory cap is ``RLIMIT_DATA``; CUDA's libraries
     alone can fill 4 GiB of it (Keras on PyTorch, one kernel per H100), and the kernel
     then exits before it answers, with nothing in its log.
     """
-    if not (on_gpu and memory and not cgroup_caps_memory and "kernel_info" in error):
+    if not (gpu and memory and not cgroup_caps_memory and DIED_AT_START in error):
         return None
     return (f"The kernel, on a GPU, died as it started, under a cap of {memory / 2**30:g} GiB "
             "on its private memory (an rlimit: no cgroup could be made here). CUDA's "

@@ -30,6 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.schedule import on_gpu
+
 SCRIPT = Path(__file__).with_name("kernel") / "forkserver.py"
 # what differs from one kernel to the next: set for the kernel itself, after the fork
 PER_KERNEL = frozenset({"HOME", "IPYTHONDIR", "KERAS_HOME", "MPLCONFIGDIR"})
@@ -37,7 +39,7 @@ PER_KERNEL = frozenset({"HOME", "IPYTHONDIR", "KERAS_HOME", "MPLCONFIGDIR"})
 
 def can_fork(env: Mapping[str, str]) -> bool:
     """Whether a kernel with environment ``env`` may be forked: not one with a GPU."""
-    return not env.get("CUDA_VISIBLE_DEVICES")
+    return not on_gpu(env)
 
 
 @dataclass

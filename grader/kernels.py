@@ -40,6 +40,7 @@ KERNEL_NAME = "grader-python"
 _STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-start")
 
 
+DIED_AT_START = "Kernel died before replying to kernel_info"
 KILL_POLL = 0.005  # seconds between looks whether a killed kernel has exited
 IOPUB_SILENCE = 0.2  # seconds without the idle status: ask again (the first may predate IOPub)
 
@@ -71,7 +72,7 @@ class GraderKernelClient(AsyncKernelClient):
                 msg = await channel.get_msg(timeout=IOPUB_SILENCE if replied else 1)
             except Empty:
                 if not await self._async_is_alive():
-                    raise RuntimeError("Kernel died before replying to kernel_info") from None
+                    raise RuntimeError(DIED_AT_START) from None
                 # no reply yet (the kernel still starting), or its idle status went out
                 # before IOPub listened: ask again, as jupyter_client does
                 asked.add(self.kernel_info())

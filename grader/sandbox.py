@@ -24,6 +24,7 @@ from pathlib import Path
 
 from grader.cgroups import Cgroup
 from grader.errors import SandboxError
+from grader.schedule import on_gpu
 
 MODES = ("auto", "bwrap", "none")
 LAUNCHER = Path(__file__).with_name("kernel") / "launch.py"
@@ -139,7 +140,7 @@ class Sandbox:
             # RLIMIT_AS a kernel on a GPU could not even load them ("failed to map
             # segment", seen on an H100). There the cap is on its private writable
             # memory instead, what its arrays and tensors take.
-            rlimits["DATA" if env.get("CUDA_VISIBLE_DEVICES") else "AS"] = lim.memory
+            rlimits["DATA" if on_gpu(env) else "AS"] = lim.memory
         if lim.processes and not (cgroup and cgroup.caps_processes):
             rlimits["NPROC"] = user_processes() + lim.processes
         cfg: dict[str, object] = {"rlimits": rlimits, "env": dict(env), "parent": os.getpid(),

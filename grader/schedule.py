@@ -10,7 +10,7 @@ import os
 import queue
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -72,6 +72,11 @@ def default_workers(kernel_memory: int | None = DEFAULT_KERNEL_MEMORY,
     wanted = gpu_slots or cpus
     by_memory = wanted if memory is None else memory // (kernel_memory or DEFAULT_KERNEL_MEMORY)
     return max(1, min(wanted, by_memory))
+
+
+def on_gpu(env: Mapping[str, str]) -> bool:
+    """Whether a kernel with environment ``env`` (see :meth:`Device.env`) runs on a GPU."""
+    return bool(env.get("CUDA_VISIBLE_DEVICES"))
 
 
 @dataclass(frozen=True)

@@ -218,10 +218,10 @@ def test_without_bubblewrap_the_limits_still_apply(tmp_path, monkeypatch):
 def test_a_gpu_kernel_that_died_at_start_under_an_rlimit_cap_says_what_to_try():
     """Seen on an H100: CUDA's libraries filled a 4 GiB RLIMIT_DATA; 16 GiB graded."""
     died = "Kernel died before replying to kernel_info"
-    hint = start_death_hint(died, 4 << 30, cgroup_caps_memory=False, on_gpu=True)
+    hint = start_death_hint(died, 4 << 30, cgroup_caps_memory=False, gpu=True)
     assert hint and "4 GiB" in hint and "--memory" in hint
-    assert start_death_hint(died, 4 << 30, cgroup_caps_memory=False, on_gpu=False) is None
-    assert start_death_hint(died, 4 << 30, cgroup_caps_memory=True, on_gpu=True) is None
-    assert start_death_hint(died, 0, cgroup_caps_memory=False, on_gpu=True) is None
+    assert start_death_hint(died, 4 << 30, cgroup_caps_memory=False, gpu=False) is None
+    assert start_death_hint(died, 4 << 30, cgroup_caps_memory=True, gpu=True) is None
+    assert start_death_hint(died, 0, cgroup_caps_memory=False, gpu=True) is None
     assert start_death_hint("Cell timed out", 4 << 30, cgroup_caps_memory=False,
-                            on_gpu=True) is None
+                            gpu=True) is None
