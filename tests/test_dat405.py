@@ -17,7 +17,8 @@ EXPECTED = json.loads((ROOT / "reference/dat405_a7/expected/fast.json").read_tex
 @pytest.fixture(scope="module")
 def dat405(tmp_path_factory, mnist_path):
     out = tmp_path_factory.mktemp("dat405")
-    return {"out": out, "results": grade_folder(SAMPLES, "dat405_a7", out, mnist_path)[1]}
+    return {"out": out, "results": grade_folder(SAMPLES, "dat405_a7", out, mnist_path,
+                                                        "--no-pdf")[1]}
 
 
 def test_reference_sizes_match_the_handout_and_course_notebook():

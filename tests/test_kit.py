@@ -38,7 +38,8 @@ def test_png_errors_name_the_file(tmp_path):
 
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory, mnist_path):
-    return grade_folder(SAMPLES, "kit_blatt10", tmp_path_factory.mktemp("kit"), mnist_path)[1]
+    return grade_folder(SAMPLES, "kit_blatt10", tmp_path_factory.mktemp("kit"), mnist_path,
+                        "--no-pdf")[1]
 
 
 @pytest.mark.kernel

@@ -15,7 +15,7 @@ SAMPLES = ROOT / "submissions" / "centralesupelec_lab7"
 def lab7(tmp_path_factory, mnist_path):
     out = tmp_path_factory.mktemp("lab7")
     return {"out": out, "results": grade_folder(SAMPLES, "centralesupelec_lab7", out,
-                                                mnist_path)[1]}
+                                                mnist_path, "--no-pdf")[1]}
 
 
 def test_full_solution_earns_every_automatic_point(lab7):

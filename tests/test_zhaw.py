@@ -18,7 +18,8 @@ SAMPLES = ROOT / "submissions" / "zhaw_cnn"
 
 @pytest.fixture(scope="module")
 def zhaw(tmp_path_factory, mnist_path):
-    return grade_folder(SAMPLES, "zhaw_cnn", tmp_path_factory.mktemp("zhaw"), mnist_path)[1]
+    return grade_folder(SAMPLES, "zhaw_cnn", tmp_path_factory.mktemp("zhaw"), mnist_path,
+                        "--no-pdf")[1]
 
 
 def test_full_solution_model_sizes_match_the_handout(zhaw):
