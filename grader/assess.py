@@ -24,9 +24,9 @@ from grader.checks import CheckInput, CheckResult, Outcome, checks, question_out
 from grader.checks.hints import HINTS
 from grader.checks.history import epochs_asked
 from grader.collect import cell_numbers, locate, locate_lines
-from grader.execute import read_notebook
 from grader.late import file_time
 from grader.measure import evaluate_models, verified_models
+from grader.notebook import read_notebook
 from grader.pack import Pack
 from grader.select import Selection, select_model
 from grader.spec import MNIST, CheckSpec, Question

@@ -41,7 +41,7 @@ def _question(pack: Any, wanted: str) -> Any:
 
 def _notebook_cells() -> list[dict[str, Any]]:
     """The saved notebook's cells, when Jupyter says which file this kernel belongs to."""
-    from grader.execute import read_notebook
+    from grader.notebook import read_notebook
 
     path = os.environ.get("JPY_SESSION_NAME")
     if not path or not Path(path).is_file():

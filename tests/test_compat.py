@@ -9,10 +9,11 @@ import nbformat
 import pytest
 
 from grader.collect import locate_lines
-from grader.execute import execute, prepare, read_notebook
+from grader.execute import execute, prepare
 from grader.grade import setup_cells
 from grader.inject import compat_cell, probe_cell, setup_cell
 from grader.kernelenv import kernel_env
+from grader.notebook import read_notebook
 from grader.pack import find_pack
 from tests.conftest import FIXTURES, grade_folder
 

@@ -12,7 +12,6 @@ import papermill.engines
 import pytest
 
 from grader.collect import read_figures
-from grader.errors import NotebookError
 from grader.execute import (
     _HTML_LOCK,
     ExecutionManager,
@@ -20,12 +19,12 @@ from grader.execute import (
     export_html,
     html_exporter,
     prepare,
-    read_notebook,
     start_death_hint,
     warm_html,
 )
 from grader.inject import INJECTED_TAG, probe_cell, setup_cell
 from grader.kernelenv import kernel_env
+from grader.notebook import read_notebook
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.kernel
@@ -144,19 +143,6 @@ def test_the_output_is_written_at_start_and_end_and_between_cells_only_now_and_t
 def test_parameters_without_parameters_cell_are_noted(tmp_path):
     result, _ = run("raises_in_cell2.ipynb", tmp_path, parameters={"epochs": 1})
     assert result.parameters == {} and "no cell tagged `parameters`" in result.notes[0]
-
-
-@pytest.mark.parametrize(("content", "words"), [
-    ("print('hi')", "not valid JSON"),
-    ('{"cells": [', "not valid JSON"),
-    ('{"nbformat": 4, "nbformat_minor": 5, "cells": "nope", "metadata": {}}', "not a valid"),
-])
-def test_unreadable_notebooks_name_the_file(tmp_path, content, words):
-    path = tmp_path / "bad.ipynb"
-    path.write_text(content)
-    with pytest.raises(NotebookError) as info:
-        read_notebook(path)
-    assert words in str(info.value) and str(path) in str(info.value)
 
 
 def test_real_setup_and_probe_collect_models_offline(tmp_path, tiny_mnist):

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from grader.answers import find_answer
 from grader.errors import GraderError, NotebookError
-from grader.execute import prepare, read_notebook
+from grader.execute import prepare
 from grader.inject import INJECTED_TAG
+from grader.notebook import read_notebook
 from grader.pack import find_pack
 from grader.spec import load_spec
 from tests.conftest import ROOT

@@ -8,9 +8,10 @@ import nbformat
 import pytest
 
 from grader.errors import GraderError
-from grader.execute import execute, prepare, read_notebook
+from grader.execute import execute, prepare
 from grader.kernelenv import kernel_env
 from grader.live import _live_only, _question, view_html
+from grader.notebook import read_notebook
 from grader.pack import find_pack
 from grader.sandbox import Sandbox
 from grader.selfcheck import public_view

@@ -1,0 +1,55 @@
+"""Reading submissions: nbformat 4, or one clear error that names the file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from grader.errors import NotebookError
+from grader.notebook import MAX_CELLS, has_parameters_cell, read_notebook
+from tests.conftest import FIXTURES
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    ("print('hi')", "not valid JSON"),
+    ('{"cells": [', "not valid JSON"),
+    ('{"nbformat": 4, "nbformat_minor": 5, "cells": "nope", "metadata": {}}', "not a valid"),
+])
+def test_unreadable_notebooks_name_the_file(tmp_path, content, words):
+    path = tmp_path / "bad.ipynb"
+    path.write_text(content)
+    with pytest.raises(NotebookError) as info:
+        read_notebook(path)
+    assert words in str(info.value) and str(path) in str(info.value)
+
+
+def _notebook(cells: int, version: int = 4) -> str:
+    return json.dumps({"nbformat": version, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "id": f"c{i}", "metadata": {}, "source": "x"}
+        for i in range(cells)]})
+
+
+def test_a_notebook_of_a_later_format_says_which(tmp_path):
+    path = tmp_path / "future.ipynb"
+    path.write_text(_notebook(1, version=5))
+    with pytest.raises(NotebookError, match="written in nbformat 5"):
+        read_notebook(path)
+
+
+def test_too_many_cells_or_bytes_are_refused_before_anything_runs(tmp_path, monkeypatch):
+    path = tmp_path / "long.ipynb"
+    path.write_text(_notebook(MAX_CELLS + 1))
+    with pytest.raises(NotebookError, match=f"{MAX_CELLS + 1:,} cells"):
+        read_notebook(path)
+    path.write_text(_notebook(3))
+    assert len(read_notebook(path).cells) == 3
+    monkeypatch.setattr("grader.notebook.MAX_FILE_BYTES", 100)
+    with pytest.raises(NotebookError, match="not graded") as info:
+        read_notebook(path)
+    assert info.value.path == str(path)
+
+
+def test_the_parameters_cell_is_found_by_its_tag():
+    assert has_parameters_cell(read_notebook(FIXTURES / "has_parameters_cell.ipynb"))
+    assert not has_parameters_cell(read_notebook(FIXTURES / "raises_in_cell2.ipynb"))
