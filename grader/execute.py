@@ -15,10 +15,7 @@ run (no ``atexit`` hook of the student's runs after it).
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -384,51 +381,3 @@ def start_death_hint(error: str, memory: int, cgroup_caps_memory: bool,
             "on its private memory (an rlimit: no cgroup could be made here). CUDA's "
             "libraries can need more: grade again with a higher --memory (16G was enough "
             "for Keras on PyTorch on an H100).")
-
-
-_HTML_LOCK = threading.Lock()
-
-
-@functools.cache
-def html_exporter() -> Any:
-    """The nbconvert HTML exporter: made once, as compiling its templates takes about a second.
-
-    One for every worker thread, used under ``_HTML_LOCK`` (a page takes a few hundredths of
-    a second): with one per thread, each worker paid that second at its first notebook,
-    all of them at once.
-    """
-    from nbconvert import HTMLExporter
-
-    return HTMLExporter()
-
-
-def warm_html() -> None:
-    """Export one small notebook, so that the first student's page costs what the others do.
-
-    nbconvert's first page took 0.9 CPU-s here (templates compiled, the highlighter's
-    lexers built), each later one a few hundredths: a batch pays it while its fork
-    server imports TensorFlow. A failure here is left for the real pages to record.
-    """
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Warm-up\n\n*Some* `code` and $x^2$."),
-        nbformat.v4.new_code_cell("print(1)", execution_count=1, outputs=[
-            nbformat.v4.new_output("stream", text="1\n")]),
-    ])
-    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
-    with contextlib.suppress(Exception), _HTML_LOCK:
-        html_exporter().from_notebook_node(nb)
-
-
-def export_html(executed: Path) -> Path:
-    """The executed notebook as a standalone HTML page beside it (nbconvert's classic look).
-
-    Injected grader cells are left out: students see their own notebook as it ran.
-    """
-    nb = nbformat.read(executed, as_version=4)
-    nb.cells = [c for c in nb.cells if "grader-injected" not in c.get("metadata", {}).get(
-        "tags", [])]
-    with _HTML_LOCK:
-        body, _ = html_exporter().from_notebook_node(nb)
-    out = executed.with_suffix(".html")
-    out.write_text(body, encoding="utf-8")
-    return out

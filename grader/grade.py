@@ -21,13 +21,14 @@ from grader.envs import KernelEnv
 from grader.envworker import EnvEvaluator
 from grader.errors import GraderError, ProbeError
 from grader.evaluate import Evaluator
-from grader.execute import ExecutionResult, execute, export_html, prepare
+from grader.execute import ExecutionResult, execute, prepare
 from grader.forkserver import ForkServers
 from grader.inject import compat_cell, probe_cell, setup_cell
 from grader.kernelenv import batch_kernel_env, font_cache
 from grader.kernels import Kernel, launch
 from grader.notebook import read_notebook
 from grader.pack import Pack
+from grader.report.notebook_page import export_html
 from grader.sandbox import Sandbox
 from grader.schedule import Device, Devices
 from grader.spec import Profile

@@ -29,7 +29,6 @@ from grader.envs import KernelEnv
 from grader.envworker import EnvEvaluator
 from grader.errors import DataError, GraderError
 from grader.evaluate import DataSource, Evaluator
-from grader.execute import warm_html
 from grader.forkserver import ForkServers
 from grader.grade import (
     GradingSetup,
@@ -45,6 +44,7 @@ from grader.images import image_sets
 from grader.kernels import remove_leftovers
 from grader.outputs import GRADEBOOK, student_result, write_outputs
 from grader.pack import Pack
+from grader.report.notebook_page import warm_html
 from grader.report.pages import Pages
 from grader.sandbox import Sandbox
 from grader.schedule import Devices

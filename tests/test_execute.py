@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,19 +11,11 @@ import papermill.engines
 import pytest
 
 from grader.collect import read_figures
-from grader.execute import (
-    _HTML_LOCK,
-    ExecutionManager,
-    execute,
-    export_html,
-    html_exporter,
-    prepare,
-    start_death_hint,
-    warm_html,
-)
+from grader.execute import ExecutionManager, execute, prepare, start_death_hint
 from grader.inject import INJECTED_TAG, probe_cell, setup_cell
 from grader.kernelenv import kernel_env
 from grader.notebook import read_notebook
+from grader.report.notebook_page import export_html
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.kernel
@@ -67,39 +58,6 @@ def test_execution_goes_on_after_a_failing_cell(tmp_path):
     page = export_html(result.executed_path).read_text()
     assert page.startswith("<!DOCTYPE html>") and "ZeroDivisionError" in page
     assert "setup" not in page and "probe" not in page  # injected cells are left out
-
-
-def test_worker_threads_share_one_html_exporter_and_each_gets_its_own_page(tmp_path):
-    paths = []
-    for i in range(4):
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"print('page {i}')")])
-        paths.append(tmp_path / f"executed{i}.ipynb")
-        nbformat.write(nb, paths[-1])
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        pages = list(pool.map(lambda p: export_html(p).read_text(), paths))
-    assert [[f"page {j}" in page for j in range(4)] for page in pages] == [
-        [i == j for j in range(4)] for i in range(4)]
-    assert html_exporter.cache_info().currsize == 1  # made once, not once per thread
-
-
-def test_warming_builds_the_exporter_that_pages_then_use(tmp_path):
-    html_exporter.cache_clear()
-    warm_html()
-    assert html_exporter.cache_info().currsize == 1
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('mine')")])
-    nbformat.write(nb, tmp_path / "executed.ipynb")
-    assert "mine" in export_html(tmp_path / "executed.ipynb").read_text()
-    assert html_exporter.cache_info().hits >= 1  # the warmed exporter, not a second one
-
-
-def test_a_failed_warm_up_is_left_to_the_pages(monkeypatch):
-    def broken() -> None:
-        raise RuntimeError("no templates")
-
-    monkeypatch.setattr("grader.execute.html_exporter", broken)
-    warm_html()  # no error here: the first real page records it
-    assert _HTML_LOCK.acquire(blocking=False)  # and the pages' lock is free again
-    _HTML_LOCK.release()
 
 
 def test_cell_timeout_interrupts_and_continues(tmp_path):
