@@ -25,9 +25,10 @@ from grader.checks import checks
 from grader.data import load_mnist, prepare_kernel_copy
 from grader.denoise import summarize_replicates
 from grader.errors import GraderError, SpecError
-from grader.evaluate import DataSource, measure, model_curves, predictor, scaling_stats
+from grader.evaluate import DataSource, model_curves, predictor
 from grader.kernel.probe_src import describe_history, describe_model, jsonable
 from grader.pack import Pack
+from grader.scoring import measure, scaling_stats
 from grader.spec import MNIST, Profile
 
 
