@@ -2,8 +2,8 @@
 
 A submission is untrusted input: it may be no notebook at all, a notebook of a
 future format, or one built to be too large to grade. Each is refused here, before
-anything runs, with a :class:`~grader.errors.NotebookError` naming the file. This
-module imports only nbformat, so a student's kernel may use it (:mod:`grader.live`).
+anything runs, with a :class:`~grader.errors.NotebookError` naming the file. Nothing
+heavier than nbformat is imported, so a student's kernel may use it (:mod:`grader.live`).
 """
 
 from __future__ import annotations

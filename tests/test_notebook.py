@@ -25,6 +25,7 @@ def test_unreadable_notebooks_name_the_file(tmp_path, content, words):
 
 
 def _notebook(cells: int, version: int = 4) -> str:
+    """A notebook's JSON text: ``cells`` markdown cells, claiming nbformat ``version``."""
     return json.dumps({"nbformat": version, "nbformat_minor": 5, "metadata": {}, "cells": [
         {"cell_type": "markdown", "id": f"c{i}", "metadata": {}, "source": "x"}
         for i in range(cells)]})
