@@ -32,7 +32,7 @@ from traitlets import Float, Int
 
 from grader.errors import ExecutionError
 from grader.inject import is_injected
-from grader.kernels import DIED_AT_START, KERNEL_NAME, Kernel, launch
+from grader.kernels import DIED_AT_START, KERNEL_LOG, KERNEL_NAME, Kernel, launch
 from grader.notebook import has_parameters_cell
 from grader.sandbox import Sandbox
 from grader.schedule import on_gpu
@@ -322,7 +322,7 @@ def execute(
     executed = Path(executed_path or work_dir / "executed.ipynb")
     if kernel is None:
         kernel = launch(work_dir, kernel_env=kernel_env, sandbox=sandbox, read_only=read_only,
-                        log_path=executed.with_name("kernel.log"), python=python,
+                        log_path=executed.with_name(KERNEL_LOG), python=python,
                         notebook_timeout=notebook_timeout)
     sandbox = kernel.sandbox
     params = dict(parameters or {})

@@ -25,7 +25,7 @@ from grader.execute import ExecutionResult, execute, prepare
 from grader.forkserver import ForkServers
 from grader.inject import compat_cell, probe_cell, setup_cell
 from grader.kernelenv import batch_kernel_env, font_cache
-from grader.kernels import Kernel, launch
+from grader.kernels import KERNEL_LOG, Kernel, launch
 from grader.notebook import read_notebook
 from grader.pack import Pack
 from grader.report.notebook_page import export_html
@@ -117,7 +117,7 @@ def start_submission(path: Path, student: str, setup: GradingSetup, student_dir:
     nb = read_notebook(path)
     work_dir = student_dir / "work"
     (student_dir / RUN_FILE).unlink(missing_ok=True)  # its figures and models go with work/
-    (student_dir / "kernel.log").unlink(missing_ok=True)  # this run's kernel writes its own
+    (student_dir / KERNEL_LOG).unlink(missing_ok=True)  # this run's kernel writes its own
     prepare_work_dir(path, setup, work_dir)
     cells = numbered_cells(nb)
     probe_dir = work_dir / f".probe-{secrets.token_hex(8)}"
@@ -149,7 +149,7 @@ def _launch(item: Started, setup: GradingSetup) -> Kernel:
     return launch(work_dir, kernel_env=batch_kernel_env(work_dir, setup.profile, setup.threads,
                                                         item.device),
                   sandbox=setup.sandbox, read_only=item.data_files,
-                  log_path=item.student_dir / "kernel.log",
+                  log_path=item.student_dir / KERNEL_LOG,
                   python=setup.kernel.python if setup.kernel else None,
                   notebook_timeout=setup.profile.notebook_timeout,
                   preload=setup.pack.spec.kernel_preload, forkservers=setup.forkservers)

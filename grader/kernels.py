@@ -41,6 +41,7 @@ _STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-start")
 
 
 DIED_AT_START = "Kernel died before replying to kernel_info"
+KERNEL_LOG = "kernel.log"  # a kernel's own stdout and stderr, by default in its work dir
 KILL_POLL = 0.005  # seconds between looks whether a killed kernel has exited
 IOPUB_SILENCE = 0.2  # seconds without the idle status: ask again (the first may predate IOPub)
 
@@ -208,7 +209,7 @@ def launch(
          "--HistoryManager.enabled=False", *lines],
         work_dir=work_dir, read_only=read_only, writable=[sock_dir], env=env, cgroup=cgroup,
         notebook_timeout=notebook_timeout, forkserver=server)
-    manager = kernel_manager_class(command, Path(log_path or work_dir / "kernel.log"), sock_dir)
+    manager = kernel_manager_class(command, Path(log_path or work_dir / KERNEL_LOG), sock_dir)
     kernel = Kernel(manager(kernel_name=KERNEL_NAME), sock_dir, cgroup, sandbox, time.monotonic())
     try:
         _STARTER.submit(run_sync(kernel.km.start_kernel), cwd=str(work_dir)).result()
