@@ -18,6 +18,7 @@ from typing import Any
 
 from grader.checks.base import question_outcome
 from grader.errors import GraderError
+from grader.report.markup import code_spans
 
 FIGURE_CHECKS = frozenset({"plots_present", "errorbar_plot", "figure_in_section",
                            "kernels_plotted"})
@@ -118,8 +119,8 @@ def view_html(view: Any) -> str:
     colour = {"✔": "#1a7f37", "✎": "#8250df", "–": "#6e7781", "✘": "#cf222e"}
     rows = "".join(
         f"<tr><td style='color:{colour[r.mark]}'>{r.mark}</td><td>{escape(r.title)}</td>"
-        f"<td>{r.score:g}/{r.points:g}</td><td>{escape(r.message)}"
-        + "".join(f"<br><b>→ {escape(h)}</b>" for h in r.hints) + "</td></tr>"
+        f"<td>{r.score:g}/{r.points:g}</td><td>{code_spans(r.message)}"
+        + "".join(f"<br><b>→ {code_spans(h)}</b>" for h in r.hints) + "</td></tr>"
         for r in view.rows)
     hidden = hidden_line(view)
     return ("<table><tr><th></th><th>question</th><th>points</th><th>what the grader found"

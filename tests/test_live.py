@@ -58,10 +58,12 @@ def test_checks_a_live_kernel_cannot_answer_are_skipped_and_count_nothing():
 def test_view_html_escapes_and_counts_hidden_checks():
     questions = [{"id": "q1", "title": "<b>Q1</b>", "checks": [
         {"id": "q1.param_count", "outcome": "fail", "score": 0.0, "max_score": 1.0,
-         "message": "x < y", "hint": "print model.summary()", "public": True, "details": {}},
+         "message": "`model`: x < y", "hint": "print `model.summary()`", "public": True,
+         "details": {}},
         {"id": "q1.secret", "outcome": "pass", "score": 1.0, "max_score": 1.0,
          "message": "secret", "public": False, "details": {}}]}]
     view = public_view(questions)
     html = view_html(view)
     assert "&lt;b&gt;Q1&lt;/b&gt;" in html and "x &lt; y" in html and "secret" not in html
+    assert "<code>model</code>: x" in html and "→ print <code>model.summary()</code>" in html
     assert "1 hidden check(s) worth 1 point(s)" in html and view.failed

@@ -61,13 +61,14 @@ def test_student_report_has_plots_and_escapes_student_text(tmp_path):
 
 
 def test_summary_and_csv(tmp_path):
-    errored = result("bob") | {"status": "error", "error": "bob.ipynb: not valid JSON",
-                               "questions": [], "score": 0.0}
+    errored = result("bob") | {"status": "error", "questions": [], "score": 0.0,
+                               "error": "bob.ipynb: not valid JSON (`{` <expected>)"}
     questions = [{"id": "q1", "title": "Accuracy", "points": 3.0},
                  {"id": "a1", "title": "Answer", "points": 1.0}]
     html = render_summary([result(), errored], "Demo", questions, 4.0,
                           tmp_path / "summary.html").read_text()
-    assert "not valid JSON" in html and "alice/report.html" in html
+    assert "not valid JSON (<code>{</code> &lt;expected&gt;)" in html
+    assert "alice/report.html" in html
     assert "Run time per submission: median 5 s" in html
     assert html.count("data:image/svg+xml;base64,") == 1  # scores; no measured accuracy here
     graded = result("carol")
@@ -129,11 +130,54 @@ def test_pdf_is_the_same_report_printed_on_a4(tmp_path):
 
 def test_student_audience_hides_details_of_hidden_checks(tmp_path):
     r = result()
-    r["questions"][0]["checks"][0] |= {"public": False, "message": "secret threshold 0.93"}
+    r["questions"][0]["checks"][0] |= {"public": False, "message": "secret threshold 0.93",
+                                       "outcome": "fail", "hint": "aim for 0.93"}
     student = render_student(r, EXPECTED, tmp_path / "s.html", "student").read_text()
     instructor = render_student(r, EXPECTED, tmp_path / "i.html", "instructor").read_text()
     assert "secret threshold" not in student and "Hidden check" in student
+    assert "aim for 0.93" not in student  # a hint would give the threshold away
     assert "secret threshold" in instructor and "instructor version" in instructor
+    assert "→ aim for 0.93" in instructor
+
+
+def test_checks_show_code_as_code_and_hints_where_points_were_lost(tmp_path):
+    r = result()
+    r["questions"][0]["checks"] = [
+        {"id": "q1.loss_used", "outcome": "fail", "score": 0.0, "max_score": 1.0,
+         "message": "`model` is compiled with `mse` <b>", "hint": "Use `categorical_crossentropy`.",
+         "details": {"expected": "`categorical_crossentropy`", "found": "`mse`"}},
+        {"id": "q1.param_count", "outcome": "pass", "score": 1.0, "max_score": 1.0,
+         "message": "`model` has 100 parameters.", "hint": "Print `model.summary()`.",
+         "details": {}}]
+    r["questions"][0]["selection"] = {"model_id": None, "path": None,
+                                      "reason": "no model fits: `model` takes Dense(10) inputs"}
+    html = render_student(r, EXPECTED, tmp_path / "r.html").read_text()
+    assert "<code>model</code> is compiled with <code>mse</code> &lt;b&gt;" in html
+    assert "<td><code>categorical_crossentropy</code></td>" in html and "`" not in html
+    assert "→ Use <code>categorical_crossentropy</code>." in html  # the failing check's hint
+    assert "summary()" not in html  # a passing check needs none
+    assert "No model fits: <code>model</code> takes Dense(10) inputs." in html  # case kept
+    assert html.count("<tbody>") == 3  # one per check (two here, the answer): printed whole
+
+
+def test_a_loops_runs_of_one_network_share_a_row_of_the_models_table(tmp_path):
+    from grader.report.render import model_rows
+
+    dense = [{"class_name": "Flatten"}, {"class_name": "Dense"}]
+    runs = [{"id": i, "path": f"fit #{i}.model", "fit_only": True, "total_params": 7_850,
+             "layers": dense, "evaluation": {"error": "no variable holds this model"}}
+            for i in range(3, 8)]
+    other = {"id": 9, "path": "fit #9.model", "fit_only": True, "total_params": 10,
+             "layers": dense, "evaluation": {}}
+    rows = model_rows([*result()["models"], *runs, other])
+    assert [r["paths"] for r in rows] == [["model"], [f"fit #{i}.model" for i in range(3, 8)],
+                                          ["fit #9.model"]]
+    assert rows[0]["measured"] == "90.00 %" and rows[1]["params"] == "7,850"
+    r = result()
+    r["models"] += runs
+    html = render_student(r, EXPECTED, tmp_path / "r.html").read_text()
+    assert "<code>fit #3.model</code> … <code>fit #7.model</code>" in html
+    assert "5 models, each trained, then no longer in a variable" in html
 
 
 def test_hand_grades_show_with_their_comment(tmp_path):
@@ -188,8 +232,10 @@ def test_charts_are_svg_with_their_text_kept_as_text_and_the_same_bytes_each_tim
     assert {"accuracy", "loss", "epoch", "yours, training", "yours, validation",
             "reference (starter), training"} <= set(texts)  # searchable in the PDF
     assert plots.training_curves(history, history, "starter") == curves  # no date, no random ids
-    no_metric = plots.training_curves({"loss": [1, 0.5], "val_loss": [1.1, 0.7]}, None, "")
-    assert {"yours, training", "yours, validation"} <= set(_svg_texts(no_metric))  # loss only
+    no_metric = _svg_texts(plots.training_curves({"loss": [1, 0.5], "val_loss": [1.1, 0.7]},
+                                                 None, ""))
+    assert {"yours, training", "yours, validation", "loss"} <= set(no_metric)
+    assert "accuracy" not in no_metric  # an autoencoder's curves: no empty accuracy panel
     counts = _svg_texts(plots.score_histogram([3, 7, 7, 9], 13))
     ticks = [t for t in counts if t.replace(".", "").isdigit()]
     assert ticks and all("." not in t for t in ticks)  # students counted in whole numbers

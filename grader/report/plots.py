@@ -45,9 +45,16 @@ def training_curves(student: Mapping[str, Any] | None,
     """Accuracy and loss per epoch: the student's (colour) over the reference's (grey)."""
     if not student and not reference:
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.7))
-    fig.subplots_adjust(left=0.07, right=0.98, top=0.92, bottom=0.32, wspace=0.22)
-    for ax, metric in zip(axes, ("accuracy", "loss"), strict=True):
+    metrics = [m for m in ("accuracy", "loss")  # an autoencoder has no accuracy to draw
+               if any(h and metric_series(h, m, v) for h in (student, reference)
+                      for v in (False, True))] or ["loss"]
+    # drawn at the width of a printed A4 page, so its text prints at the size it is set
+    two = len(metrics) == 2
+    fig, axes = plt.subplots(1, len(metrics), figsize=(6.8 if two else 5.2, 2.9), squeeze=False)
+    axes = axes[0]
+    fig.subplots_adjust(left=0.09 if two else 0.12, right=0.98, top=0.91, bottom=0.37,
+                        wspace=0.25)
+    for ax, metric in zip(axes, metrics, strict=True):
         for hist, who, colour in ((reference, f"reference ({reference_name})", "#9a9a9a"),
                                   (student, "yours", "#1f6fb2")):
             if not hist:

@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from grader import layers as L
 from grader.report import AUDIENCES, plots
+from grader.report.markup import code_spans
+from grader.selfcheck import FAILING
 
 TEMPLATES_ENV = "GRADER_TEMPLATES"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -43,9 +46,16 @@ def _env() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["pct"] = lambda x: "–" if x is None else f"{100 * float(x):.2f} %"
+    env.filters["pct"] = pct
     env.filters["pts"] = lambda x: f"{float(x):g}"
+    env.filters["code"] = lambda x: markupsafe.Markup(code_spans(x))
+    env.filters["first_upper"] = lambda x: str(x)[:1].upper() + str(x)[1:]
     return env
+
+
+def pct(x: float | None) -> str:
+    """A share as a percentage with two decimals; a dash for none."""
+    return "–" if x is None else f"{100 * float(x):.2f} %"
 
 
 LIBRARY_FRAME = re.compile(r"site-packages|dist-packages|<grader |/lib/python3")
@@ -78,7 +88,7 @@ def for_audience(result: Mapping[str, Any], audience: str) -> dict[str, Any]:
     if audience == "student":
         out["questions"] = [
             {**q, "checks": [c if c.get("public", True) else
-                             {**c, "message": HIDDEN, "details": {}}
+                             {**c, "message": HIDDEN, "details": {}, "hint": None}
                              for c in q["checks"]]}
             for q in result.get("questions", [])
         ]
@@ -146,6 +156,7 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
     ]
     return {
         "r": result, "questions": questions, "audience": audience, "failures": failures,
+        "failing": FAILING, "models": model_rows(result.get("models", [])),
         "executed_link": os.path.relpath(executed, report_dir) if executed else None,
         "executed_html_link": os.path.relpath(html, report_dir) if html else None,
         "reference": {name: {"structure": L.describe(m["layers"]),
@@ -153,6 +164,42 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
                              "accuracy": (m.get("evaluation") or {}).get("accuracy")}
                       for name, m in ref_models.items()},
     }
+
+
+def model_rows(models: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of "Models found in your notebook": one per model, a loop's runs grouped.
+
+    Models found only through their ``fit`` calls (a loop that built a fresh model into
+    the same variable each time) that follow each other with the same layers and size
+    share one row: fifteen runs of one network take a line, not a page.
+    """
+    rows: list[dict[str, Any]] = []
+    for m in models:
+        row = {"paths": [m["path"]], "fit_only": bool(m.get("fit_only")),
+               "layers": ", ".join(x["class_name"] for x in m["layers"])
+               if m.get("layers") is not None else "?",
+               "params": f"{m['total_params']:,}" if m.get("total_params") is not None else "?",
+               "measured": _measured(m)}
+        last = rows[-1] if rows else None
+        if (last and row["fit_only"] and last["fit_only"]
+                and (last["layers"], last["params"], last["measured"])
+                == (row["layers"], row["params"], row["measured"])):
+            last["paths"].append(m["path"])
+        else:
+            rows.append(row)
+    return rows
+
+
+def _measured(model: Mapping[str, Any]) -> str:
+    """What the grader measured of a model, in the words of the models table."""
+    evaluation = model.get("evaluation") or {}
+    if model.get("fit_only"):
+        return "not measured"
+    if evaluation.get("accuracy") is not None:
+        return pct(evaluation["accuracy"])
+    if evaluation.get("denoising"):
+        return "autoencoder: denoising curves drawn"
+    return str(evaluation.get("error") or "–")
 
 
 def _denoising_plot(question: Mapping[str, Any], evaluation: Mapping[str, Any]) -> str | None:
