@@ -76,6 +76,21 @@ def test_summary_and_csv(tmp_path):
     html = render_summary([result(), graded], "Demo", questions, 4.0,
                           tmp_path / "summary2.html").read_text()
     assert "Accuracy of the graded models" in html and html.count("data:image/svg") == 2
+    from grader.report.render import summary_context
+
+    failed = result("dave")
+    failed["questions"][0]["checks"][0]["outcome"] = "fail"
+    per_q = {q["id"]: q for q in summary_context([result(), graded, failed], "Demo", questions,
+                                                 4.0)["questions"]}
+    assert per_q["q1"]["auto_pass_rate"] == 2 / 3 and per_q["q1"]["awaiting"] == 0
+    # an answer question: no automatic check to pass, every answer still to grade
+    assert per_q["a1"]["auto_pass_rate"] is None and per_q["a1"]["awaiting"] == 3
+    assert "awaiting a grade" in html
+    from grader.overrides import Override, apply_overrides
+
+    handed = apply_overrides(result(), [Override("alice", "a1", 1.0, "")])
+    a1 = summary_context([handed], "Demo", questions, 4.0)["questions"][1]
+    assert a1["awaiting"] == 0 and a1["pass_rate"] == 1.0  # graded by hand: done
     rows = list(csv.reader(write_grades_csv([result(), errored], ["q1", "a1"],
                                             tmp_path / "grades.csv").read_text().splitlines()))
     assert rows[0] == ["student", "score", "max_score", "status", "q1", "a1"]

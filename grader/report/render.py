@@ -78,6 +78,7 @@ def short_traceback(frames: Sequence[str], keep: int = 40) -> str:
 
 
 HIDDEN = "Hidden check: its details are shown once grades are released."
+HAND = ("manual", "graded")  # outcomes of checks a person grades: awaiting, then done
 
 
 def for_audience(result: Mapping[str, Any], audience: str) -> dict[str, Any]:
@@ -252,12 +253,20 @@ def summary_context(results: Sequence[Mapping[str, Any]], title: str,
     """The plain dict the class summary template renders."""
     graded = [r for r in results if r["status"] == "graded"]
     per_q = []
+    # a check a person grades for any student (a written answer) is no automatic check
+    by_hand = {c["id"] for r in graded for q in r["questions"] for c in q["checks"]
+               if c["outcome"] in HAND}
     for q in questions:
         rows = [x for r in graded for x in r["questions"] if x["id"] == q["id"]]
+        auto = [[c["outcome"] for c in x["checks"] if c["id"] not in by_hand] for x in rows]
+        auto = [a for a in auto if a]
         per_q.append({
             "id": q["id"], "title": q["title"], "points": q["points"],
             "mean": sum(x["score"] for x in rows) / len(rows) if rows else None,
             "pass_rate": sum(x["outcome"] == "pass" for x in rows) / len(rows) if rows else None,
+            "auto_pass_rate": sum(all(o == "pass" for o in a) for a in auto) / len(auto)
+            if auto else None,
+            "awaiting": sum(any(c["outcome"] == "manual" for c in x["checks"]) for x in rows),
         })
     messages = Counter(c["message"] for r in graded for q in r["questions"] for c in q["checks"]
                        if c["outcome"] in ("fail", "error"))
