@@ -143,6 +143,30 @@ def test_pdf_is_the_same_report_printed_on_a4(tmp_path):
     assert "Feedback for carol" in text and "3/4" in text.replace(" ", "")
 
 
+def test_printed_checks_keep_their_rows_on_one_page(tmp_path):
+    import subprocess
+
+    from grader.report.pdf import write_pdf
+
+    r = result()
+    r["questions"][0]["checks"] = [
+        {"id": f"q1.check{i:02d}", "outcome": "fail", "score": 0.0, "max_score": 1.0,
+         "message": f"message{i:02d} " + "a long explanation of what went wrong " * (i * 5 % 17),
+         "hint": f"hint{i:02d} on what to do",
+         "details": {"expected": "an expected thing " * (i % 5), "found": "y"}}
+        for i in range(40)]
+    pdf = write_pdf(render_student(r, EXPECTED, tmp_path / "report.html"))
+    pages = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
+                           text=True).stdout.split("\f")
+    assert len(pages) > 3  # the question runs over pages
+
+    def page(word):
+        return next(i for i, text in enumerate(pages) if word in text)
+
+    for i in range(40):
+        assert page(f"check{i:02d}") == page(f"message{i:02d}") == page(f"hint{i:02d}"), i
+
+
 def test_student_audience_hides_details_of_hidden_checks(tmp_path):
     r = result()
     r["questions"][0]["checks"][0] |= {"public": False, "message": "secret threshold 0.93",
