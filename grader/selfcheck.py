@@ -50,6 +50,15 @@ class View:
         return any(r.outcome in FAILING for r in self.rows)
 
 
+def hint_to_show(check: Mapping[str, Any]) -> str | None:
+    """A check's hint, where it lost points and its message does not already say it."""
+    hint = str(check.get("hint") or "").strip()
+    if check.get("outcome") not in FAILING or not hint:
+        return None
+    said = " ".join(str(check.get("message") or "").split()).casefold()
+    return None if " ".join(hint.rstrip(".").split()).casefold() in said else hint
+
+
 def _hidden(check: Mapping[str, Any]) -> bool:
     return not check.get("public", True) or bool(check.get("details", {}).get("hidden"))
 
@@ -73,7 +82,7 @@ def public_view(questions: Iterable[Mapping[str, Any]]) -> View:
                                          any(c["score"] > 0 for c in shown)),
                         round(sum(c["score"] for c in shown), 2),
                         round(sum(c["max_score"] for c in shown), 2), message,
-                        [c["hint"] for c in failing if c.get("hint")]))
+                        [h for h in map(hint_to_show, failing) if h]))
     return View(rows, round(sum(r.score for r in rows), 2),
                 round(sum(r.points for r in rows), 2), hidden, round(hidden_points, 2))
 

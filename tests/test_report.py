@@ -187,6 +187,9 @@ def test_checks_show_code_as_code_and_hints_where_points_were_lost(tmp_path):
          "details": {"expected": "`categorical_crossentropy`", "found": "`mse`"}},
         {"id": "q1.param_count", "outcome": "pass", "score": 1.0, "max_score": 1.0,
          "message": "`model` has 100 parameters.", "hint": "Print `model.summary()`.",
+         "details": {}},
+        {"id": "q1.accuracy_threshold", "outcome": "partial", "score": 0.5, "max_score": 1.0,
+         "message": "Test accuracy 90 %. Train longer.", "hint": "Train longer.",
          "details": {}}]
     r["questions"][0]["selection"] = {"model_id": None, "path": None,
                                       "reason": "no model fits: `model` takes Dense(10) inputs"}
@@ -196,7 +199,8 @@ def test_checks_show_code_as_code_and_hints_where_points_were_lost(tmp_path):
     assert "→ Use <code>categorical_crossentropy</code>." in html  # the failing check's hint
     assert "summary()" not in html  # a passing check needs none
     assert "No model fits: <code>model</code> takes Dense(10) inputs." in html  # case kept
-    assert html.count("<tbody>") == 3  # one per check (two here, the answer): printed whole
+    assert "→ Train longer." not in html  # its message says it already
+    assert html.count("<tbody>") == 4  # one per check (three here, the answer)
 
 
 def test_a_loops_runs_of_one_network_share_a_row_of_the_models_table(tmp_path):

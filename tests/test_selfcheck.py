@@ -42,3 +42,15 @@ def test_public_rows_hints_and_hidden_count():
 def test_awaiting_manual_grades_is_not_a_failure():
     view = public_view(QUESTIONS[1:3])
     assert not view.failed and hidden_line(public_view(QUESTIONS[2:3])) is None
+
+
+def test_a_hint_the_message_already_gives_is_not_said_twice():
+    from grader.selfcheck import hint_to_show
+
+    said = chk("q1.accuracy_threshold", "fail", 0, 1, hint="Train a few more epochs.") | {
+        "message": "Test accuracy 91 %: partial credit. Train a few   more epochs."}
+    assert hint_to_show(said) is None
+    assert hint_to_show(said | {"hint": "Print `model.summary()`."}) == "Print `model.summary()`."
+    assert hint_to_show(said | {"outcome": "pass", "hint": "Print it."}) is None
+    view = public_view([{"id": "q1", "title": "Accuracy", "checks": [said]}])
+    assert view.rows[0].hints == []

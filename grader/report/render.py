@@ -20,7 +20,7 @@ import markupsafe
 from grader import layers as L
 from grader.report import AUDIENCES, plots
 from grader.report.markup import code_spans
-from grader.selfcheck import FAILING
+from grader.selfcheck import hint_to_show
 
 TEMPLATES_ENV = "GRADER_TEMPLATES"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -50,6 +50,7 @@ def _env() -> jinja2.Environment:
     env.filters["pts"] = lambda x: f"{float(x):g}"
     env.filters["code"] = lambda x: markupsafe.Markup(code_spans(x))
     env.filters["first_upper"] = lambda x: str(x)[:1].upper() + str(x)[1:]
+    env.filters["hint"] = hint_to_show
     return env
 
 
@@ -157,7 +158,7 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
     ]
     return {
         "r": result, "questions": questions, "audience": audience, "failures": failures,
-        "failing": FAILING, "models": model_rows(result.get("models", [])),
+        "models": model_rows(result.get("models", [])),
         "executed_link": os.path.relpath(executed, report_dir) if executed else None,
         "executed_html_link": os.path.relpath(html, report_dir) if html else None,
         "reference": {name: {"structure": L.describe(m["layers"]),
