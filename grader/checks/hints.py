@@ -25,7 +25,7 @@ HINTS: dict[str, str] = {
     "layer_counts": "Print `model.summary()` and compare the number of each kind of layer "
                     "with what the question asks.",
     "layer_structure": "Print `model.summary()` and compare each layer, in order, with the "
-                       "expected structure shown above.",
+                       "expected structure.",
     "loss_used": "Compile with the loss the question names, e.g. "
                  "`loss='categorical_crossentropy'` for one-hot labels.",
     "overfitting_gap": "Compare training and validation curves; add Dropout or train fewer "

@@ -72,7 +72,7 @@ def param_count(inp: CheckInput) -> CheckResult:
         return inp.passed(
             f"`{_name(inp)}` has {got['total_params']:,} parameters, as expected.", **details
         )
-    advice = _hint(inp, "Compare your layer table with the reference's in this report.")
+    advice = _hint(inp, "Compare your layers with the expected ones, one by one.")
     return inp.failed(
         f"Expected {details['expected']}; `{_name(inp)}` has {details['found']}. {advice}",
         advice=advice,
@@ -135,7 +135,7 @@ def layer_structure(inp: CheckInput) -> CheckResult:
     if got == want_cmp:
         return inp.passed(f"`{_name(inp)}` has the expected layers: {found}.",
                           expected=expected, found=found)
-    advice = _hint(inp, "Rebuild it layer by layer as the reference table in this report shows.")
+    advice = _hint(inp, "Rebuild it layer by layer to match the expected layers.")
     return inp.failed(
         f"Expected the layers {expected}; `{_name(inp)}` has {found}. {advice}",
         expected=expected, found=found, advice=advice,
