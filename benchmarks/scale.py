@@ -85,9 +85,9 @@ def counts(stdout: str) -> str:
         found = re.search(pattern, stdout)
         return int(found.group(1)) if found else 0
 
-    graded, stored = number(r"(\d+) graded"), number(r"\((\d+) from their stored run")
+    new, stored = number(r"(\d+) new result"), number(r"\((\d+) from their stored run")
     cached, errors = number(r"(\d+) unchanged"), number(r"(\d+) in error")
-    return f"{graded - stored} / {stored} / {cached} / {errors}"
+    return f"{new - stored} / {stored} / {cached} / {errors}"
 
 
 def class_of(n: int, folder: Path) -> None:

@@ -41,10 +41,10 @@ class BatchOutcome:
 
     out_dir: Path
     results: list[dict[str, Any]] = field(default_factory=list)
-    graded: int = 0
-    rechecked: int = 0
-    cached: int = 0
-    errors: int = 0
+    new_results: int = 0  # executed, or checked again from a stored run
+    rechecked: int = 0  # of the new results, those from a stored run
+    cached: int = 0  # results of the last run, reused unchanged
+    errors: int = 0  # results (new or cached) in error
     sandbox_note: str | None = None
 
 

@@ -195,8 +195,10 @@ def grade(
     console.print(_results_table(outcome.results, f"{pack.spec.title} — {prof.name} profile"))
     again = (f" ({outcome.rechecked} from their stored run: unchanged notebooks, only the "
              "checks changed)" if outcome.rechecked else "")
-    console.print(f"{outcome.graded} graded{again}, {outcome.cached} unchanged (cached), "
-                  f"{outcome.errors} in error. Reports: {out / 'summary.html'}")
+    graded = len(outcome.results) - outcome.errors
+    console.print(f"{outcome.new_results} new result(s){again}, {outcome.cached} unchanged "
+                  f"(cached): {graded} graded, {outcome.errors} in error. "
+                  f"Reports: {out / 'summary.html'}")
 
 
 FULL_TABLE_ROWS = 40  # a larger class gets the spread of its scores, not a row each

@@ -121,7 +121,7 @@ def run_batch(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Map
 
         def finished(result: dict[str, Any]) -> None:
             book.record(result)  # one thread writes the gradebook, one result at a time
-            outcome.graded += 1
+            outcome.new_results += 1
             outcome.rechecked += bool(result.get("rechecked"))
             outcome.results.append(result)
             student = result["student"]

@@ -25,8 +25,7 @@ def test_every_file_has_a_result_and_the_batch_finished(batch):
     assert set(batch["results"]) == {
         "doejane", "missing_answers", "raises_in_cell8", "too_few_epochs", "unchanged_starter",
         "wrong_architecture", "not_a_notebook", "truncated_json"}
-    assert "6 graded" not in batch["proc"].stdout  # 8 files: 6 graded + 2 errors
-    assert "8 graded, 0 unchanged (cached), 2 in error" in batch["proc"].stdout
+    assert "8 new result(s), 0 unchanged (cached): 6 graded, 2 in error" in batch["proc"].stdout
     # the progress bar's last state: every notebook done, nothing left to wait for
     assert "8/8" in batch["proc"].stdout and "left 0:00:00" in batch["proc"].stdout
 
@@ -112,13 +111,14 @@ def test_second_run_regrades_only_changed_notebooks(batch, mnist_path):
     folder, out = batch["folder"], batch["out"]
     proc = run_cli("grade", str(folder), "-a", "dlcourse_mlp", "--out", str(out),
                    env={"GRADER_MNIST": str(mnist_path)})
-    assert "0 graded, 8 unchanged (cached)" in proc.stdout, proc.stdout + proc.stderr
+    assert "0 new result(s), 8 unchanged (cached): 6 graded, 2 in error" in proc.stdout, \
+        proc.stdout + proc.stderr
     nb = nbformat.read(folder / "unchanged_starter.ipynb", as_version=4)
     nb.cells[-1].source += "\n\nI trained it for 5 epochs."
     nbformat.write(nb, folder / "unchanged_starter.ipynb")
     proc = run_cli("grade", str(folder), "-a", "dlcourse_mlp", "--out", str(out),
                    env={"GRADER_MNIST": str(mnist_path)})
-    assert "1 graded, 7 unchanged (cached)" in proc.stdout, proc.stdout + proc.stderr
+    assert "1 new result(s), 7 unchanged (cached)" in proc.stdout, proc.stdout + proc.stderr
     rows = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}
     assert rows["unchanged_starter"]["status"] == "graded"
     log = (out / "unchanged_starter" / "kernel.log").read_text()
@@ -140,7 +140,7 @@ def test_a_spec_fix_grades_stored_runs_again_without_executing_them(batch, mnist
     proc = run_cli("grade", str(batch["folder"]), "-a", "dlcourse_mlp", "--out", str(out),
                    env={"GRADER_MNIST": str(mnist_path), "GRADER_PACKS": str(packs)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "8 graded (6 from their stored run" in proc.stdout, proc.stdout
+    assert "8 new result(s) (6 from their stored run" in proc.stdout, proc.stdout
     assert len(executed) == 6
     assert all(p.stat().st_mtime_ns == t for p, t in executed.items())  # no notebook ran
     with Gradebook(out / "gradebook.sqlite") as book:
