@@ -143,6 +143,25 @@ def test_pdf_is_the_same_report_printed_on_a4(tmp_path):
     assert "Feedback for carol" in text and "3/4" in text.replace(" ", "")
 
 
+def test_a_notebook_that_stopped_early_says_why_at_the_top(tmp_path):
+    died = result()
+    died["execution"] |= {"kernel_died_in": 3, "failures": [
+        {"cell": 3, "ename": "KernelDied", "source": "hoard = []",
+         "evalue": "the kernel was killed for using more than 4 GiB of memory",
+         "traceback": []}]}
+    html = render_student(died, EXPECTED, tmp_path / "d.html").read_text()
+    top = html[:html.index("<h2>Summary</h2>")]
+    assert "stopped early" in top and ("Your notebook stopped in cell 3: the kernel was killed "
+                                       "for using more than 4 GiB of memory.") in top
+    assert "until the notebook stopped" in html and "Grading went on" not in html
+    late = result()
+    late["execution"] |= {"deadline_hit": True, "cells_skipped": 4}
+    html = render_student(late, EXPECTED, tmp_path / "t.html").read_text()
+    assert "ran past its time limit: its last 4 code cell(s) were skipped" in html
+    html = render_student(result(), EXPECTED, tmp_path / "r.html").read_text()
+    assert "stopped early" not in html and "Grading went on after each failing cell" in html
+
+
 def test_printed_checks_keep_their_rows_on_one_page(tmp_path):
     import subprocess
 

@@ -158,6 +158,7 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
     ]
     return {
         "r": result, "questions": questions, "audience": audience, "failures": failures,
+        "stopped": stopped_early(execution),
         "models": model_rows(result.get("models", [])),
         "executed_link": os.path.relpath(executed, report_dir) if executed else None,
         "executed_html_link": os.path.relpath(html, report_dir) if html else None,
@@ -166,6 +167,21 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
                              "accuracy": (m.get("evaluation") or {}).get("accuracy")}
                       for name, m in ref_models.items()},
     }
+
+
+def stopped_early(execution: Mapping[str, Any]) -> str | None:
+    """Why the notebook did not run to its end, said once at the top of the report."""
+    died = execution.get("kernel_died_in")
+    if died is not None:
+        why = next((f["evalue"] for f in execution.get("failures", [])
+                    if f.get("cell") == died), "the kernel died")
+        return (f"Your notebook stopped in cell {died}: {why}. The cells after it did not "
+                "run, so only what the notebook made before it could be graded.")
+    if execution.get("deadline_hit"):
+        return (f"Your notebook ran past its time limit: its last "
+                f"{execution.get('cells_skipped', 0)} code cell(s) were skipped, so only "
+                "what the cells before them made could be graded.")
+    return None
 
 
 def model_rows(models: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
