@@ -173,8 +173,8 @@ def stopped_early(execution: Mapping[str, Any]) -> str | None:
     """Why the notebook did not run to its end, said once at the top of the report."""
     died = execution.get("kernel_died_in")
     if died is not None:
-        why = next((f["evalue"] for f in execution.get("failures", [])
-                    if f.get("cell") == died), "the kernel died")
+        why = next((f.get("evalue") for f in execution.get("failures", [])
+                    if f.get("cell") == died), None) or "the kernel died"
         return (f"Your notebook stopped in cell {died}: {why}. The cells after it did not "
                 "run, so only what the notebook made before it could be graded.")
     if execution.get("deadline_hit"):
