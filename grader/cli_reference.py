@@ -12,6 +12,7 @@ from rich.table import Table
 
 from grader.cli import DataOpt, MnistOpt, _data, _fail, console
 from grader.errors import GraderError
+from grader.report.markup import pct
 
 reference_app = typer.Typer(help="Build and inspect a pack's expected results.",
                             no_args_is_help=True)
@@ -72,8 +73,8 @@ def reference_show(
         for col in ("model", "total params", "trainable", "test accuracy", "epochs"):
             table.add_column(col)
         for model, m in prof["models"].items():
-            acc = "–" if m["accuracy"] is None else f"{100 * m['accuracy']:.2f} %"
-            table.add_row(model, f"{m['total_params']:,}", f"{m['trainable_params']:,}", acc,
+            table.add_row(model, f"{m['total_params']:,}", f"{m['trainable_params']:,}",
+                          pct(m["accuracy"]),
                           str(m["epochs"] or "–"))
         console.print(table)
         if prof.get("denoising"):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader import layers as L
+from grader.report.markup import pct
 from grader.spec import Dataset, Selector
 
 KIND_WORDS = {"mlp": "an MLP (Dense layers only)", "cnn": "a convolutional network",
@@ -68,10 +69,6 @@ def _accuracy(evaluations: Mapping[int, Mapping[str, Any]], model: Mapping[str, 
     return -1.0 if acc is None else float(acc)
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.2f} %"
-
-
 def _rank(
     pool: Sequence[Mapping[str, Any]],
     selector: Selector,
@@ -87,7 +84,7 @@ def _rank(
     if selector.prefer == "best":
         best = max(pool, key=lambda m: (_accuracy(evaluations, m), m["id"]))
         acc = _accuracy(evaluations, best)
-        measured = f" ({_pct(acc)})" if acc >= 0 else ""
+        measured = f" ({pct(acc)})" if acc >= 0 else ""
         return best, f"the best test accuracy measured by the grader{measured} {of}"
     return pool[-1], f"the last model defined {of}"
 

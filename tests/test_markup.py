@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.report.markup import code_spans
+from grader.report.markup import code_spans, pct
 
 
 def test_code_spans_become_code_and_everything_is_escaped():
@@ -16,3 +16,7 @@ def test_unpaired_backticks_and_none_stay_text():
     assert code_spans("one ` backtick") == "one ` backtick"
     assert code_spans("a `span\nacross lines`") == "a `span\nacross lines`"
     assert code_spans(None) == "" and code_spans(0.25) == "0.25"
+
+
+def test_shares_read_as_percentages_and_none_as_a_dash():
+    assert pct(0.92134) == "92.13 %" and pct(1) == "100.00 %" and pct(None) == "–"

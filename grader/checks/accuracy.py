@@ -7,6 +7,7 @@ from typing import Any
 
 from grader.checks.base import CheckInput, CheckResult, Outcome, checks
 from grader.checks.params import no_model, reference_model
+from grader.report.markup import pct
 
 
 def _bound(params: Mapping[str, Any], reference: Mapping[str, Any], which: str) -> float:
@@ -36,10 +37,6 @@ def _expect(params: Mapping[str, Any], reference: Mapping[str, Any]) -> dict[str
     return out
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.2f} %"
-
-
 @checks.register("accuracy_threshold", expect=_expect)
 def accuracy_threshold(inp: CheckInput) -> CheckResult:
     """Test accuracy, measured by the grader: full marks from ``upper``, none below ``lower``.
@@ -59,34 +56,34 @@ def accuracy_threshold(inp: CheckInput) -> CheckResult:
         return no_model(inp)
     evaluation = inp.found.get("evaluation")
     lower, upper = float(inp.expected["lower"]), float(inp.expected["upper"])
-    expected = f"at least {_pct(upper)} for full marks (points from {_pct(lower)})"
+    expected = f"at least {pct(upper)} for full marks (points from {pct(lower)})"
     n_test = (evaluation or {}).get("n_test", 10000)
     if not evaluation or evaluation.get("accuracy") is None:
         why = (evaluation or {}).get("error") or "the model could not be exported or loaded"
         return inp.failed(f"The grader could not measure your model's accuracy: {why}.",
                           expected=expected, found=why)
     acc = float(evaluation["accuracy"])
-    found = f"{_pct(acc)} on the {n_test:,} held-out test examples"
+    found = f"{pct(acc)} on the {n_test:,} held-out test examples"
     target = inp.expected.get("target")
     if target is not None:
         label = str(inp.params.get("target_label") or "the target")
         side = "below" if acc < target else "above"
-        found += f"; {100 * abs(target - acc):.2f} points {side} {label} ({_pct(target)})"
+        found += f"; {100 * abs(target - acc):.2f} points {side} {label} ({pct(target)})"
     details = {"expected": expected, "found": found, "accuracy": acc, "lower": lower,
                "upper": upper}
     if acc >= upper:
-        return inp.passed(f"Test accuracy {found}: full marks (needed {_pct(upper)}).", **details)
+        return inp.passed(f"Test accuracy {found}: full marks (needed {pct(upper)}).", **details)
     advice = str(inp.params.get("hint") or
                  "Train longer or widen the hidden layers, and watch the validation curve.")
     if acc <= lower:
         return inp.failed(
-            f"Test accuracy {found}, below the {_pct(lower)} where points start. {advice}",
+            f"Test accuracy {found}, below the {pct(lower)} where points start. {advice}",
             advice=advice, **details,
         )
     score = inp.max_score * (acc - lower) / (upper - lower)
     return inp.result(
         Outcome.PARTIAL, score,
-        f"Test accuracy {found}: partial credit; {_pct(upper)} earns full marks. {advice}",
+        f"Test accuracy {found}: partial credit; {pct(upper)} earns full marks. {advice}",
         advice=advice, **details,
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 from grader.checks.base import CheckInput, CheckResult, Outcome, checks
 from grader.checks.params import no_model
 from grader.errors import CheckError
+from grader.report.markup import pct
 
 CURVES = {"noisy": "noisy images", "denoised": "denoised images"}
 
@@ -69,7 +70,7 @@ def denoising_curves(inp: CheckInput) -> CheckResult:
         if missed:
             notes.append(f"on {words} below the reference band at noise {'; '.join(missed)}")
     clf = (f"classifier `{classifier.get('path', '?')}` "
-           f"({100 * float(classifier.get('accuracy', 0)):.2f} % on clean test images)")
+           f"({pct(classifier.get('accuracy', 0))} on clean test images)")
     found = (f"{clf}; within or above the band at {round(shares['noisy'] * len(levels))} of "
              f"{len(levels)} levels on noisy and {round(shares['denoised'] * len(levels))} "
              f"on denoised images")

@@ -9,6 +9,7 @@ from typing import Any
 from grader.checks.base import CheckInput, CheckResult, Outcome, checks
 from grader.checks.params import no_model
 from grader.errors import CheckError
+from grader.report.markup import pct
 
 
 def _expect_values(params: Mapping[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def apply_agrees(inp: CheckInput) -> CheckResult:
         if own else ""
     summary = (f"{name}() on the {n} example PNGs: {right}/{n} right ({100 * p_apply:.0f} %), "
                f"the same digit as the grader's run of the model on {agree}/{n}{own_text}; "
-               f"test set: {100 * test_acc:.2f} %")
+               f"test set: {pct(test_acc)}")
     close = abs(p_apply - test_acc) <= 2 * _spread(test_acc, n)
     verdict = ("these agree within what 20 images can tell" if close else
                "the example estimate is further from the test accuracy than 20 images explain")

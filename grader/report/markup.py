@@ -1,4 +1,4 @@
-"""The grader's messages as HTML: escaped, with their Markdown code spans set as code.
+"""How the grader writes for people: shares as percentages, messages as HTML.
 
 Checks write names from the student's notebook and Keras spellings between backticks
 (`` `model` is compiled with `categorical_crossentropy` ``), as Markdown does. A
@@ -11,6 +11,11 @@ import re
 from html import escape
 
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def pct(x: float | None) -> str:
+    """A share (0.9213) as the grader writes it (92.13 %); a dash for none."""
+    return "–" if x is None else f"{100 * float(x):.2f} %"
 
 
 def code_spans(text: object) -> str:

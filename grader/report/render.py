@@ -19,7 +19,7 @@ import markupsafe
 
 from grader import layers as L
 from grader.report import AUDIENCES, plots
-from grader.report.markup import code_spans
+from grader.report.markup import code_spans, pct
 from grader.selfcheck import hint_to_show
 
 TEMPLATES_ENV = "GRADER_TEMPLATES"
@@ -52,11 +52,6 @@ def _env() -> jinja2.Environment:
     env.filters["first_upper"] = lambda x: str(x)[:1].upper() + str(x)[1:]
     env.filters["hint"] = hint_to_show
     return env
-
-
-def pct(x: float | None) -> str:
-    """A share as a percentage with two decimals; a dash for none."""
-    return "–" if x is None else f"{100 * float(x):.2f} %"
 
 
 LIBRARY_FRAME = re.compile(r"site-packages|dist-packages|<grader |/lib/python3")
