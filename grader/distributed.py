@@ -54,7 +54,7 @@ def _setup(batch: RemoteBatch) -> Any:
     from grader.grade import GradingSetup
     from grader.images import image_sets
     from grader.pack import Pack
-    from grader.runner import data_sources, make_evaluator
+    from grader.runner import EVALUATE_LOG, data_sources, make_evaluator
     from grader.spec import load_spec
 
     with _LOCK:
@@ -66,7 +66,7 @@ def _setup(batch: RemoteBatch) -> Any:
             kernel = kernel_environment(pack)
             evaluator = make_evaluator(kernel, sources,
                                        image_sets(pack, mnist, out / ".grader" / "pngs"), pack,
-                                       processes=0)
+                                       processes=0, log=out / ".grader" / EVALUATE_LOG)
             kernel_mnist = prepare_kernel_copy(mnist, out / ".grader" / "data",
                                                batch.profile.train_limit)
             _SETUPS[batch.key] = GradingSetup(

@@ -83,10 +83,15 @@ def _serve() -> None:
 class _Worker:
     """One worker process of the environment's Python, started fresh."""
 
-    def __init__(self, python: Path, init: str, env: Mapping[str, str]) -> None:
-        self.proc = subprocess.Popen(
-            [str(python), "-m", "grader.envworker"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=dict(env), text=True)
+    def __init__(self, python: Path, init: str, env: Mapping[str, str],
+                 log: Path | None = None) -> None:
+        self.log = log
+        if log is not None:
+            log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log if log is not None else os.devnull, "ab") as err:
+            self.proc = subprocess.Popen(
+                [str(python), "-m", "grader.envworker"], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=err, env=dict(env), text=True)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.stdin: IO[str] = self.proc.stdin
         self.stdout: IO[str] = self.proc.stdout
@@ -100,7 +105,8 @@ class _Worker:
             pass  # it died at once; the first call says so
 
     def _died(self) -> str:
-        return f"evaluation worker died (exit {self.proc.wait()})"
+        where = f"; its log: {self.log}" if self.log is not None else ""
+        return f"evaluation worker died (exit {self.proc.wait()}{where})"
 
     def call(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one request; the reply, or an ``error`` when it dies or runs out of time."""
@@ -176,18 +182,20 @@ class EnvEvaluator:
     Safe to call from several threads; ``processes`` workers start on first need and a
     worker that fails or runs out of time is replaced. With ``server`` (the socket of a
     fork server of the same Python) workers are forked from it; where it cannot fork
-    one, they start fresh from then on.
+    one, they start fresh from then on. A fresh worker's output goes to ``log`` (else
+    nowhere); a forked one's, to its server's log.
     """
 
     def __init__(self, python: Path, sources: Mapping[str, DataSource], timeout: float = 600,
                  images: Mapping[str, dict[str, Any]] | None = None,
                  denoising: Denoising | None = None, processes: int = 1,
-                 server: str | None = None) -> None:
+                 server: str | None = None, log: Path | None = None) -> None:
         from grader.envs import grader_path
         from grader.kernelenv import kept_env
 
         self.python = Path(python)
         self.server = server
+        self.log = log
         self._closed = False
         self.sources = dict(sources)
         self.timeout = timeout
@@ -217,7 +225,7 @@ class EnvEvaluator:
                     worker.close()
                 raise OSError("the evaluator is closed")
             if worker is None:
-                worker = _Worker(self.python, self._init, self._env)
+                worker = _Worker(self.python, self._init, self._env, self.log)
             self._all.append(worker)
         return worker
 

@@ -59,7 +59,9 @@ def conv_kernels(model: Any, layers: int = 2, max_filters: int = 32) -> list[lis
 
 
 def _init_worker(sources: dict[str, DataSource], images: dict[str, dict[str, Any]],
-                 denoising: Denoising | None = None) -> None:
+                 denoising: Denoising | None = None, log: str | None = None) -> None:
+    if log is not None:  # what TensorFlow and Keras print goes there, not to the terminal
+        _output_to(log)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")  # leave the cards to kernels
     _WORKER["sources"] = sources
@@ -67,6 +69,16 @@ def _init_worker(sources: dict[str, DataSource], images: dict[str, dict[str, Any
     _WORKER["denoising"] = denoising
     _WORKER["data"] = {}
     _WORKER["stats"] = {}
+
+
+def _output_to(log: str) -> None:
+    """This process's stdout and stderr appended to ``log`` from now on."""
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+    finally:
+        os.close(fd)
 
 
 def _data(name: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -268,12 +280,16 @@ class Evaluator:
     Safe to call from several threads at once; ``processes`` workers serve them. With
     ``processes = 0`` the work runs in this process, which must itself be clean (a
     dask worker: it never runs student code, and may not start processes of its own).
+    With ``log``, what the workers print (TensorFlow's start-up lines, a crash's last
+    words) is appended to that file instead of this process's terminal.
     """
 
     def __init__(self, sources: Mapping[str, DataSource], timeout: float = 600,
                  images: Mapping[str, dict[str, Any]] | None = None,
-                 denoising: Denoising | None = None, processes: int = 1) -> None:
+                 denoising: Denoising | None = None, processes: int = 1,
+                 log: Path | None = None) -> None:
         self.processes = max(0, processes)
+        self.log = log
         self._lock = threading.Lock()
         self.sources = dict(sources)
         self.images = dict(images or {})
@@ -285,8 +301,11 @@ class Evaluator:
         with self._lock:
             if self._pool is None:
                 ctx = multiprocessing.get_context("spawn")
+                log = None if self.log is None else str(self.log)
+                if log is not None:
+                    Path(log).parent.mkdir(parents=True, exist_ok=True)
                 self._pool = ctx.Pool(self.processes, initializer=_init_worker,
-                                      initargs=(self.sources, self.images, self.denoising))
+                                      initargs=(self.sources, self.images, self.denoising, log))
             return self._pool
 
     def warm(self) -> None:
@@ -335,6 +354,8 @@ class Evaluator:
             why = f"evaluation took longer than {self.timeout:.0f} s"
         except Exception as exc:  # noqa: BLE001 - a crashed worker is restarted next time
             why = f"evaluation worker failed: {type(exc).__name__}: {exc}"
+            if self.log is not None:
+                why += f" (its log: {self.log})"
         if self.processes == 1:  # restart it; with several, the others go on serving
             self.close()
         return {job[0]: {"error": why, "transient": True} for job in jobs}

@@ -52,6 +52,7 @@ from grader.spec import MNIST, Profile
 from grader.students import assign_ids
 
 T = TypeVar("T")
+EVALUATE_LOG = "evaluate.log"  # what the evaluation workers print, under the batch's .grader
 
 
 def run_batch(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Mapping[str, Any],
@@ -78,9 +79,11 @@ def run_batch(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Map
     measuring = pack.evaluation_fingerprint(every_file, images, digests)
     # one clean evaluation worker per two kernels: measuring takes a fraction of a run,
     # and each worker fresh (not forked from the server) costs a TensorFlow import
+    log = out_dir / ".grader" / EVALUATE_LOG
+    log.unlink(missing_ok=True)  # this batch's alone
     evaluator = make_evaluator(kernel, sources, images, pack,
                                processes=max(1, min((workers + 1) // 2, len(paths))),
-                               server=server)
+                               server=server, log=log)
     with Gradebook(out_dir / GRADEBOOK) as book, evaluator:
         setup = GradingSetup(pack, profile, expected, kernel_mnist, evaluator, fingerprint,
                              dict(parameters or {}), sandbox, devices, kernel, execution,
@@ -156,22 +159,24 @@ def run_batch(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Map
 
 def make_evaluator(kernel: KernelEnv | None, sources: Mapping[str, DataSource],
                    images: Mapping[str, dict[str, Any]], pack: Pack,
-                   processes: int, server: str | None = None) -> Evaluator | EnvEvaluator:
+                   processes: int, server: str | None = None,
+                   log: Path | None = None) -> Evaluator | EnvEvaluator:
     """Clean evaluation workers of the kernels' Python: the grader's own or the pack's.
 
     ``processes = 0`` evaluates in this process (a dask worker), unless the pack has
     its own environment, whose Python always runs in a worker of its own. With the
-    ``server`` the batch's kernels come from, the workers are forks of it.
+    ``server`` the batch's kernels come from, the workers are forks of it. What a
+    worker prints goes to ``log``, never to the terminal the grader reports on.
     """
     if server is not None:
         python = kernel.python if kernel else Path(sys.executable)
         return EnvEvaluator(python, sources, images=images, denoising=pack.spec.denoising,
-                            processes=max(1, processes), server=server)
+                            processes=max(1, processes), server=server, log=log)
     if kernel is None:
         return Evaluator(sources, images=images, denoising=pack.spec.denoising,
-                         processes=processes)
+                         processes=processes, log=log)
     return EnvEvaluator(kernel.python, sources, images=images, denoising=pack.spec.denoising,
-                        processes=max(1, processes))
+                        processes=max(1, processes), log=log)
 
 
 def data_sources(pack: Pack, mnist_path: Path, data: Mapping[str, Path]) -> dict[str, DataSource]:

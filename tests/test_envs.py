@@ -100,6 +100,20 @@ def test_env_evaluator_reports_a_python_that_cannot_serve(tmp_path, tiny_mnist):
     assert "evaluation worker died" in next(iter(out.values()))["error"]
 
 
+def test_env_evaluator_writes_what_its_workers_print_to_its_log(tmp_path, tiny_mnist, capfd):
+    python = tmp_path / "python"
+    python.write_text("#!/bin/sh\necho 'cannot import grader' >&2\nexit 3\n")
+    python.chmod(0o755)
+    log = tmp_path / "logs" / "evaluate.log"
+    sources = {"mnist": DataSource(Dataset("mnist", 784, 10), tiny_mnist)}
+    with EnvEvaluator(python, sources, timeout=20, log=log) as ev:
+        out = ev.evaluate([(tmp_path / "m.keras", "mnist")])
+    error = next(iter(out.values()))["error"]
+    assert "exit 3" in error and str(log) in error
+    assert log.read_text() == "cannot import grader\n"
+    assert "cannot import grader" not in capfd.readouterr().err
+
+
 @pytest.fixture(scope="session")
 def keras2_batch(tmp_path_factory) -> dict:
     """The dlcourse pack with a Keras 2 kernel environment; the twins graded in it once."""

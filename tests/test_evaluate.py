@@ -63,8 +63,11 @@ def test_a_model_of_two_inputs_is_called_eagerly():
 
 
 @pytest.mark.kernel
-def test_evaluator_loads_in_safe_mode_and_refuses_lambda(tmp_path, tiny_mnist):
+def test_evaluator_loads_in_safe_mode_and_refuses_lambda_and_prints_to_its_log(
+        tmp_path, tiny_mnist, monkeypatch, capfd):
     import keras
+
+    monkeypatch.setenv("PYTHONPROFILEIMPORTTIME", "1")  # each import a line on stderr
 
     good = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
                              keras.layers.Dense(10, activation="softmax")])
@@ -74,9 +77,13 @@ def test_evaluator_loads_in_safe_mode_and_refuses_lambda(tmp_path, tiny_mnist):
     bad.save(tmp_path / "lambda.keras")
     (tmp_path / "garbage.keras").write_text("not a zip")
     mnist = DataSource(Dataset("mnist", 784, 10), tiny_mnist)
-    with Evaluator({"mnist": mnist}) as ev:
+    log = tmp_path / "logs" / "evaluate.log"
+    with Evaluator({"mnist": mnist}, log=log) as ev:
         out = ev.evaluate([(tmp_path / name, "mnist") for name in
                            ("good.keras", "lambda.keras", "garbage.keras")])
+    # the worker's imports before its set-up go to the terminal; Keras', after, to the log
+    assert "| keras" in log.read_text()
+    assert "| keras" not in capfd.readouterr().err
     good_r, bad_r, garbage_r = (out[str((tmp_path / n).resolve())] for n in
                                 ("good.keras", "lambda.keras", "garbage.keras"))
     assert 0 <= good_r["accuracy"] <= 1 and len(good_r["confusion"]) == 10
