@@ -54,9 +54,18 @@ def _history_for(model_id: int, histories: list[dict[str, Any]]) -> dict[str, An
     return max(pool, key=epochs_asked, default=None)
 
 
-def _hint(spec_check: CheckSpec) -> str | None:
-    """The spec's hint for a check, else the check's own."""
-    return str(spec_check.params.get("hint") or HINTS.get(spec_check.name) or "") or None
+def _hint(spec_check: CheckSpec, result: CheckResult) -> str | None:
+    """The spec's hint for a check, else the check's own.
+
+    A check's own hint improves the graded model ("train longer"): with no model to
+    grade it would mislead, and the check's message says what to do instead.
+    """
+    own = spec_check.params.get("hint")
+    if own:
+        return str(own)
+    if result.details.get("no_model"):
+        return None
+    return HINTS.get(spec_check.name) or None
 
 
 def _reference_model(question: Question) -> str | None:
@@ -140,7 +149,7 @@ def grade_questions(
             "selection": selection.to_dict() if selection else None,
             "history_id": (found.get("history") or {}).get("id"),
             "answer": found.get("answer"),
-            "checks": [r.to_dict() | {"public": c.public, "hint": _hint(c)}
+            "checks": [r.to_dict() | {"public": c.public, "hint": _hint(c, r)}
                        for r, c in zip(results, q.checks, strict=True)],
         })
     return out

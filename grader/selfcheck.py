@@ -75,8 +75,10 @@ def public_view(questions: Iterable[Mapping[str, Any]]) -> View:
         if not shown:
             continue
         failing = [c for c in shown if c["outcome"] in FAILING]
-        message = " ".join(c["message"] for c in failing) or " ".join(
-            c["message"] for c in shown if c["outcome"] != "pass") or shown[0]["message"]
+        # checks that failed for one reason (no model to grade) say it once
+        message = " ".join(dict.fromkeys(c["message"] for c in failing)) or " ".join(
+            dict.fromkeys(c["message"] for c in shown if c["outcome"] != "pass")
+        ) or shown[0]["message"]
         rows.append(Row(q["id"], q["title"],
                         question_outcome([c["outcome"] for c in shown],
                                          any(c["score"] > 0 for c in shown)),

@@ -53,6 +53,11 @@ def test_missing_models_are_reported_per_question_with_what_was_looked_for():
     assert qs["q1_fc"]["score"] == 0
     assert "no Keras model found" in qs["q1_fc"]["checks"][0]["message"]
     assert qs["q3_cnn1_training"]["checks"][0]["outcome"] == "fail"  # same_as q2: nothing
+    # a check's own hint improves a model ("train longer"): none here; the spec's stay
+    cnn = {c["id"].split(".")[-1]: c for c in qs["q2_cnn1"]["checks"]}
+    assert cnn["accuracy_threshold"]["details"]["no_model"]
+    assert cnn["accuracy_threshold"]["hint"] is None and cnn["param_count"]["hint"] is None
+    assert qs["q4_cnn2"]["checks"][0]["hint"].startswith("The missing block is Conv2D(64")
 
 
 def test_answers_are_found_in_cells():

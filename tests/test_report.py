@@ -222,6 +222,28 @@ def test_checks_show_code_as_code_and_hints_where_points_were_lost(tmp_path):
     assert html.count("<tbody>") == 4  # one per check (three here, the answer)
 
 
+def test_a_question_with_no_model_gives_the_reason_once(tmp_path):
+    r = result()
+    why = "no model fits (an MLP): `model` is Dense(64) → Dense(10), `ae` gives 784 outputs"
+    said = f"No model to grade for this question: {why}. Make sure it is kept in a variable."
+    r["questions"][0]["selection"] = {"model_id": None, "path": None, "reason": why}
+    r["questions"][0]["checks"] = [
+        {"id": f"q1.{name}", "outcome": "fail", "score": 0.0, "max_score": 1.0,
+         "message": message, "details": {}}
+        for name, message in (("param_count", said), ("sweep", "No sweep found."),
+                              ("accuracy_threshold", said))]
+    html = render_student(r, EXPECTED, tmp_path / "r.html").read_text()
+    assert html.count("Dense(64) → Dense(10)") == 1  # in param_count's message alone
+    assert "As for <code>param_count</code> above." in html and "No sweep found." in html
+    for name in ("param_count", "sweep", "accuracy_threshold"):
+        assert f"</span> {name}</td>" in html  # every check keeps its row
+    for hidden in (0, 2):  # in a student's report no check gives the reason
+        r["questions"][0]["checks"][hidden]["public"] = False
+    html = render_student(r, EXPECTED, tmp_path / "r.html", "student").read_text()
+    assert html.count("Dense(64) → Dense(10)") == 1  # now from the card's own line
+    assert "As for" not in html
+
+
 def test_a_loops_runs_of_one_network_share_a_row_of_the_models_table(tmp_path):
     from grader.report.render import model_rows
 

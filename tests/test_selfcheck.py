@@ -54,3 +54,12 @@ def test_a_hint_the_message_already_gives_is_not_said_twice():
     assert hint_to_show(said | {"outcome": "pass", "hint": "Print it."}) is None
     view = public_view([{"id": "q1", "title": "Accuracy", "checks": [said]}])
     assert view.rows[0].hints == []
+
+
+def test_checks_failing_for_one_reason_say_it_once_in_their_row():
+    same = "No model to grade for this question: no model fits."
+    checks = [chk("q1.param_count", "fail", 0, 1) | {"message": same},
+              chk("q1.sweep", "fail", 0, 1),
+              chk("q1.accuracy_threshold", "fail", 0, 1) | {"message": same}]
+    view = public_view([{"id": "q1", "title": "Sweep", "checks": checks}])
+    assert view.rows[0].message == f"{same} q1.sweep is fail"

@@ -33,6 +33,7 @@ def no_model(inp: CheckInput) -> CheckResult:
         "notebook (its cell runs without error) and kept in a variable.",
         expected=looked,
         found="nothing",
+        no_model=True,
     )
 
 

@@ -45,9 +45,14 @@ def training_curves(student: Mapping[str, Any] | None,
     """Accuracy and loss per epoch: the student's (colour) over the reference's (grey)."""
     if not student and not reference:
         return None
-    metrics = [m for m in ("accuracy", "loss")  # an autoencoder has no accuracy to draw
-               if any(h and metric_series(h, m, v) for h in (student, reference)
-                      for v in (False, True))] or ["loss"]
+    lines = [(hist, who, colour) for hist, who, colour in (
+        (reference, f"reference ({reference_name})", "#9a9a9a"), (student, "yours", "#1f6fb2"))
+        if hist]
+    series = {(who, metric, validation): found for hist, who, _ in lines
+              for metric in ("accuracy", "loss") for validation in (False, True)
+              if (found := metric_series(hist, metric, validation))}
+    # an autoencoder has no accuracy to draw
+    metrics = [m for m in ("accuracy", "loss") if any(k[1] == m for k in series)] or ["loss"]
     # drawn at the width of a printed A4 page, so its text prints at the size it is set
     two = len(metrics) == 2
     fig, axes = plt.subplots(1, len(metrics), figsize=(6.8 if two else 5.2, 2.9), squeeze=False)
@@ -55,12 +60,9 @@ def training_curves(student: Mapping[str, Any] | None,
     fig.subplots_adjust(left=0.09 if two else 0.12, right=0.98, top=0.91, bottom=0.37,
                         wspace=0.25)
     for ax, metric in zip(axes, metrics, strict=True):
-        for hist, who, colour in ((reference, f"reference ({reference_name})", "#9a9a9a"),
-                                  (student, "yours", "#1f6fb2")):
-            if not hist:
-                continue
+        for _, who, colour in lines:
             for validation, style in ((False, "-"), (True, "--")):
-                found = metric_series(hist, metric, validation)
+                found = series.get((who, metric, validation))
                 if found:
                     epochs = range(1, len(found[1]) + 1)
                     label = f"{who}, {'validation' if validation else 'training'}"

@@ -92,6 +92,25 @@ def for_audience(result: Mapping[str, Any], audience: str) -> dict[str, Any]:
     return out
 
 
+def said_once(checks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A card's checks, where one whose message an earlier check gave names that check.
+
+    A question with no model to grade fails several checks for one long reason; its
+    card says it once. Each check keeps its whole message in the gradebook and the
+    LMS exports, where it stands alone.
+    """
+    first: dict[str, str] = {}
+    out = []
+    for c in checks:
+        message = str(c.get("message") or "")
+        if message and message != HIDDEN and message in first:
+            out.append({**c, "same_as": first[message]})
+        else:
+            first.setdefault(message, str(c["id"]).split(".")[-1])
+            out.append({**c, "same_as": None})
+    return out
+
+
 def confusion_table(matrix: Sequence[Sequence[int]]) -> dict[str, Any]:
     """A confusion matrix as a table the template shades: each cell's count and its share.
 
@@ -126,8 +145,14 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
         ref_hist = ((ref_models.get(ref_name) or {}).get("history") or {}).get("history")
         evaluation = (model or {}).get("evaluation") or {}
         owner = q["id"] == owner_id
+        checks = said_once(q["checks"])
+        reason = sel.get("reason") or ""
         questions.append({
             **q,
+            "checks": checks,
+            # no model graded: the check that failed for it says why, the card not twice
+            "reason_in_checks": bool(sel) and not sel.get("path") and bool(reason) and any(
+                reason in str(c.get("message") or "") for c in checks),
             "model": model,
             "structure": L.describe(model["layers"]) if model and "layers" in model else None,
             "curves": plots.training_curves(hist["history"] if hist else None, ref_hist,
