@@ -276,18 +276,21 @@ def check(
         err.print(f"[bold red]not graded:[/] {result['error']}", highlight=False)
         err.print(f"report: {report}")
         raise typer.Exit(2)
-    print_view(public_view(result["questions"]), pack.spec.title, report, result.get("compat"))
+    print_view(public_view(result["questions"]), pack.spec.title, report, result.get("compat"),
+               result.get("execution") or {})
 
 
 def print_view(view: Any, title: str, report: Path | None = None,
-               compat: list[dict[str, Any]] | None = None) -> None:
+               compat: list[dict[str, Any]] | None = None,
+               execution: dict[str, Any] | None = None) -> None:
     """Print a student's view of a result; exit 1 if a public check failed, else 0.
 
-    ``compat`` lists the old Keras spellings the grader translated (they cost nothing).
+    ``compat`` lists the old Keras spellings the grader translated (they cost nothing);
+    ``execution`` (the result's) says which cells failed and whether the notebook stopped.
     """
     from rich.markup import escape
 
-    from grader.selfcheck import hidden_line
+    from grader.selfcheck import failed_cells, hidden_line, stopped_early
 
     colours = {"✔": "green", "✎": "magenta", "–": "dim", "✘": "red"}
     table = Table(title=f"{title} — {view.score:g} / {view.max_score:g}", show_lines=True)
@@ -301,6 +304,11 @@ def print_view(view: Any, title: str, report: Path | None = None,
     line = hidden_line(view)
     if line:
         console.print(line, style="dim")
+    stopped = stopped_early(execution or {})
+    if stopped:
+        console.print(f"[bold red]stopped early:[/] {escape(stopped)}", highlight=False)
+    for cell in failed_cells(execution or {}):
+        console.print(f"[red]failed[/] {escape(cell)}", highlight=False)
     for shim in compat or []:
         console.print(f"[yellow]old Keras spelling[/] cell {shim.get('cell') or '?'}, line "
                       f"{shim.get('line') or '?'}: {escape(str(shim.get('code')))} → "

@@ -332,6 +332,7 @@ def execute(
                      "injected.")
         params = {}
     start = time.monotonic()
+    stopped: Exception | None = None
     try:
         papermill.execute_notebook(
             nb, str(executed), parameters=params or None, engine_name=ENGINE_NAME,
@@ -348,12 +349,7 @@ def execute(
             kernel.stop()
             raise ExecutionError(f"the notebook could not be run: {type(exc).__name__}: {exc}",
                                  path=executed, reason=type(exc).__name__) from exc
-        notes.append(f"Execution stopped early: {type(exc).__name__}: {exc}")
-        hint = start_death_hint(str(exc), sandbox.limits.memory,
-                                bool(kernel.cgroup and kernel.cgroup.caps_memory),
-                                on_gpu(kernel_env))
-        if hint:
-            notes.append(hint)
+        stopped = exc
     finally:
         death = None
         if kernel.cgroup is not None and kernel.cgroup.oom_killed():
@@ -363,6 +359,14 @@ def execute(
     seconds = time.monotonic() - start
     out = nbformat.read(executed, as_version=4)
     failures, died, run, skipped = _failures(out, death)
+    if stopped is not None:
+        if died is None:  # a kernel that died in a cell is said with that cell, and why
+            notes.append(f"Execution stopped early: {type(stopped).__name__}: {stopped}")
+        hint = start_death_hint(str(stopped), sandbox.limits.memory,
+                                bool(kernel.cgroup and kernel.cgroup.caps_memory),
+                                on_gpu(kernel_env))
+        if hint:
+            notes.append(hint)
     return ExecutionResult(executed, seconds, tuple(failures), run, skipped, skipped > 0, died,
                            params, tuple(notes))
 

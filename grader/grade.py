@@ -210,10 +210,8 @@ def assess_submission(ran: Ran, setup: GradingSetup) -> dict:
     try:
         probe = collect(item.probe_dir, student_dir / "collected")
     except ProbeError as exc:
-        if run.kernel_died_in is not None:
-            exc = ProbeError(f"the kernel died in cell {run.kernel_died_in}, so nothing after "
-                             "it could be collected", path=exc.path)
-        notes.append(str(exc.message))
+        if run.kernel_died_in is None:  # else the report's first line says why, and where
+            notes.append(str(exc.message))
         probe = {"models": [], "histories": [], "arrays": []}
     kept = Run(setup.execution_fingerprint, item.digest, item.started,
                run.to_dict() | {"executed_html": executed_html}, probe,

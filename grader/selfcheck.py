@@ -59,6 +59,33 @@ def hint_to_show(check: Mapping[str, Any]) -> str | None:
     return None if " ".join(hint.rstrip(".").split()).casefold() in said else hint
 
 
+def stopped_early(execution: Mapping[str, Any]) -> str | None:
+    """Why the notebook did not run to its end: the report's first line, and the terminal's."""
+    died = execution.get("kernel_died_in")
+    if died is not None:
+        why = next((f.get("evalue") for f in execution.get("failures", [])
+                    if f.get("cell") == died), None) or "the kernel died"
+        # the probe runs in the kernel after the last cell: with it gone, no model is read
+        return (f"Your notebook stopped in cell {died}: {why}. The cells after it did not "
+                "run, and the models it had built were lost with its kernel: only its "
+                "written answers and the figures drawn before then could be graded.")
+    if execution.get("deadline_hit"):
+        return (f"Your notebook ran past its time limit: its last "
+                f"{execution.get('cells_skipped', 0)} code cell(s) were skipped, so only "
+                "what the cells before them made could be graded.")
+    return None
+
+
+def failed_cells(execution: Mapping[str, Any], limit: int = 5) -> list[str]:
+    """The cells that raised, a line each as the terminal shows them (``limit``, then a count)."""
+    lines = [f"cell {f.get('cell')}: {f.get('ename')}: "
+             f"{' '.join(str(f.get('evalue') or '').split())[:160]}".rstrip(": ")
+             for f in execution.get("failures", []) if f.get("ename") != "KernelDied"]
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"and {len(lines) - limit} more (see the report)"]
+    return lines
+
+
 def _hidden(check: Mapping[str, Any]) -> bool:
     return not check.get("public", True) or bool(check.get("details", {}).get("hidden"))
 

@@ -196,6 +196,28 @@ def test_self_check_with_a_student_edition_fails_a_notebook_with_mistakes(tmp_pa
     assert "1 hidden check(s) worth 0.5 point(s)" in proc.stdout
 
 
+def test_self_check_says_in_the_terminal_where_the_notebook_stopped_and_what_failed():
+    import typer
+
+    from grader.cli import console, print_view
+    from grader.selfcheck import public_view
+
+    questions = [{"id": "q1", "title": "Model", "checks": [
+        {"id": "q1.param_count", "outcome": "fail", "score": 0, "max_score": 1,
+         "message": "No model to grade.", "details": {}}]}]
+    execution = {"kernel_died_in": 3, "failures": [
+        {"cell": 2, "ename": "NameError", "evalue": "name 'np' is not defined"},
+        {"cell": 3, "ename": "KernelDied", "evalue": "the kernel was killed for using more "
+                                                    "than 4 GiB of memory"}]}
+    with console.capture() as captured, pytest.raises(typer.Exit) as ended:
+        print_view(public_view(questions), "Demo", None, None, execution)
+    text = " ".join(captured.get().split())
+    assert ended.value.exit_code == 1
+    assert "stopped early: Your notebook stopped in cell 3: the kernel was killed" in text
+    assert "failed cell 2: NameError: name 'np' is not defined" in text
+    assert "failed cell 3" not in text  # the dead kernel is said once, above
+
+
 @pytest.mark.parametrize(("args", "words"), [
     (["grade", "{samples}", "-a", "no_such"], "unknown assignment 'no_such'"),
     (["grade", "{tmp}/missing_dir", "-a", "dlcourse_mlp"], "no such folder"),

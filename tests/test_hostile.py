@@ -121,6 +121,8 @@ def test_os_exit_is_a_dead_kernel_in_its_cell_only(hostile):
     r = hostile.results["os_exit_in_cell2"]
     assert r["execution"]["kernel_died_in"] == 2
     assert [(c, e) for c, e, _ in failures(r)] == [(2, "KernelDied")]
+    # the report's first line says it, with the cell: no note says it again
+    assert not [n for n in r["notes"] if "died" in n or "stopped" in n or "collected" in n]
 
 
 def test_sys_exit_does_not_stop_the_notebook(hostile):

@@ -144,7 +144,7 @@ def test_pdf_is_the_same_report_printed_on_a4(tmp_path):
 
 
 def test_a_notebook_that_stopped_early_says_why_at_the_top(tmp_path):
-    died = result()
+    died = result() | {"keras_version": None}  # the probe reports it, after the last cell
     died["execution"] |= {"kernel_died_in": 3, "failures": [
         {"cell": 3, "ename": "KernelDied", "source": "hoard = []",
          "evalue": "the kernel was killed for using more than 4 GiB of memory",
@@ -153,6 +153,9 @@ def test_a_notebook_that_stopped_early_says_why_at_the_top(tmp_path):
     top = html[:html.index("<h2>Summary</h2>")]
     assert "stopped early" in top and ("Your notebook stopped in cell 3: the kernel was killed "
                                        "for using more than 4 GiB of memory.") in top
+    assert "models it had built were lost with its kernel" in top
+    assert "Keras version unknown (the notebook did not run to its end)" in top
+    assert "Keras 3," in render_student(result(), EXPECTED, tmp_path / "k.html").read_text()
     assert "until the notebook stopped" in html and "Grading went on" not in html
     late = result()
     late["execution"] |= {"deadline_hit": True, "cells_skipped": 4}

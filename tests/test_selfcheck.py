@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.selfcheck import hidden_line, public_view
+from grader.selfcheck import failed_cells, hidden_line, public_view, stopped_early
 
 
 def chk(cid, outcome, score, max_score, public=True, hint=None, **details):
@@ -63,3 +63,27 @@ def test_checks_failing_for_one_reason_say_it_once_in_their_row():
               chk("q1.accuracy_threshold", "fail", 0, 1) | {"message": same}]
     view = public_view([{"id": "q1", "title": "Sweep", "checks": checks}])
     assert view.rows[0].message == f"{same} q1.sweep is fail"
+
+
+def test_a_notebook_that_stopped_says_where_and_what_was_lost():
+    died = {"kernel_died_in": 2, "failures": [
+        {"cell": 1, "ename": "NameError", "evalue": "name 'x' is not defined"},
+        {"cell": 2, "ename": "KernelDied", "evalue": "the kernel died while running this cell"}]}
+    said = stopped_early(died)
+    assert said.startswith("Your notebook stopped in cell 2: the kernel died while running")
+    assert "models it had built were lost" in said  # the probe never ran
+    assert failed_cells(died) == ["cell 1: NameError: name 'x' is not defined"]
+    late = stopped_early({"deadline_hit": True, "cells_skipped": 3})
+    assert "last 3 code cell(s) were skipped" in late and "lost" not in late
+    assert stopped_early({"failures": died["failures"][:1]}) is None
+
+
+def test_failed_cells_are_one_short_line_each_and_counted_past_the_limit():
+    many = {"failures": [{"cell": n, "ename": "ValueError", "evalue": "bad\n  value " * 40}
+                         for n in range(1, 9)]}
+    lines = failed_cells(many, limit=5)
+    assert len(lines) == 6 and lines[-1] == "and 3 more (see the report)"
+    assert lines[0].startswith("cell 1: ValueError: bad value bad value") and "\n" not in lines[0]
+    assert len(lines[0]) <= len("cell 1: ValueError: ") + 160
+    assert failed_cells({"failures": [{"cell": 4, "ename": "SystemExit", "evalue": ""}]}) == [
+        "cell 4: SystemExit"]

@@ -20,7 +20,7 @@ import markupsafe
 from grader import layers as L
 from grader.report import AUDIENCES, plots
 from grader.report.markup import code_spans, pct
-from grader.selfcheck import hint_to_show
+from grader.selfcheck import hint_to_show, stopped_early
 
 TEMPLATES_ENV = "GRADER_TEMPLATES"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -187,21 +187,6 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
                              "accuracy": (m.get("evaluation") or {}).get("accuracy")}
                       for name, m in ref_models.items()},
     }
-
-
-def stopped_early(execution: Mapping[str, Any]) -> str | None:
-    """Why the notebook did not run to its end, said once at the top of the report."""
-    died = execution.get("kernel_died_in")
-    if died is not None:
-        why = next((f.get("evalue") for f in execution.get("failures", [])
-                    if f.get("cell") == died), None) or "the kernel died"
-        return (f"Your notebook stopped in cell {died}: {why}. The cells after it did not "
-                "run, so only what the notebook made before it could be graded.")
-    if execution.get("deadline_hit"):
-        return (f"Your notebook ran past its time limit: its last "
-                f"{execution.get('cells_skipped', 0)} code cell(s) were skipped, so only "
-                "what the cells before them made could be graded.")
-    return None
 
 
 def model_rows(models: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
