@@ -76,6 +76,7 @@ def test_dead_kernel_is_reported_with_its_cell(tmp_path):
     result, _ = run("kills_kernel_in_cell1.ipynb", tmp_path)
     assert result.kernel_died_in == 1
     assert result.failures[0].ename == "KernelDied"
+    assert not [n for n in result.notes if "stopped early" in n]  # said with its cell only
 
 
 def test_the_output_is_written_at_start_and_end_and_between_cells_only_now_and_then(
