@@ -55,7 +55,7 @@ def _setup(batch: RemoteBatch) -> Any:
     from grader.images import image_sets
     from grader.pack import Pack
     from grader.runner import EVALUATE_LOG, data_sources, make_evaluator
-    from grader.spec import load_spec
+    from grader.spec_toml import load_spec
 
     with _LOCK:
         if batch.key not in _SETUPS:

@@ -17,7 +17,7 @@ from typing import Any
 
 from grader.errors import SpecError
 from grader.pack import Pack, user_packs_dir
-from grader.spec import load_spec
+from grader.spec_toml import load_spec
 
 EDITION_KEY = "edition"
 STUDENT = "student"

@@ -17,7 +17,8 @@ from typing import Any
 import grader
 from grader.collect import FileDigests
 from grader.errors import AssignmentNotFound, ReferenceResultsMissing, SpecError
-from grader.spec import Profile, Spec, load_spec
+from grader.spec import Profile, Spec
+from grader.spec_toml import load_spec
 
 PACKS_ENV = "GRADER_PACKS"
 MEASURING_CODE = ("measure.py", "evaluate.py", "envworker.py", "denoise.py", "layers.py",

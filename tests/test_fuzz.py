@@ -20,7 +20,7 @@ from grader.execute import prepare
 from grader.inject import INJECTED_TAG
 from grader.notebook import read_notebook
 from grader.pack import find_pack
-from grader.spec import load_spec
+from grader.spec_toml import load_spec
 from tests.conftest import ROOT
 
 PACKS = sorted(p.parent.name for p in (ROOT / "reference").glob("*/spec.toml"))

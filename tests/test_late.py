@@ -9,7 +9,8 @@ import pytest
 
 from grader.errors import SpecError, SubmissionTimesError
 from grader.late import apply_late, penalty, read_submission_times
-from grader.spec import LateRule, load_spec
+from grader.spec import LateRule
+from grader.spec_toml import load_spec
 from tests.test_spec import GOOD
 
 DUE = datetime(2026, 12, 1, 23, 59, tzinfo=timezone.utc)

@@ -12,7 +12,7 @@ import pytest
 
 from grader.errors import AssignmentNotFound, ReferenceResultsMissing, SpecError
 from grader.pack import find_pack
-from grader.spec import load_spec
+from grader.spec_toml import load_spec
 from tests.conftest import ROOT
 
 GOOD = textwrap.dedent("""
