@@ -259,9 +259,11 @@ def test_figure_in_section_only_counts_the_questions_own_cells():
     assert elsewhere.outcome is Outcome.FAIL and "cells 10-14" in elsewhere.message
     few = run("figure_in_section", {"section": section, "figures": [figure(2, 12, digits[:3])]},
               min_images=9)
-    assert few.outcome is Outcome.FAIL
+    assert few.outcome is Outcome.FAIL and "Draw it with `plt.imshow`" in few.message
     any_plot = run("figure_in_section", {"section": section, "figures": [figure(2, 11)]})
     assert any_plot.outcome is Outcome.PASS
+    no_plot = run("figure_in_section", {"section": section, "figures": []}, what="a curve")
+    assert no_plot.message.endswith("Draw it in a code cell below the question's heading.")
     no_heading = run("figure_in_section", {"section": None, "figures": [figure(2, 12)]})
     assert "heading was not found" in no_heading.message
 

@@ -98,6 +98,36 @@ def test_summary_and_csv(tmp_path):
     assert rows[2] == ["bob", "0", "4", "error", "", ""]
 
 
+def test_the_summary_counts_students_per_failed_check_with_what_most_were_told(tmp_path):
+    from grader.report.render import most_failed
+
+    def failing(student, **messages):
+        r = result(student)
+        r["questions"][0]["checks"] = [
+            {"id": f"q1.{name}", "outcome": "fail", "score": 0.0, "max_score": 1.0,
+             "message": message, "details": {}} for name, message in messages.items()]
+        return r
+
+    no_model = "No model to grade: `model` has 7,850 parameters."
+    results = [failing("a", param_count=no_model, accuracy_threshold=no_model),
+               failing("b", param_count=no_model, accuracy_threshold="Test accuracy 80 %."),
+               failing("c", accuracy_threshold="Test accuracy 85 %."), result("d")]
+    rows = most_failed(results)
+    # counted by check, not by message: student a's two checks said the same
+    assert [(r["check"], r["students"]) for r in rows] == [("accuracy_threshold", 3),
+                                                            ("param_count", 2)]
+    accuracy = rows[0]
+    assert accuracy["question"] == "Accuracy" and accuracy["share"] == 3 / 4
+    assert (accuracy["message"], accuracy["same"]) == (no_model, 1)
+    assert (rows[1]["message"], rows[1]["same"]) == (no_model, 2)
+    html = render_summary(results, "Demo", [{"id": "q1", "title": "Accuracy", "points": 3.0}],
+                          4.0, tmp_path / "summary.html").read_text()
+    table = html[html.index("Checks failed most often"):]
+    assert "<code>accuracy_threshold</code>" in table and "3 of 4" in table
+    assert "1 of the 3 were told:</span> No model to grade: <code>model</code> has 7,850" in table
+    assert "All 2 were told:</span> No model" in table
+
+
 def test_models_table_reads_every_kind_of_evaluation(tmp_path):
     r = result()
     r["models"] += [

@@ -123,5 +123,6 @@ def figure_in_section(inp: CheckInput) -> CheckResult:
     if good:
         return inp.passed(f"Found {what}: figure {good[-1]['number']} (cell {good[-1]['cell']}).",
                           expected=expected, found=found)
-    return inp.failed(f"Expected {expected}; found {found}. Draw it with `plt.imshow` in a code "
-                      "cell below the question's heading.", expected=expected, found=found)
+    how = " with `plt.imshow`" if want else ""  # digits are images; a curve is not
+    return inp.failed(f"Expected {expected}; found {found}. Draw it{how} in a code cell below "
+                      "the question's heading.", expected=expected, found=found)

@@ -290,8 +290,6 @@ def summary_context(results: Sequence[Mapping[str, Any]], title: str,
             if auto else None,
             "awaiting": sum(any(c["outcome"] == "manual" for c in x["checks"]) for x in rows),
         })
-    messages = Counter(c["message"] for r in graded for q in r["questions"] for c in q["checks"]
-                       if c["outcome"] in ("fail", "error"))
     accuracies: dict[str, list[float]] = {}
     for r in graded:
         for q in r["questions"]:
@@ -304,12 +302,37 @@ def summary_context(results: Sequence[Mapping[str, Any]], title: str,
         "n": len(results), "n_graded": len(graded),
         "mean": sum(r["score"] for r in graded) / len(graded) if graded else None,
         "histogram": plots.score_histogram([r["score"] for r in graded], max_score),
-        "common_failures": messages.most_common(8),
+        "most_failed": most_failed(graded),
         "accuracy_plot": plots.accuracy_strips(accuracies),
         "run_time": {"median": seconds[len(seconds) // 2], "max": seconds[-1],
                      "total": sum(seconds)} if seconds else None,
         "errors": [r for r in results if r["status"] == "error"],
     }
+
+
+def most_failed(results: Sequence[Mapping[str, Any]], limit: int = 8) -> list[dict[str, Any]]:
+    """The checks most students failed: how many, and the message most of them got.
+
+    Counted by check, not by message: messages differ from student to student (their
+    numbers, their variable names), and one student's checks can share a message.
+    """
+    students: Counter[str] = Counter()
+    messages: dict[str, Counter[str]] = {}
+    titles: dict[str, str] = {}
+    for r in results:
+        for q in r["questions"]:
+            for c in q["checks"]:
+                if c["outcome"] in ("fail", "error"):
+                    students[c["id"]] += 1
+                    messages.setdefault(c["id"], Counter())[str(c["message"])] += 1
+                    titles[c["id"]] = q["title"]
+    rows = []
+    for check_id, n in students.most_common(limit):  # ties stay in the questions' order
+        message, same = messages[check_id].most_common(1)[0]
+        rows.append({"check": check_id.split(".")[-1], "question": titles[check_id],
+                     "students": n, "share": n / len(results), "message": message,
+                     "same": same})
+    return rows
 
 
 def render_summary(results: Sequence[Mapping[str, Any]], title: str,
