@@ -104,6 +104,16 @@ def test_accuracy_threshold_partial_credit_between_bounds(acc, outcome, score):
     assert result.details["upper"] == pytest.approx(0.96)
 
 
+def test_accuracy_threshold_at_the_lower_bound_is_not_said_to_be_below_it():
+    found = {"model": model(), "evaluation": {"accuracy": 0.9109}}
+    at = run("accuracy_threshold", found, lower=0.9109, upper=0.94)
+    assert at.outcome is Outcome.FAIL
+    assert "91.09 % on the 10,000 held-out test examples, no higher than the 91.09 %" in (
+        at.message)
+    under = run("accuracy_threshold", found, lower=0.92, upper=0.94)
+    assert ", below the 92.00 % where points start" in under.message
+
+
 def test_accuracy_threshold_reports_unmeasurable_model():
     found = {"model": model(), "evaluation": {"error": "Lambda layers are refused"}}
     result = run("accuracy_threshold", found, lower=0.5, upper=0.9)
