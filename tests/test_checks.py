@@ -112,6 +112,13 @@ def test_accuracy_threshold_at_the_lower_bound_is_not_said_to_be_below_it():
         at.message)
     under = run("accuracy_threshold", found, lower=0.92, upper=0.94)
     assert ", below the 92.00 % where points start" in under.message
+    # its advice is the check's hint, so the report and grader check say it once
+    from grader.checks.hints import HINTS
+    from grader.selfcheck import hint_to_show
+
+    assert under.message.endswith(HINTS["accuracy_threshold"])
+    shown = under.to_dict() | {"hint": HINTS["accuracy_threshold"]}
+    assert hint_to_show(shown) is None
 
 
 def test_accuracy_threshold_reports_unmeasurable_model():

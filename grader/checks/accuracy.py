@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from grader.checks.base import CheckInput, CheckResult, Outcome, checks
+from grader.checks.hints import HINTS
 from grader.checks.params import no_model, reference_model
 from grader.report.markup import pct
 
@@ -73,8 +74,7 @@ def accuracy_threshold(inp: CheckInput) -> CheckResult:
                "upper": upper}
     if acc >= upper:
         return inp.passed(f"Test accuracy {found}: full marks (needed {pct(upper)}).", **details)
-    advice = str(inp.params.get("hint") or
-                 "Train longer or widen the hidden layers, and watch the validation curve.")
+    advice = str(inp.params.get("hint") or HINTS["accuracy_threshold"])  # said once, here
     if acc <= lower:
         # the starter's model, run as given, measures exactly where points start
         where = "below" if pct(acc) != pct(lower) else "no higher than"

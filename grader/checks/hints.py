@@ -34,8 +34,8 @@ HINTS: dict[str, str] = {
                    "each layer's units and the input shape.",
     "plots_present": "Plot `history.history['loss']` and `['val_loss']` (and accuracy) and "
                      "give the figure a title.",
-    "scaling_used": "Scale the images the same way for training and testing "
-                    "(`x_train / 255.0`, `x_test / 255.0`).",
+    "scaling_used": "Scale the training and test images the same way, as the assignment "
+                    "asks (for pixels in [0, 1]: `x_train / 255.0`, `x_test / 255.0`).",
     "variants_trained": "Train one model per variant the question lists and keep each in its "
                         "own variable or in a list.",
     "weight_decay_sweep": "Loop over the L2 factors with `kernel_regularizer=l2(factor)` on the "

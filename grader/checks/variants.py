@@ -82,7 +82,7 @@ def variants_trained(inp: CheckInput) -> CheckResult:
     advice = str(inp.params.get("hint") or "Train each variant with `fit` and keep the models "
                  "in variables (or a list).")
     if not seen:
-        message = f"No trained model with a {what} setting found."
+        message = f"No trained model with any {what} setting found."
     elif missing:
         message = f"No trained model with {what} {', '.join(missing)} found (found: {found})."
     else:
