@@ -78,9 +78,12 @@ def stopped_early(execution: Mapping[str, Any]) -> str | None:
 
 def failed_cells(execution: Mapping[str, Any], limit: int = 5) -> list[str]:
     """The cells that raised, a line each as the terminal shows them (``limit``, then a count)."""
-    lines = [f"cell {f.get('cell')}: {f.get('ename')}: "
-             f"{' '.join(str(f.get('evalue') or '').split())[:160]}".rstrip(": ")
-             for f in execution.get("failures", []) if f.get("ename") != "KernelDied"]
+    lines = []
+    for f in execution.get("failures", []):
+        if f.get("ename") == "KernelDied":
+            continue  # said by stopped_early, with why
+        evalue = " ".join(str(f.get("evalue") or "").split())[:160]
+        lines.append(f"cell {f.get('cell')}: {f.get('ename')}" + (f": {evalue}" if evalue else ""))
     if len(lines) > limit:
         lines = [*lines[:limit], f"and {len(lines) - limit} more (see the report)"]
     return lines

@@ -330,8 +330,7 @@ def most_failed(results: Sequence[Mapping[str, Any]], limit: int = 8) -> list[di
     for check_id, n in students.most_common(limit):  # ties stay in the questions' order
         message, same = messages[check_id].most_common(1)[0]
         rows.append({"check": check_id.split(".")[-1], "question": titles[check_id],
-                     "students": n, "share": n / len(results), "message": message,
-                     "same": same})
+                     "students": n, "message": message, "same": same})
     return rows
 
 
