@@ -212,10 +212,12 @@ def _results_table(results: list[dict[str, Any]], title: str) -> Table:
     results = sorted(results, key=lambda r: r["student"])
     table = Table(title=title)
     if len(results) <= FULL_TABLE_ROWS:
-        for col in ("student", "status", "score"):
+        notes = [_run_note(r) for r in results]
+        for col in ("student", "status", "score", *(["run"] if any(notes) else [])):
             table.add_column(col)
-        for r in results:
-            table.add_row(r["student"], r["status"], f"{r['score']:g} / {r['max_score']:g}")
+        for r, note in zip(results, notes, strict=True):
+            table.add_row(r["student"], r["status"], f"{r['score']:g} / {r['max_score']:g}",
+                          *([note] if any(notes) else []))
         return table
     table.add_column("")
     table.add_column(f"{len(results)} submissions")
@@ -231,7 +233,26 @@ def _results_table(results: list[dict[str, Any]], title: str) -> Table:
     shown = ", ".join(errors[:20]) + (f" and {len(errors) - 20} more" if len(errors) > 20
                                       else "")
     table.add_row("in error", f"{len(errors)}" + (f": {shown}" if errors else ""))
+    stopped = [r["student"] for r in graded if (r.get("execution") or {}).get(
+        "kernel_died_in") is not None or (r.get("execution") or {}).get("deadline_hit")]
+    if stopped:
+        table.add_row("stopped early", f"{len(stopped)}: " + ", ".join(stopped[:20])
+                      + (f" and {len(stopped) - 20} more" if len(stopped) > 20 else ""))
     return table
+
+
+def _run_note(result: dict[str, Any]) -> str:
+    """How a graded notebook's run went, when not plainly: where it stopped, cells that raised."""
+    execution = result.get("execution") or {}
+    raised = sum(f.get("ename") != "KernelDied" for f in execution.get("failures", []))
+    notes = []
+    if execution.get("kernel_died_in") is not None:
+        notes.append(f"kernel died in cell {execution['kernel_died_in']}")
+    elif execution.get("deadline_hit"):
+        notes.append("past its time limit")
+    if raised:
+        notes.append(f"{raised} cell(s) raised")
+    return ", ".join(notes)
 
 
 @app.command()

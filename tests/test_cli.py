@@ -354,8 +354,17 @@ def test_a_large_class_gets_the_spread_and_who_is_in_error():
     assert (f"median {statistics.median(scores):g}, mean {statistics.fmean(scores):.2f}, "
             "lowest 0, highest 10 (of 10)") in text
     assert "in error │ 1: s007" in text
+    assert "stopped early" not in text
     few = _rendered(results[:3])
     assert "s000" in few and "s002" in few and "median" not in few
+    assert "run" not in few.split("s000")[0]  # every run went plainly: no column for it
+    results[3] |= {"execution": {"kernel_died_in": 2, "failures": [
+        {"cell": 1, "ename": "NameError"}, {"cell": 2, "ename": "KernelDied"}]}}
+    results[4] |= {"execution": {"deadline_hit": True, "failures": []}}
+    few = " ".join(_rendered(results[2:5]).split())
+    assert "s003 │ graded │ 3 / 10 │ kernel died in cell 2, 1 cell(s) raised" in few
+    assert "s004 │ graded │ 4 / 10 │ past its time limit" in few
+    assert "stopped early │ 2: s003, s004" in " ".join(_rendered(results).split())
 
 
 def test_a_batch_runs_with_what_came_before_it_left_out_of_collections():
