@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-import statistics
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +19,6 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
 from grader.errors import GraderError
 
@@ -192,67 +190,15 @@ def grade(
                                   fresh_kernels=fresh_kernels)
         except GraderError as exc:
             raise _fail(exc) from None
-    console.print(_results_table(outcome.results, f"{pack.spec.title} — {prof.name} profile"))
+    from grader.cli_views import results_table
+
+    console.print(results_table(outcome.results, f"{pack.spec.title} — {prof.name} profile"))
     again = (f" ({outcome.rechecked} from their stored run: unchanged notebooks, only the "
              "checks changed)" if outcome.rechecked else "")
     graded = len(outcome.results) - outcome.errors
     console.print(f"{outcome.new_results} new result(s){again}, {outcome.cached} unchanged "
                   f"(cached): {graded} graded, {outcome.errors} in error. "
                   f"Reports: {out / 'summary.html'}")
-
-
-FULL_TABLE_ROWS = 40  # a larger class gets the spread of its scores, not a row each
-
-
-def _results_table(results: list[dict[str, Any]], title: str) -> Table:
-    """Each student's score; for a large class, the spread and the submissions in error.
-
-    Every score is in ``grades.csv`` and the summary page either way.
-    """
-    results = sorted(results, key=lambda r: r["student"])
-    table = Table(title=title)
-    if len(results) <= FULL_TABLE_ROWS:
-        notes = [_run_note(r) for r in results]
-        for col in ("student", "status", "score", *(["run"] if any(notes) else [])):
-            table.add_column(col)
-        for r, note in zip(results, notes, strict=True):
-            table.add_row(r["student"], r["status"], f"{r['score']:g} / {r['max_score']:g}",
-                          *([note] if any(notes) else []))
-        return table
-    table.add_column("")
-    table.add_column(f"{len(results)} submissions")
-    graded = [r for r in results if r["status"] != "error"]
-    errors = [r["student"] for r in results if r["status"] == "error"]
-    table.add_row("graded", str(len(graded)))
-    if graded:
-        scores = sorted(r["score"] for r in graded)
-        top = max(r["max_score"] for r in graded)
-        middle = statistics.median(scores)
-        table.add_row("score", f"median {middle:g}, mean {statistics.fmean(scores):.2f}, "
-                               f"lowest {scores[0]:g}, highest {scores[-1]:g} (of {top:g})")
-    shown = ", ".join(errors[:20]) + (f" and {len(errors) - 20} more" if len(errors) > 20
-                                      else "")
-    table.add_row("in error", f"{len(errors)}" + (f": {shown}" if errors else ""))
-    stopped = [r["student"] for r in graded if (r.get("execution") or {}).get(
-        "kernel_died_in") is not None or (r.get("execution") or {}).get("deadline_hit")]
-    if stopped:
-        table.add_row("stopped early", f"{len(stopped)}: " + ", ".join(stopped[:20])
-                      + (f" and {len(stopped) - 20} more" if len(stopped) > 20 else ""))
-    return table
-
-
-def _run_note(result: dict[str, Any]) -> str:
-    """How a graded notebook's run went, when not plainly: where it stopped, cells that raised."""
-    execution = result.get("execution") or {}
-    raised = sum(f.get("ename") != "KernelDied" for f in execution.get("failures", []))
-    notes = []
-    if execution.get("kernel_died_in") is not None:
-        notes.append(f"kernel died in cell {execution['kernel_died_in']}")
-    elif execution.get("deadline_hit"):
-        notes.append("past its time limit")
-    if raised:
-        notes.append(f"{raised} cell(s) raised")
-    return ", ".join(notes)
 
 
 @app.command()
@@ -304,36 +250,11 @@ def check(
 def print_view(view: Any, title: str, report: Path | None = None,
                compat: list[dict[str, Any]] | None = None,
                execution: dict[str, Any] | None = None) -> None:
-    """Print a student's view of a result; exit 1 if a public check failed, else 0.
+    """Print a student's view of a result; exit 1 if a public check failed, else 0."""
+    from grader.cli_views import student_view
 
-    ``compat`` lists the old Keras spellings the grader translated (they cost nothing);
-    ``execution`` (the result's) says which cells failed and whether the notebook stopped.
-    """
-    from rich.markup import escape
-
-    from grader.selfcheck import failed_cells, hidden_line, stopped_early
-
-    colours = {"✔": "green", "✎": "magenta", "–": "dim", "✘": "red"}
-    table = Table(title=f"{title} — {view.score:g} / {view.max_score:g}", show_lines=True)
-    for col in ("", "question", "points", "what the grader found"):
-        table.add_column(col, overflow="fold")
-    for row in view.rows:
-        text = escape(row.message) + "".join(f"\n[bold]→ {escape(h)}[/]" for h in row.hints)
-        table.add_row(f"[{colours[row.mark]}]{row.mark}[/]", escape(row.title),
-                      f"{row.score:g}/{row.points:g}", text)
-    console.print(table)
-    line = hidden_line(view)
-    if line:
-        console.print(line, style="dim")
-    stopped = stopped_early(execution or {})
-    if stopped:
-        console.print(f"[bold red]stopped early:[/] {escape(stopped)}", highlight=False)
-    for cell in failed_cells(execution or {}):
-        console.print(f"[red]failed[/] {escape(cell)}", highlight=False)
-    for shim in compat or []:
-        console.print(f"[yellow]old Keras spelling[/] cell {shim.get('cell') or '?'}, line "
-                      f"{shim.get('line') or '?'}: {escape(str(shim.get('code')))} → "
-                      f"{escape(str(shim.get('modern')))}", highlight=False)
+    for item in student_view(view, title, compat, execution):
+        console.print(item)
     if report is not None:
         console.print(f"report: {report}")
     raise typer.Exit(1 if view.failed else 0)

@@ -7,7 +7,6 @@ import gc
 import json
 import shutil
 import sqlite3
-import statistics
 import subprocess
 import sys
 
@@ -196,28 +195,6 @@ def test_self_check_with_a_student_edition_fails_a_notebook_with_mistakes(tmp_pa
     assert "1 hidden check(s) worth 0.5 point(s)" in proc.stdout
 
 
-def test_self_check_says_in_the_terminal_where_the_notebook_stopped_and_what_failed():
-    import typer
-
-    from grader.cli import console, print_view
-    from grader.selfcheck import public_view
-
-    questions = [{"id": "q1", "title": "Model", "checks": [
-        {"id": "q1.param_count", "outcome": "fail", "score": 0, "max_score": 1,
-         "message": "No model to grade.", "details": {}}]}]
-    execution = {"kernel_died_in": 3, "failures": [
-        {"cell": 2, "ename": "NameError", "evalue": "name 'np' is not defined"},
-        {"cell": 3, "ename": "KernelDied", "evalue": "the kernel was killed for using more "
-                                                    "than 4 GiB of memory"}]}
-    with console.capture() as captured, pytest.raises(typer.Exit) as ended:
-        print_view(public_view(questions), "Demo", None, None, execution)
-    text = " ".join(captured.get().split())
-    assert ended.value.exit_code == 1
-    assert "stopped early: Your notebook stopped in cell 3: the kernel was killed" in text
-    assert "failed cell 2: NameError: name 'np' is not defined" in text
-    assert "failed cell 3" not in text  # the dead kernel is said once, above
-
-
 @pytest.mark.parametrize(("args", "words"), [
     (["grade", "{samples}", "-a", "no_such"], "unknown assignment 'no_such'"),
     (["grade", "{tmp}/missing_dir", "-a", "dlcourse_mlp"], "no such folder"),
@@ -332,39 +309,6 @@ def test_summary_as_chromium_draws_it_at_phone_and_desktop_width(batch, tmp_path
         assert grey.getextrema()[0] < 100
         right = grey.crop((width - 8, 0, width, 2000))
         assert right.getextrema()[0] > 200
-
-
-def _rendered(results: list[dict]) -> str:
-    from rich.console import Console
-
-    from grader.cli import _results_table
-
-    console = Console(record=True, width=200)
-    console.print(_results_table(results, "class"))
-    return console.export_text()
-
-
-def test_a_large_class_gets_the_spread_and_who_is_in_error():
-    results = [{"student": f"s{i:03d}", "status": "graded", "score": float(i % 11),
-                "max_score": 10.0} for i in range(60)]
-    results[7] = results[7] | {"status": "error", "score": 0.0}
-    text = _rendered(results)
-    scores = [r["score"] for r in results if r["status"] == "graded"]
-    assert "60 submissions" in text and "s000" not in text and "graded   │ 59" in text
-    assert (f"median {statistics.median(scores):g}, mean {statistics.fmean(scores):.2f}, "
-            "lowest 0, highest 10 (of 10)") in text
-    assert "in error │ 1: s007" in text
-    assert "stopped early" not in text
-    few = _rendered(results[:3])
-    assert "s000" in few and "s002" in few and "median" not in few
-    assert "run" not in few.split("s000")[0]  # every run went plainly: no column for it
-    results[3] |= {"execution": {"kernel_died_in": 2, "failures": [
-        {"cell": 1, "ename": "NameError"}, {"cell": 2, "ename": "KernelDied"}]}}
-    results[4] |= {"execution": {"deadline_hit": True, "failures": []}}
-    few = " ".join(_rendered(results[2:5]).split())
-    assert "s003 │ graded │ 3 / 10 │ kernel died in cell 2, 1 cell(s) raised" in few
-    assert "s004 │ graded │ 4 / 10 │ past its time limit" in few
-    assert "stopped early │ 2: s003, s004" in " ".join(_rendered(results).split())
 
 
 def test_a_batch_runs_with_what_came_before_it_left_out_of_collections():

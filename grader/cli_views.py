@@ -1,0 +1,101 @@
+"""What the ``grader`` command prints: a class's closing table, a student's checks.
+
+Each function returns rich renderables; :mod:`grader.cli` prints them.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from grader.selfcheck import View, failed_cells, hidden_line, stopped_early
+
+MARK_COLOURS = {"✔": "green", "✎": "magenta", "–": "dim", "✘": "red"}
+FULL_TABLE_ROWS = 40  # a larger class gets the spread of its scores, not a row each
+
+
+def results_table(results: list[dict[str, Any]], title: str) -> Table:
+    """Each student's score; for a large class, the spread and the submissions in error.
+
+    Every score is in ``grades.csv`` and the summary page either way.
+    """
+    results = sorted(results, key=lambda r: r["student"])
+    table = Table(title=title)
+    if len(results) <= FULL_TABLE_ROWS:
+        notes = [run_note(r) for r in results]
+        for col in ("student", "status", "score", *(["run"] if any(notes) else [])):
+            table.add_column(col)
+        for r, note in zip(results, notes, strict=True):
+            table.add_row(r["student"], r["status"], f"{r['score']:g} / {r['max_score']:g}",
+                          *([note] if any(notes) else []))
+        return table
+    table.add_column("")
+    table.add_column(f"{len(results)} submissions")
+    graded = [r for r in results if r["status"] != "error"]
+    errors = [r["student"] for r in results if r["status"] == "error"]
+    table.add_row("graded", str(len(graded)))
+    if graded:
+        scores = sorted(r["score"] for r in graded)
+        top = max(r["max_score"] for r in graded)
+        middle = statistics.median(scores)
+        table.add_row("score", f"median {middle:g}, mean {statistics.fmean(scores):.2f}, "
+                               f"lowest {scores[0]:g}, highest {scores[-1]:g} (of {top:g})")
+    shown = ", ".join(errors[:20]) + (f" and {len(errors) - 20} more" if len(errors) > 20
+                                      else "")
+    table.add_row("in error", f"{len(errors)}" + (f": {shown}" if errors else ""))
+    stopped = [r["student"] for r in graded if (r.get("execution") or {}).get(
+        "kernel_died_in") is not None or (r.get("execution") or {}).get("deadline_hit")]
+    if stopped:
+        table.add_row("stopped early", f"{len(stopped)}: " + ", ".join(stopped[:20])
+                      + (f" and {len(stopped) - 20} more" if len(stopped) > 20 else ""))
+    return table
+
+
+def run_note(result: dict[str, Any]) -> str:
+    """How a graded notebook's run went, when not plainly: where it stopped, cells that raised."""
+    execution = result.get("execution") or {}
+    raised = sum(f.get("ename") != "KernelDied" for f in execution.get("failures", []))
+    notes = []
+    if execution.get("kernel_died_in") is not None:
+        notes.append(f"kernel died in cell {execution['kernel_died_in']}")
+    elif execution.get("deadline_hit"):
+        notes.append("past its time limit")
+    if raised:
+        notes.append(f"{raised} cell(s) raised")
+    return ", ".join(notes)
+
+
+def student_view(view: View, title: str, compat: list[dict[str, Any]] | None = None,
+                 execution: Mapping[str, Any] | None = None) -> list[RenderableType]:
+    """A student's public checks as a table, then what else they should know.
+
+    That is: how many checks are hidden, why the notebook stopped early, each cell that
+    raised, and the old Keras spellings the grader translated (they cost nothing).
+    """
+    table = Table(title=f"{title} — {view.score:g} / {view.max_score:g}", show_lines=True)
+    for col in ("", "question", "points", "what the grader found"):
+        table.add_column(col, overflow="fold")
+    for row in view.rows:
+        text = escape(row.message) + "".join(f"\n[bold]→ {escape(h)}[/]" for h in row.hints)
+        table.add_row(f"[{MARK_COLOURS[row.mark]}]{row.mark}[/]", escape(row.title),
+                      f"{row.score:g}/{row.points:g}", text)
+    out: list[RenderableType] = [table]
+    line = hidden_line(view)
+    if line:
+        out.append(Text(line, style="dim"))
+    stopped = stopped_early(execution or {})
+    if stopped:
+        out.append(Text.from_markup(f"[bold red]stopped early:[/] {escape(stopped)}"))
+    out += [Text.from_markup(f"[red]failed[/] {escape(cell)}")
+            for cell in failed_cells(execution or {})]
+    out += [Text.from_markup(
+        f"[yellow]old Keras spelling[/] cell {shim.get('cell') or '?'}, line "
+        f"{shim.get('line') or '?'}: {escape(str(shim.get('code')))} → "
+        f"{escape(str(shim.get('modern')))}") for shim in compat or []]
+    return out
