@@ -21,9 +21,10 @@ FULL_TABLE_ROWS = 40  # a larger class gets the spread of its scores, not a row 
 
 
 def results_table(results: list[dict[str, Any]], title: str) -> Table:
-    """Each student's score; for a large class, the spread and the submissions in error.
+    """Each student's score and run; for a large class, the spread and who needs a look.
 
-    Every score is in ``grades.csv`` and the summary page either way.
+    Who needs a look: the submissions in error and those that stopped early. Every
+    score is in ``grades.csv`` and the summary page either way.
     """
     results = sorted(results, key=lambda r: r["student"])
     table = Table(title=title)
@@ -46,29 +47,34 @@ def results_table(results: list[dict[str, Any]], title: str) -> Table:
         middle = statistics.median(scores)
         table.add_row("score", f"median {middle:g}, mean {statistics.fmean(scores):.2f}, "
                                f"lowest {scores[0]:g}, highest {scores[-1]:g} (of {top:g})")
-    shown = ", ".join(errors[:20]) + (f" and {len(errors) - 20} more" if len(errors) > 20
-                                      else "")
-    table.add_row("in error", f"{len(errors)}" + (f": {shown}" if errors else ""))
-    stopped = [r["student"] for r in graded if (r.get("execution") or {}).get(
-        "kernel_died_in") is not None or (r.get("execution") or {}).get("deadline_hit")]
+    table.add_row("in error", _count(errors))
+    stopped = [r["student"] for r in graded if _stopped(r.get("execution") or {})]
     if stopped:
-        table.add_row("stopped early", f"{len(stopped)}: " + ", ".join(stopped[:20])
-                      + (f" and {len(stopped) - 20} more" if len(stopped) > 20 else ""))
+        table.add_row("stopped early", _count(stopped))
     return table
 
 
-def run_note(result: dict[str, Any]) -> str:
+def _count(students: list[str], names: int = 20) -> str:
+    """How many, and the first ``names`` of them."""
+    if not students:
+        return "0"
+    more = f" and {len(students) - names} more" if len(students) > names else ""
+    return f"{len(students)}: {', '.join(students[:names])}{more}"
+
+
+def _stopped(execution: Mapping[str, Any]) -> str | None:
+    """Where a run stopped before its end, if it did."""
+    if execution.get("kernel_died_in") is not None:
+        return f"kernel died in cell {execution['kernel_died_in']}"
+    return "past its time limit" if execution.get("deadline_hit") else None
+
+
+def run_note(result: Mapping[str, Any]) -> str:
     """How a graded notebook's run went, when not plainly: where it stopped, cells that raised."""
     execution = result.get("execution") or {}
     raised = sum(f.get("ename") != "KernelDied" for f in execution.get("failures", []))
-    notes = []
-    if execution.get("kernel_died_in") is not None:
-        notes.append(f"kernel died in cell {execution['kernel_died_in']}")
-    elif execution.get("deadline_hit"):
-        notes.append("past its time limit")
-    if raised:
-        notes.append(f"{raised} cell(s) raised")
-    return ", ".join(notes)
+    notes = [_stopped(execution), f"{raised} cell(s) raised" if raised else None]
+    return ", ".join(n for n in notes if n)
 
 
 def student_view(view: View, title: str, compat: list[dict[str, Any]] | None = None,

@@ -44,6 +44,10 @@ def test_a_large_class_gets_the_spread_and_who_is_in_error():
     assert "s003 │ graded │ 3 / 10 │ kernel died in cell 2, 1 cell(s) raised" in few
     assert "s004 │ graded │ 4 / 10 │ past its time limit" in few
     assert "stopped early │ 2: s003, s004" in " ".join(_rendered(results).split())
+    for r in results[10:35]:
+        r["execution"] = {"deadline_hit": True}
+    names = ", ".join(f"s{i:03d}" for i in (3, 4, *range(10, 28)))
+    assert f"stopped early │ 27: {names} and 7 more" in " ".join(_rendered(results).split())
 
 
 def test_a_student_is_told_where_the_notebook_stopped_and_which_cells_failed():
