@@ -276,13 +276,32 @@ def test_figure_in_section_only_counts_the_questions_own_cells():
     assert elsewhere.outcome is Outcome.FAIL and "cells 10-14" in elsewhere.message
     few = run("figure_in_section", {"section": section, "figures": [figure(2, 12, digits[:3])]},
               min_images=9)
-    assert few.outcome is Outcome.FAIL and "Draw it with `plt.imshow`" in few.message
+    assert few.outcome is Outcome.FAIL and few.message.endswith(
+        "under the question's heading. Show the digits with `plt.imshow`.")
     any_plot = run("figure_in_section", {"section": section, "figures": [figure(2, 11)]})
     assert any_plot.outcome is Outcome.PASS
     no_plot = run("figure_in_section", {"section": section, "figures": []}, what="a curve")
-    assert no_plot.message.endswith("Draw it in a code cell below the question's heading.")
+    assert no_plot.message.endswith("Draw the figure in a code cell under the question's "
+                                    "heading.")
     no_heading = run("figure_in_section", {"section": None, "figures": [figure(2, 12)]})
     assert "heading was not found" in no_heading.message
+
+
+@pytest.mark.parametrize(("name", "params"), [
+    ("answer_present", {"prompt": "How long?"}), ("confusion_matrix_present", {}),
+    ("errorbar_plot", {}), ("figure_in_section", {"min_images": 4}),
+    ("kernels_plotted", {}), ("plots_present", {}),
+    ("variants_trained", {"attribute": "activation", "values": ["relu", "tanh"]}),
+])
+def test_a_failing_checks_advice_is_its_hint_so_it_is_said_once(name, params):
+    from grader.checks.hints import HINTS
+    from grader.selfcheck import hint_to_show
+
+    found = {"answer": None, "figures": [], "arrays": [], "models": [], "histories": [],
+             "section": {"start": 1, "end": 2}}
+    result = run(name, found, **params)
+    assert result.outcome is Outcome.FAIL and HINTS[name] in result.message
+    assert hint_to_show(result.to_dict() | {"hint": HINTS[name]}) is None
 
 
 def test_loss_used_reads_class_and_function_spellings():

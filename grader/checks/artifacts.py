@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from grader.checks.base import CheckInput, CheckResult, Outcome, checks
+from grader.checks.hints import HINTS
 
 
 def _image_shapes(figure: Mapping[str, Any]) -> list[list[int]]:
@@ -24,11 +25,8 @@ def confusion_matrix_present(inp: CheckInput) -> CheckResult:
     if where:
         return inp.passed(f"Confusion matrix found: {', '.join(where[:3])}.",
                           expected=expected, found=", ".join(where))
-    return inp.failed(
-        f"No {n}×{n} confusion matrix found. Compute one from `model.predict` on the test set "
-        "(e.g. `sklearn.metrics.confusion_matrix` or `tf.math.confusion_matrix`) and keep or "
-        "plot it.", expected=expected, found="none",
-    )
+    return inp.failed(f"No {n}×{n} confusion matrix found. {HINTS['confusion_matrix_present']}",
+                      expected=expected, found="none")
 
 
 def _is_curve_figure(figure: Mapping[str, Any], min_points: int) -> bool:
@@ -48,11 +46,8 @@ def plots_present(inp: CheckInput) -> CheckResult:
     if len(curves) >= want:
         named = f" ({'; '.join(titles[:3])})" if titles else ""
         return inp.passed(f"Found {found}{named}.", expected=expected, found=found)
-    return inp.failed(
-        f"Expected {expected}; found {found}. Plot `history.history['loss']` and "
-        "`history.history['val_loss']` (and accuracy) with matplotlib.",
-        expected=expected, found=found,
-    )
+    return inp.failed(f"Expected {expected}; found {found}. {HINTS['plots_present']}",
+                      expected=expected, found=found)
 
 
 @checks.register("answer_present", needs_model=False)
@@ -68,10 +63,8 @@ def answer_present(inp: CheckInput) -> CheckResult:
             expected=expected, found=f"{len(answer['text'].split())} words",
             answer=answer["text"], cell=answer["cell"],
         )
-    return inp.failed(
-        f"No answer found to \u201c{prompt}\u201d. Write it in a Markdown cell below the "
-        "question's heading.", expected=expected, found="no answer",
-    )
+    return inp.failed(f"No answer found to \u201c{prompt}\u201d. {HINTS['answer_present']}",
+                      expected=expected, found="no answer")
 
 
 @checks.register("errorbar_plot", needs_model=False)
@@ -87,11 +80,8 @@ def errorbar_plot(inp: CheckInput) -> CheckResult:
         found = f"figure {f['number']}" + (f" ({f['title']})" if f.get("title") else "")
         return inp.passed(f"Found {found}{', log-scaled x axis' if log else ''}.",
                           expected=expected, found=found)
-    return inp.failed(
-        f"No figure of {what} found. Plot the mean over replicates with "
-        "`plt.errorbar(factors, means, yerr=stds)` (a log-scaled x axis helps).",
-        expected=expected, found="none",
-    )
+    return inp.failed(f"No figure of {what} found. {HINTS['errorbar_plot']}",
+                      expected=expected, found="none")
 
 
 def _digit_images(figure: Mapping[str, Any], side: int) -> int:
@@ -123,6 +113,6 @@ def figure_in_section(inp: CheckInput) -> CheckResult:
     if good:
         return inp.passed(f"Found {what}: figure {good[-1]['number']} (cell {good[-1]['cell']}).",
                           expected=expected, found=found)
-    how = " with `plt.imshow`" if want else ""  # digits are images; a curve is not
-    return inp.failed(f"Expected {expected}; found {found}. Draw it{how} in a code cell below "
-                      "the question's heading.", expected=expected, found=found)
+    how = " Show the digits with `plt.imshow`." if want else ""  # a curve is no image
+    return inp.failed(f"Expected {expected}; found {found}. {HINTS['figure_in_section']}{how}",
+                      expected=expected, found=found)

@@ -8,6 +8,7 @@ from typing import Any
 
 from grader import layers as L
 from grader.checks.base import CheckInput, CheckResult, Outcome, checks
+from grader.checks.hints import HINTS
 from grader.checks.params import no_model, reference_model
 
 
@@ -79,8 +80,7 @@ def variants_trained(inp: CheckInput) -> CheckResult:
     missing = [v for v in required if v not in seen]
     if not missing and len(seen) >= min_distinct:
         return inp.passed(f"Trained variants found: {found}.", expected=expected, found=found)
-    advice = str(inp.params.get("hint") or "Train each variant with `fit` and keep the models "
-                 "in variables (or a list).")
+    advice = str(inp.params.get("hint") or HINTS["variants_trained"])
     if not seen:
         message = f"No trained model with any {what} setting found."
     elif missing:
@@ -110,9 +110,7 @@ def kernels_plotted(inp: CheckInput) -> CheckResult:
     found = f"{len(figures)} such figure(s)"
     if len(figures) >= want:
         return inp.passed(f"Found {found}.", expected=expected, found=found)
-    advice = ("Take `model.layers[0].get_weights()[0]` (shape height × width × channels × "
-              "filters) and show each filter with `plt.imshow`, one subplot each; do the same "
-              "for the second convolution.")
+    advice = str(inp.params.get("hint") or HINTS["kernels_plotted"])
     score = inp.max_score * len(figures) / want
     return inp.result(Outcome.PARTIAL if score > 0 else Outcome.FAIL, score,
                       f"Expected {expected}; found {found}. {advice}", expected=expected,
