@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from grader.selfcheck import View, failed_cells, hidden_line, stopped_early
+from grader.selfcheck import View, failed_cells, hidden_line, raised_cells, stopped_early
 
 MARK_COLOURS = {"✔": "green", "✎": "magenta", "–": "dim", "✘": "red"}
 FULL_TABLE_ROWS = 40  # a larger class gets the spread of its scores, not a row each
@@ -72,7 +72,7 @@ def _stopped(execution: Mapping[str, Any]) -> str | None:
 def run_note(result: Mapping[str, Any]) -> str:
     """How a graded notebook's run went, when not plainly: where it stopped, cells that raised."""
     execution = result.get("execution") or {}
-    raised = sum(f.get("ename") != "KernelDied" for f in execution.get("failures", []))
+    raised = len(raised_cells(execution))
     notes = [_stopped(execution), f"{raised} cell(s) raised" if raised else None]
     return ", ".join(n for n in notes if n)
 

@@ -165,8 +165,8 @@ def make_evaluator(kernel: KernelEnv | None, sources: Mapping[str, DataSource],
 
     ``processes = 0`` evaluates in this process (a dask worker), unless the pack has
     its own environment, whose Python always runs in a worker of its own. With the
-    ``server`` the batch's kernels come from, the workers are forks of it. What a
-    worker prints goes to ``log``, never to the terminal the grader reports on.
+    ``server`` the batch's kernels come from, the workers are forks of it. A fresh
+    worker prints to ``log``, a forked one to its server's log: never to the terminal.
     """
     if server is not None:
         python = kernel.python if kernel else Path(sys.executable)

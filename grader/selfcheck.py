@@ -76,12 +76,15 @@ def stopped_early(execution: Mapping[str, Any]) -> str | None:
     return None
 
 
+def raised_cells(execution: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The failures of cells that raised: not the cell a kernel died in (said by stopped_early)."""
+    return [f for f in execution.get("failures", []) if f.get("ename") != "KernelDied"]
+
+
 def failed_cells(execution: Mapping[str, Any], limit: int = 5) -> list[str]:
     """The cells that raised, a line each as the terminal shows them (``limit``, then a count)."""
     lines = []
-    for f in execution.get("failures", []):
-        if f.get("ename") == "KernelDied":
-            continue  # said by stopped_early, with why
+    for f in raised_cells(execution):
         evalue = " ".join(str(f.get("evalue") or "").split())[:160]
         lines.append(f"cell {f.get('cell')}: {f.get('ename')}" + (f": {evalue}" if evalue else ""))
     if len(lines) > limit:
