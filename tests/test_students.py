@@ -17,3 +17,17 @@ def test_duplicate_ids_are_made_unique_in_file_order():
     paths = [Path("doejane_1_2_b.ipynb"), Path("doejane_1_3_a.ipynb"), Path("bob.ipynb")]
     assert assign_ids(paths) == [(Path("bob.ipynb"), "bob"), (Path("doejane_1_2_b.ipynb"),
                                  "doejane"), (Path("doejane_1_3_a.ipynb"), "doejane-2")]
+
+
+def test_names_in_any_script_keep_their_letters():
+    # 'Müller' and 'Mäller' must not both become 'M_ller' (and then 'M_ller-2')
+    assert student_id("Müller.ipynb") == "Müller" and student_id("Mäller.ipynb") == "Mäller"
+    assert student_id("Jöns Ängel – mlp (1).ipynb") == "Jöns_Ängel_mlp_1"
+    assert student_id("hélène_12345_67890_mlp.ipynb") == "hélène"
+    assert student_id("王伟.ipynb") == "王伟"
+
+
+def test_a_name_written_decomposed_is_the_same_id():
+    decomposed = "Mu\u0308ller.ipynb"  # as macOS writes file names
+    assert student_id(decomposed) == student_id("M\u00fcller.ipynb") == "M\u00fcller"
+    assert assign_ids([Path(decomposed), Path("Müller.ipynb")])[1][1] == "Müller-2"
