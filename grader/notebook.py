@@ -45,6 +45,10 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
                                 path=path) from None
         raise NotebookError(f"not a readable notebook ({type(exc).__name__}: {exc})",
                             path=path) from None
+    if nb.get("metadata", {}).get("orig_nbformat") is not None:
+        # upgraded from an older format (IPython 3's nbformat 3): nbformat keeps the old
+        # format's node class, which papermill does not take for a notebook
+        nb = nbformat.from_dict(nb)
     try:
         nbformat.validate(nb)
     except nbformat.ValidationError as exc:

@@ -208,7 +208,10 @@ def recorded(path: Path, student: str, setup: GradingSetup,
     try:
         return step()
     except GraderError as exc:
-        return error_result(path, student, setup, exc, None)
+        # its message says it all, unless it wraps an unexpected failure: keep where that was
+        unexpected = exc.__cause__ is not None and not isinstance(exc.__cause__, GraderError)
+        return error_result(path, student, setup, exc,
+                            traceback.format_exc() if unexpected else None)
     except Exception as exc:  # noqa: BLE001 - recorded with its traceback, never swallowed
         return error_result(path, student, setup, exc, traceback.format_exc())
 

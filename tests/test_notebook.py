@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import nbformat
+import papermill
 import pytest
 
 from grader.errors import NotebookError
@@ -54,3 +56,17 @@ def test_too_many_cells_or_bytes_are_refused_before_anything_runs(tmp_path, monk
 def test_the_parameters_cell_is_found_by_its_tag():
     assert has_parameters_cell(read_notebook(FIXTURES / "has_parameters_cell.ipynb"))
     assert not has_parameters_cell(read_notebook(FIXTURES / "raises_in_cell2.ipynb"))
+
+
+def test_an_ipython3_notebook_is_read_as_nbformat4_and_papermill_takes_it(tmp_path):
+    v4 = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Q1"),
+                                         nbformat.v4.new_code_cell("x = 1")])
+    path = tmp_path / "saved_by_ipython3.ipynb"
+    nbformat.write(nbformat.convert(v4, 3), path, version=3)
+    assert json.loads(path.read_text())["nbformat"] == 3
+    nb = read_notebook(path)
+    assert isinstance(nb, nbformat.NotebookNode) and nb.nbformat == 4
+    assert [c.source for c in nb.cells] == ["# Q1", "x = 1"]
+    # papermill took an upgraded notebook for a path and failed: "AttributeError: format"
+    papermill.execute_notebook(nb, str(tmp_path / "out.ipynb"), prepare_only=True,
+                               progress_bar=False)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from grader import runner
+from grader.errors import ExecutionError
 from grader.grade import Ran, Started
 from grader.schedule import Devices
 
@@ -153,3 +154,20 @@ def test_a_failing_run_or_check_is_that_submission_s_recorded_error(monkeypatch,
     assert results["s3"]["status"] == results["s4"]["status"] == "graded"
     assert not phases.seen("check begins", "s1")  # nothing ran: nothing to check
 
+
+
+def test_a_grader_error_keeps_the_traceback_of_the_unexpected_failure_it_wraps(tmp_path):
+    """A clear error needs no traceback; one that wraps a surprise keeps where it happened."""
+    def wraps_a_surprise() -> None:
+        try:
+            {}["format"]
+        except KeyError as exc:
+            raise ExecutionError("the notebook could not be run: KeyError") from exc
+
+    def plain() -> None:
+        raise ExecutionError("the kernel did not start in 60 s") from None
+
+    path = tmp_path / "s1.ipynb"
+    wrapped = runner.recorded(path, "s1", _setup(), wraps_a_surprise)
+    assert wrapped["status"] == "error" and "wraps_a_surprise" in wrapped["traceback"]
+    assert runner.recorded(path, "s1", _setup(), plain)["traceback"] is None
