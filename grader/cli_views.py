@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import RenderableType
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -98,8 +99,10 @@ def student_view(view: View, title: str, compat: list[dict[str, Any]] | None = N
     stopped = stopped_early(execution or {})
     if stopped:
         out.append(Text.from_markup(f"[bold red]stopped early:[/] {escape(stopped)}"))
-    out += [Text.from_markup(f"[red]failed[/] {escape(cell)}")
-            for cell in failed_cells(execution or {})]
+    for cell in failed_cells(execution or {}):
+        out.append(Text.from_markup(f"[red]failed[/] {escape(cell.line)}"))
+        if cell.advice:
+            out.append(Padding(Text(f"→ {cell.advice}", style="bold"), (0, 0, 0, 2)))
     out += [Text.from_markup(
         f"[yellow]old Keras spelling[/] cell {shim.get('cell') or '?'}, line "
         f"{shim.get('line') or '?'}: {escape(str(shim.get('code')))} → "

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.cell_advice import advise_once
 from grader.checks.base import question_outcome
 
 FAILING = ("fail", "partial", "error")
@@ -81,15 +82,29 @@ def raised_cells(execution: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [f for f in execution.get("failures", []) if f.get("ename") != "KernelDied"]
 
 
-def failed_cells(execution: Mapping[str, Any], limit: int = 5) -> list[str]:
-    """The cells that raised, a line each as the terminal shows them (``limit``, then a count)."""
-    lines = []
-    for f in raised_cells(execution):
+@dataclass(frozen=True)
+class FailedCell:
+    """A cell that raised, as the terminal shows it: one short line, and what to change."""
+
+    line: str
+    advice: str | None = None
+
+
+def failed_cells(execution: Mapping[str, Any], limit: int = 5) -> list[FailedCell]:
+    """The cells that raised, a line each (``limit`` of them, then a line with the count).
+
+    A failure that only the grader's setting causes (no network, no Colab) carries what
+    to change, at the first cell it fits.
+    """
+    cells = []
+    raised = raised_cells(execution)
+    for f, advice in zip(raised, advise_once(raised), strict=True):
         evalue = " ".join(str(f.get("evalue") or "").split())[:160]
-        lines.append(f"cell {f.get('cell')}: {f.get('ename')}" + (f": {evalue}" if evalue else ""))
-    if len(lines) > limit:
-        lines = [*lines[:limit], f"and {len(lines) - limit} more (see the report)"]
-    return lines
+        line = f"cell {f.get('cell')}: {f.get('ename')}" + (f": {evalue}" if evalue else "")
+        cells.append(FailedCell(line, advice))
+    if len(cells) > limit:
+        cells = [*cells[:limit], FailedCell(f"and {len(cells) - limit} more (see the report)")]
+    return cells
 
 
 def _hidden(check: Mapping[str, Any]) -> bool:

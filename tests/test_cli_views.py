@@ -55,6 +55,7 @@ def test_a_student_is_told_where_the_notebook_stopped_and_which_cells_failed():
         {"id": "q1.param_count", "outcome": "fail", "score": 0, "max_score": 1,
          "message": "No model to grade.", "details": {}}]}]
     execution = {"kernel_died_in": 3, "failures": [
+        {"cell": 1, "ename": "ModuleNotFoundError", "evalue": "No module named 'google.colab'"},
         {"cell": 2, "ename": "NameError", "evalue": "name 'np' is not defined"},
         {"cell": 3, "ename": "KernelDied", "evalue": "the kernel was killed for using more "
                                                     "than 4 GiB of memory"}]}
@@ -63,6 +64,7 @@ def test_a_student_is_told_where_the_notebook_stopped_and_which_cells_failed():
                                            execution)).split())
     assert "stopped early: Your notebook stopped in cell 3: the kernel was killed" in text
     assert "failed cell 2: NameError: name 'np' is not defined" in text
+    assert "No module named 'google.colab' → The grader runs your notebook in plain Jupyter" in text
     assert "failed cell 3" not in text  # the dead kernel is said once, above
     assert "old Keras spelling cell 4, line 2: SGD(lr=0.1) → SGD(learning_rate=0.1)" in text
 

@@ -306,6 +306,19 @@ def test_hand_grades_show_with_their_comment(tmp_path):
     assert "awaiting manual grade" not in html
 
 
+def test_a_cell_that_failed_for_want_of_network_says_the_grader_is_offline(tmp_path):
+    r = result()
+    r["execution"]["failures"] = [
+        {"cell": n, "ename": "Exception", "source": "keras.utils.get_file(...)",
+         "evalue": "URL fetch failure on https://x/y.npz: [Errno -3] Temporary failure in "
+                   "name resolution", "traceback": []} for n in (3, 5)]
+    html = render_student(r, EXPECTED, tmp_path / "r.html").read_text()
+    assert html.count("without internet access") == 1  # at cell 3, not again at cell 5
+    assert "<code>keras.datasets.mnist.load_data()</code>" in html
+    plain = render_student(result(), EXPECTED, tmp_path / "p.html").read_text()
+    assert "NameError" in plain and '<p class="hint">' not in plain
+
+
 def test_layers_beside_the_reference_and_tracebacks_of_the_students_own_frames(tmp_path):
     r = result()
     r["questions"][0]["reference_model"] = "improved"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.selfcheck import failed_cells, hidden_line, public_view, stopped_early
+from grader.selfcheck import FailedCell, failed_cells, hidden_line, public_view, stopped_early
 
 
 def chk(cid, outcome, score, max_score, public=True, hint=None, **details):
@@ -72,7 +72,7 @@ def test_a_notebook_that_stopped_says_where_and_what_was_lost():
     said = stopped_early(died)
     assert said.startswith("Your notebook stopped in cell 2: the kernel died while running")
     assert "models it had built were lost" in said  # the probe never ran
-    assert failed_cells(died) == ["cell 1: NameError: name 'x' is not defined"]
+    assert [c.line for c in failed_cells(died)] == ["cell 1: NameError: name 'x' is not defined"]
     late = stopped_early({"deadline_hit": True, "cells_skipped": 3})
     assert "last 3 code cell(s) were skipped" in late and "lost" not in late
     assert stopped_early({"failures": died["failures"][:1]}) is None
@@ -81,9 +81,19 @@ def test_a_notebook_that_stopped_says_where_and_what_was_lost():
 def test_failed_cells_are_one_short_line_each_and_counted_past_the_limit():
     many = {"failures": [{"cell": n, "ename": "ValueError", "evalue": "bad\n  value " * 40}
                          for n in range(1, 9)]}
-    lines = failed_cells(many, limit=5)
+    lines = [c.line for c in failed_cells(many, limit=5)]
     assert len(lines) == 6 and lines[-1] == "and 3 more (see the report)"
     assert lines[0].startswith("cell 1: ValueError: bad value bad value") and "\n" not in lines[0]
     assert len(lines[0]) <= len("cell 1: ValueError: ") + 160
     assert failed_cells({"failures": [{"cell": 4, "ename": "SystemExit", "evalue": ""}]}) == [
-        "cell 4: SystemExit"]
+        FailedCell("cell 4: SystemExit")]
+
+
+def test_a_cell_that_failed_because_of_the_grader_s_setting_says_what_to_change():
+    colab = {"failures": [
+        {"cell": 2, "ename": "ModuleNotFoundError", "evalue": "No module named 'google.colab'"},
+        {"cell": 3, "ename": "NameError", "evalue": "name 'drive' is not defined"}]}
+    first, second = failed_cells(colab)
+    assert first.line == "cell 2: ModuleNotFoundError: No module named 'google.colab'"
+    assert "not Colab" in first.advice
+    assert second == FailedCell("cell 3: NameError: name 'drive' is not defined")

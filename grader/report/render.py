@@ -18,6 +18,7 @@ import jinja2
 import markupsafe
 
 from grader import layers as L
+from grader.cell_advice import advise_once
 from grader.report import AUDIENCES, plots
 from grader.report.markup import code_spans, pct
 from grader.selfcheck import hint_to_show, stopped_early
@@ -172,10 +173,9 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
     execution = result.get("execution") or {}
     executed = Path(execution["executed_path"]) if execution.get("executed_path") else None
     html = Path(execution["executed_html"]) if execution.get("executed_html") else None
-    failures = [
-        {**f, "traceback": short_traceback(f["traceback"])}
-        for f in (result.get("execution") or {}).get("failures", [])
-    ]
+    failed = execution.get("failures", [])
+    failures = [{**f, "traceback": short_traceback(f["traceback"]), "advice": text}
+                for f, text in zip(failed, advise_once(failed), strict=True)]
     return {
         "r": result, "questions": questions, "audience": audience, "failures": failures,
         "stopped": stopped_early(execution),

@@ -1,0 +1,91 @@
+"""What to do about a cell that failed only because the grader is not the student's machine.
+
+A notebook that ran on a laptop or on Colab can fail in the grader for reasons a student
+cannot see from the error alone: the grader runs offline, in plain Jupyter, with only the
+notebook and the course's packages, and lets a notebook write only in its own folder.
+Each rule here matches such an error (by exception name and message) and says what to
+change. Errors that are the notebook's own (a ``NameError``, a shape mismatch) get none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+_MODULE = re.compile(r"No module named '([^']+)'")
+_NETWORK = re.compile(r"Temporary failure in name resolution|Name or service not known|"
+                      r"Network is unreachable|URL fetch failure|Failed to resolve|"
+                      r"Failed to establish a new connection|nodename nor servname")
+_NETWORK_ERRORS = {"URLError", "gaierror", "ConnectionError", "NewConnectionError",
+                   "MaxRetryError", "ConnectTimeout", "HTTPError", "ConnectionRefusedError"}
+_OUT_OF_MEMORY = {"MemoryError", "ResourceExhaustedError", "OutOfMemoryError"}
+
+COLAB = ("The grader runs your notebook in plain Jupyter, not Colab: `google.colab` "
+         "(Drive, file uploads) is not there. Leave Colab-only cells out, or run them only "
+         "on Colab: `if \"google.colab\" in sys.modules:`.")
+OFFLINE = ("The grader runs your notebook without internet access. Load MNIST with "
+           "`keras.datasets.mnist.load_data()` (the grader supplies it) and download nothing "
+           "else.")
+READ_ONLY = ("The grader lets your notebook write only in its own folder, and read only "
+             "that folder and the course's data: use relative paths, such as `model.keras` "
+             "or `figures/loss.png`.")
+NO_FILE = ("The grader has only your notebook: files beside it on your computer or in "
+           "Google Drive are not there. Load MNIST with `keras.datasets.mnist.load_data()` "
+           "(the grader supplies it), or make the file in an earlier cell.")
+NO_INPUT = ("Nobody can type into `input()` while the grader runs your notebook: set the "
+            "value in the code instead.")
+OUT_OF_MEMORY = ("Your notebook ran out of the memory the grader gives each notebook: "
+                 "train with smaller batches or a smaller model, and delete large arrays "
+                 "you no longer need.")
+
+
+def _missing_module(evalue: str) -> str:
+    """A module the grader's Python lacks: the student's own file, or a package not installed."""
+    found = _MODULE.search(evalue)
+    name = found.group(1) if found else "it"
+    return (f"The grader's Python has no module `{name}`: it runs only your notebook, "
+            "offline, with the course's packages, so a file of your own next to the "
+            "notebook or a package you installed yourself is not there. Put your own "
+            "code in a cell of the notebook and use the packages the starter imports.")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An error the grader's setting causes, and what to do about it."""
+
+    matches: Callable[[str, str], bool]
+    advice: Callable[[str], str]
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(lambda e, v: e == "ModuleNotFoundError" and "google.colab" in v, lambda v: COLAB),
+    Rule(lambda e, v: e == "ModuleNotFoundError", _missing_module),
+    Rule(lambda e, v: e in _NETWORK_ERRORS or bool(_NETWORK.search(v)), lambda v: OFFLINE),
+    Rule(lambda e, v: e == "PermissionError" or "Read-only file system" in v,
+         lambda v: READ_ONLY),
+    Rule(lambda e, v: e == "FileNotFoundError", lambda v: NO_FILE),
+    Rule(lambda e, v: e == "StdinNotImplementedError", lambda v: NO_INPUT),
+    Rule(lambda e, v: e in _OUT_OF_MEMORY, lambda v: OUT_OF_MEMORY),
+)
+
+
+def advice(ename: str, evalue: str) -> str | None:
+    """What to change when a cell failed only because the grader is not the student's machine."""
+    for rule in RULES:
+        if rule.matches(ename, evalue):
+            return rule.advice(evalue)
+    return None
+
+
+def advise_once(failures: Iterable[Mapping[str, Any]]) -> list[str | None]:
+    """Each failure's advice, given at the first failure it fits only (said once)."""
+    said: set[str] = set()
+    out: list[str | None] = []
+    for f in failures:
+        text = advice(str(f.get("ename") or ""), str(f.get("evalue") or ""))
+        out.append(text if text and text not in said else None)
+        if text:
+            said.add(text)
+    return out

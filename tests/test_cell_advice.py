@@ -1,0 +1,54 @@
+"""Advice for cells that failed only because the grader is not the student's machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.cell_advice import (
+    COLAB,
+    NO_FILE,
+    NO_INPUT,
+    OFFLINE,
+    OUT_OF_MEMORY,
+    READ_ONLY,
+    advice,
+    advise_once,
+)
+
+
+@pytest.mark.parametrize(("ename", "evalue", "said"), [
+    ("ModuleNotFoundError", "No module named 'google.colab'", COLAB),
+    ("OSError", "[Errno 30] Read-only file system: '/content'", READ_ONLY),
+    ("PermissionError", "[Errno 13] Permission denied: '/home/student/model.keras'", READ_ONLY),
+    ("FileNotFoundError", "[Errno 2] No such file or directory: 'C:\\\\Users\\\\me\\\\x.npz'",
+     NO_FILE),
+    ("Exception", "URL fetch failure on https://example.org/x.npz: None -- [Errno -3] "
+     "Temporary failure in name resolution", OFFLINE),
+    ("URLError", "<urlopen error [Errno -3] Temporary failure in name resolution>", OFFLINE),
+    ("ConnectionError", "HTTPSConnectionPool(host='x', port=443): Max retries exceeded",
+     OFFLINE),
+    ("StdinNotImplementedError", "raw_input was called, but this frontend does not support "
+     "input requests.", NO_INPUT),
+    ("ResourceExhaustedError", "OOM when allocating tensor with shape[60000,784]",
+     OUT_OF_MEMORY),
+    ("MemoryError", "Unable to allocate 4.00 GiB for an array", OUT_OF_MEMORY),
+])
+def test_failures_the_grader_causes_say_what_to_change(ename, evalue, said):
+    assert advice(ename, evalue) == said
+
+
+def test_a_missing_module_is_named_and_the_students_own_errors_get_no_advice():
+    said = advice("ModuleNotFoundError", "No module named 'my_helpers'")
+    assert said is not None and "no module `my_helpers`" in said and "in a cell" in said
+    for ename, evalue in [("NameError", "name 'x' is not defined"),
+                          ("ValueError", "Shapes (None, 10) and (None, 1) are incompatible"),
+                          ("KernelDied", "the kernel died"), ("SystemExit", "")]:
+        assert advice(ename, evalue) is None
+
+
+def test_the_same_advice_is_given_once_at_the_first_cell_it_fits():
+    failures = [{"ename": "FileNotFoundError", "evalue": "a.npz"},
+                {"ename": "NameError", "evalue": "x"},
+                {"ename": "FileNotFoundError", "evalue": "b.npz"},
+                {"ename": "OSError", "evalue": "[Errno 30] Read-only file system: '/content'"}]
+    assert advise_once(failures) == [NO_FILE, None, None, READ_ONLY]
