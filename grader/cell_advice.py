@@ -23,8 +23,8 @@ _NETWORK_ERRORS = {"URLError", "gaierror", "ConnectionError", "NewConnectionErro
 _OUT_OF_MEMORY = {"MemoryError", "ResourceExhaustedError", "OutOfMemoryError"}
 
 COLAB = ("The grader runs your notebook in plain Jupyter, not Colab: `google.colab` "
-         "(Drive, file uploads) is not there. Leave Colab-only cells out, or run them only "
-         "on Colab: `if \"google.colab\" in sys.modules:`.")
+         "(Drive, file uploads) is not there. Leave Colab-only cells out, or put them under "
+         "`if \"google.colab\" in sys.modules:` so that they run only on Colab.")
 OFFLINE = ("The grader runs your notebook without internet access. Load MNIST with "
            "`keras.datasets.mnist.load_data()` (the grader supplies it) and download nothing "
            "else.")

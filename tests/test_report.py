@@ -316,7 +316,7 @@ def test_a_cell_that_failed_for_want_of_network_says_the_grader_is_offline(tmp_p
     assert html.count("without internet access") == 1  # at cell 3, not again at cell 5
     assert "<code>keras.datasets.mnist.load_data()</code>" in html
     plain = render_student(result(), EXPECTED, tmp_path / "p.html").read_text()
-    assert "NameError" in plain and '<p class="hint">' not in plain
+    assert "NameError" in plain and '<p class="small hint">' not in plain
 
 
 def test_layers_beside_the_reference_and_tracebacks_of_the_students_own_frames(tmp_path):
