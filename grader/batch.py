@@ -26,13 +26,33 @@ from grader.schedule import Device, Devices, default_workers, thread_env
 
 
 def discover(folder: Path) -> list[Path]:
-    """The notebooks to grade: every ``*.ipynb`` in ``folder`` (or the one file given)."""
+    """The notebooks to grade: every ``*.ipynb`` in ``folder`` or in a folder inside it.
+
+    LMS downloads put each student's files in a folder of their own (Moodle) or all in
+    one (Canvas); either is found. Left out: hidden files and folders (Jupyter's
+    ``.ipynb_checkpoints``), macOS' ``__MACOSX`` and ``._*`` files from unzipping, and
+    the grader's own output folders (a ``result.json`` beside the notebook). ``folder``
+    may also be one notebook.
+    """
     folder = Path(folder)
     if folder.is_file():
         return [folder]
     if not folder.is_dir():
         raise GraderError("no such folder of submissions", path=folder)
-    return sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+
+    def notebooks(where: Path) -> list[Path]:
+        return [p for p in where.glob("*.ipynb") if p.is_file() and not _skipped(p)]
+
+    found = notebooks(folder)
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not _skipped(p)):
+        if not (sub / "result.json").exists():  # a student's folder of a grader's output
+            found += notebooks(sub)
+    return sorted(found)
+
+
+def _skipped(path: Path) -> bool:
+    """Hidden, or left by macOS' unzipping: never a submission."""
+    return path.name.startswith(".") or path.name == "__MACOSX"
 
 
 @dataclass
@@ -73,6 +93,7 @@ def grade_batch(
     scheduler: str | None = None,
     log: Callable[[str], None] | None = None,
     fresh_kernels: bool = False,
+    root: Path | None = None,
 ) -> BatchOutcome:
     """Grade ``paths`` into ``out_dir`` and write the gradebook, CSV and reports.
 
@@ -101,6 +122,8 @@ def grade_batch(
         log: Told what takes long before grading starts (building a kernel environment).
         fresh_kernels: Start every kernel as a new Python, never forked from a server that
             imported TensorFlow once (see :mod:`grader.forkserver`).
+        root: The folder ``paths`` were found in: a notebook in a folder of its own
+            inside it is named for that folder (see :func:`grader.students.student_id`).
     """
     profile = pack.spec.profile(profile_name)
     cell_timeout, notebook_timeout = timeouts
@@ -131,7 +154,7 @@ def grade_batch(
                                 servers if server else None, server, force=force,
                                 parameters=parameters, data=data, on_start=on_start,
                                 on_done=on_done, audience=audience, pdf=pdf, times=times,
-                                scheduler=scheduler)
+                                scheduler=scheduler, root=root)
 
 
 def kernel_environment(pack: Pack, log: Callable[[str], None] | None = None,

@@ -187,7 +187,8 @@ def grade(
                                   sandbox=box, timeouts=(cell_timeout, notebook_timeout),
                                   workers=workers, devices=devices, scheduler=scheduler,
                                   log=lambda msg: err.print(msg, highlight=False),
-                                  fresh_kernels=fresh_kernels)
+                                  fresh_kernels=fresh_kernels,
+                                  root=folder if folder.is_dir() else None)
         except GraderError as exc:
             raise _fail(exc) from None
     from grader.cli_views import results_table

@@ -61,7 +61,8 @@ def run_batch(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Map
               servers: ForkServers | None, server: str | None, *, force: bool,
               parameters: Mapping[str, Any] | None, data: Mapping[str, Path] | None,
               on_start: Progress | None, on_done: Progress | None, audience: str, pdf: bool,
-              times: Mapping[str, datetime] | None, scheduler: str | None) -> BatchOutcome:
+              times: Mapping[str, datetime] | None, scheduler: str | None,
+              root: Path | None = None) -> BatchOutcome:
     """:func:`grade_batch` once the batch's devices, workers and fork server are settled."""
     digests = FileDigests()  # each data file read once for the copy and the fingerprints
     kernel_mnist = prepare_kernel_copy(mnist_path, out_dir / ".grader" / "data",
@@ -93,7 +94,8 @@ def run_batch(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Map
         # stored runs are checked again here, with this machine's evaluator: not when the
         # pack's own Keras lives only on a cluster's workers
         recheck_here = scheduler is None or not pack.spec.kernel_requirements
-        for path, student in assign_ids(Path(p).resolve() for p in paths):
+        for path, student in assign_ids((Path(p).resolve() for p in paths),
+                                        Path(root).resolve() if root else None):
             try:
                 digest = None if force else sha256_file(path)
             except OSError:

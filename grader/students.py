@@ -1,4 +1,4 @@
-"""Student ids from submission file names."""
+"""Student ids from submission file names (and from per-student folders)."""
 
 from __future__ import annotations
 
@@ -10,28 +10,38 @@ from pathlib import Path
 # Canvas "download all submissions": <name>[_LATE]_<user id>_<submission id>_<file name>;
 # the name is letters (any script), digits and hyphens
 CANVAS = re.compile(r"^(?P<student>(?:[^\W_]|-)+?)(?:_LATE)?_\d+_\d+_.+$")
+# Moodle "download all submissions": <Full Name>_<participant id>_assignsubmission_file_
+# as a folder per student (the default), or before each file name
+MOODLE = re.compile(r"^(?P<student>.+?)_\d+_assignsubmission_[a-z]+_.*$")
 # what an id keeps: letters of any script (Müller stays Müller), digits, '.', '_', '-'
 UNSAFE = re.compile(r"[^\w.-]+")
 
 
-def student_id(path: Path | str) -> str:
+def student_id(path: Path | str, root: Path | str | None = None) -> str:
     """``doejane_12345_67890_mlp.ipynb`` → ``doejane``; otherwise the file's stem.
 
-    Names are NFC-normalised first, so a name a Mac wrote decomposed (``u`` + U+0308) is
-    the same id as the one typed on Windows (``ü``).
+    A notebook in a folder of its own below ``root`` (the folder being graded) takes the
+    folder's name, as LMS downloads name a folder per student
+    (``Jane Doe_4711_assignsubmission_file_/mlp.ipynb`` → ``Jane_Doe``). Names are
+    NFC-normalised first, so a name a Mac wrote decomposed (``u`` + U+0308) is the same id
+    as the one typed on Windows (``ü``).
     """
-    stem = unicodedata.normalize("NFC", Path(path).stem)
-    match = CANVAS.match(stem)
-    raw = match.group("student") if match else stem
+    path = Path(path)
+    name = path.stem
+    if root is not None and path.parent != Path(root) and path.parent.parent == Path(root):
+        name = path.parent.name
+    name = unicodedata.normalize("NFC", name)
+    match = CANVAS.match(name) or MOODLE.match(name)
+    raw = match.group("student") if match else name
     return UNSAFE.sub("_", raw).strip("._") or "unnamed"
 
 
-def assign_ids(paths: Iterable[Path]) -> list[tuple[Path, str]]:
+def assign_ids(paths: Iterable[Path], root: Path | None = None) -> list[tuple[Path, str]]:
     """Pair each file with a unique student id; repeats get ``-2``, ``-3`` in file order."""
     seen: dict[str, int] = {}
     out = []
     for path in sorted(paths):
-        sid = student_id(path)
+        sid = student_id(path, root)
         seen[sid] = seen.get(sid, 0) + 1
         out.append((path, sid if seen[sid] == 1 else f"{sid}-{seen[sid]}"))
     return out

@@ -75,10 +75,21 @@ def check_of(result: dict, qid: str, name: str) -> dict:
 
 @pytest.fixture(scope="session")
 def batch(tmp_path_factory: pytest.TempPathFactory, mnist_path: Path) -> dict:
-    """The shipped samples plus two broken files, graded once through the CLI."""
+    """The shipped samples plus two broken files, graded once through the CLI.
+
+    Laid out as LMS downloads are: one sample in a Moodle folder of its own, with what
+    unzipping and Jupyter leave beside submissions (none of it a submission).
+    """
     folder = tmp_path_factory.mktemp("class")
     for nb in SAMPLES.glob("*.ipynb"):
         shutil.copy(nb, folder / nb.name)
+    moodle = folder / "missing answers_4711_assignsubmission_file_"
+    moodle.mkdir()
+    (folder / "missing_answers.ipynb").rename(moodle / "mlp.ipynb")
+    for junk in (".ipynb_checkpoints/mlp-checkpoint.ipynb", "__MACOSX/._mlp.ipynb",
+                 "._doejane_12345_67890_full_solution.ipynb"):
+        (folder / junk).parent.mkdir(exist_ok=True)
+        (folder / junk).write_bytes(b"\x00\x05\x16\x07 AppleDouble or a stale copy")
     (folder / "not_a_notebook.ipynb").write_text("print('hello')\n", encoding="utf-8")
     (folder / "truncated_json.ipynb").write_text('{"cells": [', encoding="utf-8")
     out = tmp_path_factory.mktemp("reports")

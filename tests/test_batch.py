@@ -229,3 +229,21 @@ def test_the_fork_server_is_asked_for_before_the_heavy_imports(tmp_path, mnist_p
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(report.read_text()) == []
+
+
+def test_discover_finds_notebooks_in_student_folders_and_nothing_else(tmp_path):
+    def touch(rel: str) -> Path:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("{}")
+        return tmp_path / rel
+
+    wanted = [touch("doejane_1_2_mlp.ipynb"), touch("Jane Doe_4711_assignsubmission_file_/a.ipynb"),
+              touch("bob/mlp.ipynb")]
+    for rel in (".ipynb_checkpoints/mlp-checkpoint.ipynb", "__MACOSX/._mlp.ipynb", "._mlp.ipynb",
+                "bob/.ipynb_checkpoints/mlp-checkpoint.ipynb", "bob/deep/er.ipynb",
+                "notes.txt", "carol/mlp.py", "reports/doejane/executed.ipynb"):
+        touch(rel)
+    touch("doejane/executed.ipynb")  # graded into the folder itself: the grader's output
+    touch("doejane/result.json")
+    assert batch.discover(tmp_path) == sorted(wanted)
+    assert batch.discover(wanted[1]) == [wanted[1]]

@@ -31,3 +31,14 @@ def test_a_name_written_decomposed_is_the_same_id():
     decomposed = "Mu\u0308ller.ipynb"  # as macOS writes file names
     assert student_id(decomposed) == student_id("M\u00fcller.ipynb") == "M\u00fcller"
     assert assign_ids([Path(decomposed), Path("Müller.ipynb")])[1][1] == "Müller-2"
+
+
+def test_a_notebook_in_a_folder_of_its_own_is_named_for_the_folder(tmp_path):
+    moodle = tmp_path / "Jane Doe_4711_assignsubmission_file_" / "mlp.ipynb"
+    assert student_id(moodle, tmp_path) == "Jane_Doe"
+    assert student_id(tmp_path / "Jane Doe_4711_assignsubmission_file_mlp.ipynb") == "Jane_Doe"
+    assert student_id(tmp_path / "alice" / "mlp.ipynb", tmp_path) == "alice"
+    assert student_id(tmp_path / "alice" / "mlp.ipynb") == "mlp"  # no folder being graded
+    assert student_id(tmp_path / "bob.ipynb", tmp_path) == "bob"
+    two = [tmp_path / "alice" / "mlp.ipynb", tmp_path / "alice" / "mlp_v2.ipynb"]
+    assert [sid for _, sid in assign_ids(two, tmp_path)] == ["alice", "alice-2"]
