@@ -5,8 +5,12 @@
   ``SIS Login ID``, ``Section`` and one column named for the assignment. ``ID`` is the
   Canvas user id from the submission's file name (Canvas' "download submissions" names
   files ``name[_LATE]_<user id>_<submission id>_<file>``).
-- ``moodle``: Moodle's grade import CSV: an identifier column to map at import
-  (``Username``), ``Grade`` and ``Feedback``.
+- ``moodle``: one CSV for both of Moodle's imports. The assignment's "Upload grading
+  worksheet" matches rows by ``Identifier`` ("Participant 4711", from the names of
+  Moodle's download) and reads ``Grade``, ``Last modified (grade)`` (when the grader
+  graded it: Moodle skips a row whose grade was changed there since) and ``Feedback
+  comments``; the gradebook's CSV import maps a column such as ``Username`` (the
+  student id) to its users.
 - ``gradescope``: Gradescope autograder ``results.json`` per submission
   (``<student>/results.json``), one test per check.
 
@@ -19,10 +23,12 @@ import csv
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from grader.report.render import write_grades_csv
+from grader.students import moodle_participant
 
 CANVAS_FILE = re.compile(r"^.+?(?:_LATE)?_(?P<user>\d+)_(?P<submission>\d+)_.+$")
 GRADESCOPE_STATUS = {"pass": "passed", "partial": "failed", "fail": "failed", "error": "failed"}
@@ -71,9 +77,15 @@ def _moodle(results: Sequence[Mapping[str, Any]], title: str, out: Path,
     path = out / "moodle.csv"
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["Username", "Grade", "Feedback"])
+        writer.writerow(["Identifier", "Full name", "Username", "Grade", "Maximum Grade",
+                         "Last modified (grade)", "Feedback comments"])
         for r in sorted(results, key=lambda r: r["student"]):
-            writer.writerow([r["student"], f"{r['score']:g}", _feedback(r)])
+            name, participant = moodle_participant(r["file"]) or ("", "")
+            graded = (datetime.fromtimestamp(r["started_at"], tz=timezone.utc).isoformat(
+                timespec="seconds") if r.get("started_at") else "")
+            writer.writerow([f"Participant {participant}" if participant else "", name,
+                             r["student"], f"{r['score']:g}", f"{r['max_score']:g}", graded,
+                             _feedback(r)])
     return [path]
 
 

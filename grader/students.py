@@ -11,8 +11,9 @@ from pathlib import Path
 # the name is letters (any script), digits and hyphens
 CANVAS = re.compile(r"^(?P<student>(?:[^\W_]|-)+?)(?:_LATE)?_\d+_\d+_.+$")
 # Moodle "download all submissions": <Full Name>_<participant id>_assignsubmission_file_
-# as a folder per student (the default), or before each file name
-MOODLE = re.compile(r"^(?P<student>.+?)_\d+_assignsubmission_[a-z]+_.*$")
+# as a folder per student (the default), or before each file name; with blind marking the
+# name is "Participant", so the id keeps the number
+MOODLE = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_[a-z]+_.*$")
 # what an id keeps: letters of any script (Müller stays Müller), digits, '.', '_', '-'
 UNSAFE = re.compile(r"[^\w.-]+")
 
@@ -22,7 +23,7 @@ def student_id(path: Path | str, root: Path | str | None = None) -> str:
 
     A notebook in a folder of its own below ``root`` (the folder being graded) takes the
     folder's name, as LMS downloads name a folder per student
-    (``Jane Doe_4711_assignsubmission_file_/mlp.ipynb`` → ``Jane_Doe``). Names are
+    (``Jane Doe_4711_assignsubmission_file_/mlp.ipynb`` → ``Jane_Doe_4711``). Names are
     NFC-normalised first, so a name a Mac wrote decomposed (``u`` + U+0308) is the same id
     as the one typed on Windows (``ü``).
     """
@@ -31,9 +32,19 @@ def student_id(path: Path | str, root: Path | str | None = None) -> str:
     if root is not None and path.parent != Path(root) and path.parent.parent == Path(root):
         name = path.parent.name
     name = unicodedata.normalize("NFC", name)
-    match = CANVAS.match(name) or MOODLE.match(name)
-    raw = match.group("student") if match else name
+    canvas, moodle = CANVAS.match(name), moodle_participant(path)
+    raw = (canvas.group("student") if canvas else
+           f"{moodle[0]}_{moodle[1]}" if moodle else name)
     return UNSAFE.sub("_", raw).strip("._") or "unnamed"
+
+
+def moodle_participant(path: Path | str) -> tuple[str, str] | None:
+    """The full name and participant id a Moodle download gave a submission's file or folder."""
+    for name in (Path(path).stem, Path(path).parent.name):
+        match = MOODLE.match(unicodedata.normalize("NFC", name))
+        if match:
+            return match.group("name"), match.group("participant")
+    return None
 
 
 def assign_ids(paths: Iterable[Path], root: Path | None = None) -> list[tuple[Path, str]]:

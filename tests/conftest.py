@@ -83,7 +83,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory, mnist_path: Path) -> dict:
     folder = tmp_path_factory.mktemp("class")
     for nb in SAMPLES.glob("*.ipynb"):
         shutil.copy(nb, folder / nb.name)
-    moodle = folder / "missing answers_4711_assignsubmission_file_"
+    moodle = folder / "missing answers_4711_assignsubmission_file_"  # id missing_answers_4711
     moodle.mkdir()
     (folder / "missing_answers.ipynb").rename(moodle / "mlp.ipynb")
     for junk in (".ipynb_checkpoints/mlp-checkpoint.ipynb", "__MACOSX/._mlp.ipynb",

@@ -21,9 +21,9 @@ pytestmark = pytest.mark.kernel
 
 
 def test_every_file_has_a_result_and_the_batch_finished(batch):
-    # missing_answers is a Moodle folder's mlp.ipynb; hidden and __MACOSX files are no one's
+    # missing_answers_4711 is a Moodle folder's mlp.ipynb; hidden and __MACOSX files are no one's
     assert set(batch["results"]) == {
-        "doejane", "missing_answers", "raises_in_cell8", "too_few_epochs", "unchanged_starter",
+        "doejane", "missing_answers_4711", "raises_in_cell8", "too_few_epochs", "unchanged_starter",
         "wrong_architecture", "not_a_notebook", "truncated_json"}
     assert "8 new result(s), 0 unchanged (cached): 6 graded, 2 in error" in batch["proc"].stdout
     # the progress bar's last state: every notebook done, nothing left to wait for
@@ -42,7 +42,7 @@ def test_full_solution_earns_every_automatic_point(batch):
 
 
 def test_missing_answers_lose_only_the_answers(batch):
-    r = batch["results"]["missing_answers"]
+    r = batch["results"]["missing_answers_4711"]
     assert r["score"] == 9 and r["manual_pending"] == 0
     assert all(q(r, a)["outcome"] == "fail" for a in ("a1_training_time", "a4_overfitting"))
 
@@ -289,6 +289,9 @@ def test_export_writes_what_the_lms_imports(graded_copy, fmt, file):
     proc = run_cli("export", str(graded_copy), "-a", "dlcourse_mlp", "--format", fmt)
     assert proc.returncode == 0, proc.stderr
     assert (graded_copy / "exports" / file).stat().st_size > 0
+    if fmt == "moodle":  # the sample that came in a Moodle download's folder
+        rows = {r["Username"]: r for r in csv.DictReader((graded_copy / "exports" / file).open())}
+        assert rows["missing_answers_4711"]["Identifier"] == "Participant 4711"
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed")

@@ -40,11 +40,21 @@ def test_canvas_csv_has_the_columns_canvas_requires(tmp_path):
     assert rows[2] == ["doejane", "4711", "", "", "", "2"] and rows[3][-1] == "1.5"
 
 
-def test_moodle_csv_has_identifier_grade_and_feedback(tmp_path):
-    [path] = export(RESULTS, "moodle", "A7", tmp_path, ["q1"])
-    rows = list(csv.DictReader(path.open()))
-    assert list(rows[0]) == ["Username", "Grade", "Feedback"]
-    assert rows[0]["Grade"] == "2" and "Q1: 2/2 (Fixed by hand)" in rows[0]["Feedback"]
+def test_moodle_csv_is_a_grading_worksheet_moodle_uploads(tmp_path):
+    moodle = result("Jane_Doe_4711", 1.5, "/in/Jane Doe_4711_assignsubmission_file_/mlp.ipynb")
+    moodle["started_at"] = 1_795_000_000  # when it was graded
+    [path] = export([*RESULTS, moodle], "moodle", "A7", tmp_path, ["q1"])
+    rows = {r["Username"]: r for r in csv.DictReader(path.open())}
+    # the columns Moodle's "Upload grading worksheet" reads, by these names
+    assert {"Identifier", "Grade", "Last modified (grade)", "Feedback comments"} <= set(
+        rows["doejane"])
+    jane = rows["Jane_Doe_4711"]
+    assert jane["Identifier"] == "Participant 4711" and jane["Full name"] == "Jane Doe"
+    assert jane["Grade"] == "1.5" and jane["Maximum Grade"] == "2"
+    assert jane["Last modified (grade)"] == "2026-11-18T11:06:40+00:00"
+    doe = rows["doejane"]  # not from Moodle: the gradebook import maps Username instead
+    assert doe["Identifier"] == "" and doe["Grade"] == "2"
+    assert "Q1: 2/2 (Fixed by hand)" in doe["Feedback comments"]
 
 
 def test_gradescope_results_per_submission(tmp_path):

@@ -35,8 +35,12 @@ def test_a_name_written_decomposed_is_the_same_id():
 
 def test_a_notebook_in_a_folder_of_its_own_is_named_for_the_folder(tmp_path):
     moodle = tmp_path / "Jane Doe_4711_assignsubmission_file_" / "mlp.ipynb"
-    assert student_id(moodle, tmp_path) == "Jane_Doe"
-    assert student_id(tmp_path / "Jane Doe_4711_assignsubmission_file_mlp.ipynb") == "Jane_Doe"
+    assert student_id(moodle, tmp_path) == "Jane_Doe_4711"
+    assert student_id(tmp_path / "Jane Doe_4711_assignsubmission_file_mlp.ipynb") == (
+        "Jane_Doe_4711")
+    # blind marking names everyone "Participant": the number tells them apart
+    assert student_id(tmp_path / "Participant_4712_assignsubmission_file_" / "a.ipynb",
+                      tmp_path) == "Participant_4712"
     assert student_id(tmp_path / "alice" / "mlp.ipynb", tmp_path) == "alice"
     assert student_id(tmp_path / "alice" / "mlp.ipynb") == "mlp"  # no folder being graded
     assert student_id(tmp_path / "bob.ipynb", tmp_path) == "bob"
