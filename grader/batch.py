@@ -24,6 +24,11 @@ from grader.pack import Pack
 from grader.sandbox import Sandbox
 from grader.schedule import Device, Devices, default_workers, thread_env
 
+# what the grader writes in a student's output folder: the kernel's log as soon as its
+# kernel starts (kernels.KERNEL_LOG, not imported here: it imports jupyter_client), the
+# result at the end; a folder graded into itself is not submissions
+GRADER_OUTPUT = ("kernel.log", "result.json")
+
 
 def discover(folder: Path) -> list[Path]:
     """The notebooks to grade: every ``*.ipynb`` in ``folder`` or in a folder inside it.
@@ -31,8 +36,8 @@ def discover(folder: Path) -> list[Path]:
     LMS downloads put each student's files in a folder of their own (Moodle) or all in
     one (Canvas); either is found. Left out: hidden files and folders (Jupyter's
     ``.ipynb_checkpoints``), macOS' ``__MACOSX`` and ``._*`` files from unzipping, and
-    the grader's own output folders (a ``result.json`` beside the notebook). ``folder``
-    may also be one notebook.
+    the grader's own output folders (:data:`GRADER_OUTPUT` beside the notebook).
+    ``folder`` may also be one notebook.
     """
     folder = Path(folder)
     if folder.is_file():
@@ -45,7 +50,7 @@ def discover(folder: Path) -> list[Path]:
 
     found = notebooks(folder)
     for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not _skipped(p)):
-        if not (sub / "result.json").exists():  # a student's folder of a grader's output
+        if not any((sub / name).exists() for name in GRADER_OUTPUT):
             found += notebooks(sub)
     return sorted(found)
 

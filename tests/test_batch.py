@@ -21,7 +21,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from grader import batch, runner
+from grader import batch, kernels, runner
 from grader.forkserver import PER_KERNEL, ForkServers
 from grader.gradebook import Gradebook
 from grader.kernelenv import batch_kernel_env, font_cache, fork_server
@@ -245,5 +245,8 @@ def test_discover_finds_notebooks_in_student_folders_and_nothing_else(tmp_path):
         touch(rel)
     touch("doejane/executed.ipynb")  # graded into the folder itself: the grader's output
     touch("doejane/result.json")
+    touch("roe/executed.ipynb")  # the same, from a batch stopped before roe's result
+    touch("roe/kernel.log")
     assert batch.discover(tmp_path) == sorted(wanted)
     assert batch.discover(wanted[1]) == [wanted[1]]
+    assert kernels.KERNEL_LOG in batch.GRADER_OUTPUT
