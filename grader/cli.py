@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -116,7 +117,9 @@ def _fail(exc: GraderError) -> typer.Exit:
 
 @app.command()
 def grade(
-    folder: Annotated[Path, typer.Argument(help="Folder of .ipynb submissions.")],
+    folder: Annotated[Path, typer.Argument(
+        help="Folder of .ipynb submissions (or of a folder per student), or the zip of "
+             "them an LMS gives.")],
     assignment: AssignmentOpt,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("reports"),
     profile: ProfileOpt = None,
@@ -143,6 +146,7 @@ def grade(
 
     Each notebook runs in its own sandboxed kernel (see docs/security.md).
     """
+    from grader.archive import is_archive, unpack_submissions
     from grader.batch import discover, grade_batch
     from grader.data import locate_mnist
     from grader.pack import find_pack
@@ -152,7 +156,9 @@ def grade(
         pack = find_pack(assignment)
         prof = pack.spec.profile(profile)
         pack.expected(prof.name)
-        paths = discover(folder)
+        source, damaged = (unpack_submissions(folder, out / ".grader" / "unzipped" /
+                                              folder.stem) if is_archive(folder) else (folder, []))
+        paths = discover(source)
         mnist_path = locate_mnist(mnist)
         params = _parameters(parameter)
         extra = _data(data)
@@ -161,8 +167,10 @@ def grade(
         devices = Devices(parse_gpus(gpus), kernels_per_gpu)
     except GraderError as exc:
         raise _fail(exc) from None
-    if box.note:
-        err.print(f"[bold yellow]warning:[/] {box.note}", highlight=False)
+    for note in [box.note, *(f"{folder}: damaged in the zip, graded as far as it reads: "
+                             f"{member}" for member in damaged)]:
+        if note:
+            err.print(f"[bold yellow]warning:[/] {escape(note)}", highlight=False)
     if not paths:
         raise _fail(GraderError("no .ipynb files to grade", path=folder))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -188,7 +196,7 @@ def grade(
                                   workers=workers, devices=devices, scheduler=scheduler,
                                   log=lambda msg: err.print(msg, highlight=False),
                                   fresh_kernels=fresh_kernels,
-                                  root=folder if folder.is_dir() else None)
+                                  root=source if source.is_dir() else None)
         except GraderError as exc:
             raise _fail(exc) from None
     from grader.cli_views import results_table

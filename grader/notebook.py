@@ -24,8 +24,11 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise NotebookError(f"the file is {size / 2**20:.0f} MiB; notebooks over "
-                                f"{MAX_FILE_BYTES >> 20} MiB are not graded", path=path)
+            raise NotebookError(f"the file is over {MAX_FILE_BYTES >> 20} MiB; notebooks "
+                                "that large are not graded", path=path)
+        if size == 0:
+            raise NotebookError("the file is empty (0 bytes): nothing was submitted, or the "
+                                "upload failed", path=path)
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise NotebookError("not a notebook: the file is not UTF-8 text", path=path) from None

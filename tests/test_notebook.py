@@ -14,6 +14,7 @@ from tests.conftest import FIXTURES
 
 
 @pytest.mark.parametrize(("content", "words"), [
+    ("", "the file is empty (0 bytes)"),
     ("print('hi')", "not valid JSON"),
     ('{"cells": [', "not valid JSON"),
     ('{"nbformat": 4, "nbformat_minor": 5, "cells": "nope", "metadata": {}}', "not a valid"),
