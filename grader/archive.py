@@ -20,6 +20,7 @@ from grader.errors import GraderError
 from grader.notebook import MAX_FILE_BYTES
 
 MAX_MEMBERS = 20_000  # a class of hundreds, each with a few files; more is not a download
+MAX_TOTAL_BYTES = 16 << 30  # what the notebooks may unpack to, all together
 CHUNK = 1 << 20
 
 
@@ -47,8 +48,8 @@ def unpack_submissions(archive: Path, dest: Path) -> tuple[Path, list[str]]:
         ``dest``, and the names of the damaged members with what was wrong.
 
     Raises:
-        GraderError: The file is not a zip, holds too many members, or names a member
-            outside the folder it unpacks to (naming the zip and the member).
+        GraderError: The file is not a zip, holds too many members or too much, or names
+            a member outside the folder it unpacks to (naming the zip and the member).
     """
     damaged: list[str] = []
     try:
@@ -62,6 +63,12 @@ def unpack_submissions(archive: Path, dest: Path) -> tuple[Path, list[str]]:
                 if name.is_absolute() or ".." in name.parts:
                     raise GraderError(f"refusing a member outside the zip's folder: "
                                       f"{m.filename!r}", path=archive)
+            total = sum(min(m.file_size, MAX_FILE_BYTES + 1) for m, name in
+                        zip(members, names, strict=True) if _wanted(name))
+            if total > MAX_TOTAL_BYTES:
+                raise GraderError(f"the zip's notebooks would unpack to {total / 2**30:.0f} GiB;"
+                                  f" more than {MAX_TOTAL_BYTES >> 30} GiB is not a class's "
+                                  "submissions", path=archive)
             if dest.exists():
                 shutil.rmtree(dest)
             dest.mkdir(parents=True)

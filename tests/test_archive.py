@@ -77,6 +77,14 @@ def test_an_oversized_or_damaged_notebook_becomes_that_student_s_error(tmp_path,
     assert (dest / "ok.ipynb").read_bytes() == b"{}"
 
 
+def test_a_zip_that_would_unpack_to_too_much_is_refused_before_writing(tmp_path, monkeypatch):
+    monkeypatch.setattr(archive, "MAX_TOTAL_BYTES", 10_000)
+    src = _zip(tmp_path / "bomb.zip", {f"s{i}.ipynb": b" " * 4000 for i in range(3)})
+    with pytest.raises(GraderError, match="would unpack to"):
+        archive.unpack_submissions(src, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_not_a_zip_is_one_clear_error(tmp_path):
     fake = tmp_path / "class.zip"
     fake.write_text("not a zip")
