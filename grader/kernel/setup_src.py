@@ -176,6 +176,19 @@ class FigureCapture:
             self.seen.clear()
 
 
+def keep_agg(line: str = "") -> None:
+    """``%matplotlib``, whatever backend it names: the grader's Agg stays.
+
+    No window can open in the grader, and ipympl or Qt may not be installed there:
+    ``%matplotlib qt`` or ``widget`` would fail the student's import cell. Figures are
+    captured and shown after each cell as the inline backend would show them.
+    """
+    backend = line.strip()
+    if backend not in ("", "inline"):
+        print(f"grader: `%matplotlib {backend}` has no window here; figures are shown "
+              "inline.")
+
+
 def offline_mnist(source: str) -> None:
     """Point every public spelling of ``mnist.load_data`` at the grader's copy (``source``)."""
     import numpy as np
@@ -259,6 +272,7 @@ def main(cfg: dict[str, Any]) -> None:
 
         ip.events.register("pre_run_cell", before_cell)
         ip.events.register("post_execute", capture.after_cell)
+        ip.register_magic_function(keep_agg, "line", "matplotlib")
     import matplotlib
 
     matplotlib.use("Agg")
