@@ -9,8 +9,8 @@
   worksheet" matches rows by ``Identifier`` ("Participant 4711", from the names of
   Moodle's download) and reads ``Grade``, ``Last modified (grade)`` (when the grader
   graded it: Moodle skips a row whose grade was changed there since) and ``Feedback
-  comments``; the gradebook's CSV import maps a column such as ``Username`` (the
-  student id) to its users.
+  comments`` (HTML, as Moodle keeps them); the gradebook's CSV import maps a column
+  such as ``Username`` (the student id) to its users.
 - ``gradescope``: Gradescope autograder ``results.json`` per submission
   (``<student>/results.json``), one test per check.
 
@@ -20,6 +20,7 @@ Exports use the same results as the reports: the newest run, manual grades appli
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -83,9 +84,11 @@ def _moodle(results: Sequence[Mapping[str, Any]], title: str, out: Path,
             name, participant = moodle_participant(r["file"]) or ("", "")
             graded = (datetime.fromtimestamp(r["started_at"], tz=timezone.utc).isoformat(
                 timespec="seconds") if r.get("started_at") else "")
+            # Moodle keeps feedback comments as HTML: one line each, the text escaped
+            comments = "<br>".join(html.escape(line) for line in _feedback(r).split("\n"))
             writer.writerow([f"Participant {participant}" if participant else "", name,
                              r["student"], f"{r['score']:g}", f"{r['max_score']:g}", graded,
-                             _feedback(r)])
+                             comments])
     return [path]
 
 

@@ -55,6 +55,11 @@ def test_moodle_csv_is_a_grading_worksheet_moodle_uploads(tmp_path):
     doe = rows["doejane"]  # not from Moodle: the gradebook import maps Username instead
     assert doe["Identifier"] == "" and doe["Grade"] == "2"
     assert "Q1: 2/2 (Fixed by hand)" in doe["Feedback comments"]
+    lines = result("x", 1.0, comment="x < y")
+    lines["questions"].append(lines["questions"][0] | {"title": "Q2"})
+    [path] = export([lines], "moodle", "A7", tmp_path, ["q1"])
+    comments = next(csv.DictReader(path.open()))["Feedback comments"]
+    assert comments == "Q1: 1/2 (x &lt; y)<br>Q2: 1/2 (x &lt; y)"  # Moodle keeps it as HTML
 
 
 def test_gradescope_results_per_submission(tmp_path):
