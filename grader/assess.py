@@ -24,6 +24,7 @@ from grader.checks import CheckInput, CheckResult, Outcome, checks, question_out
 from grader.checks.hints import HINTS
 from grader.checks.history import epochs_asked
 from grader.collect import cell_numbers, locate, locate_lines
+from grader.errors import CELL_TIMEOUT
 from grader.late import file_time
 from grader.measure import evaluate_models, verified_models
 from grader.notebook import read_notebook
@@ -205,7 +206,7 @@ class Run:
             return False
         ex = self.execution
         if ex.get("deadline_hit") or ex.get("kernel_died_in") is not None or any(
-                f.get("ename") == "CellTimeout" for f in ex.get("failures", [])):
+                f.get("ename") == CELL_TIMEOUT for f in ex.get("failures", [])):
             return False
         return all((student_dir / "collected" / str(m["file"])).is_file()
                    for m in self.probe.get("models", []) if m.get("file"))

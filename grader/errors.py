@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# the names a cell's failure carries when the grader, not Python, says why it failed
+KERNEL_DIED = "KernelDied"  # the kernel was gone after the cell (see execute.py)
+CELL_TIMEOUT = "CellTimeout"  # the cell ran past its time limit and was interrupted
+
 
 def _rebuild(cls: type[GraderError], message: str, path: str | None, fields: dict) -> GraderError:
     return cls(message, path=path, **fields)

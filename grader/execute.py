@@ -30,7 +30,7 @@ from papermill.engines import NBClientEngine, NotebookExecutionManager, papermil
 from papermill.exceptions import PapermillExecutionError
 from traitlets import Float, Int
 
-from grader.errors import ExecutionError
+from grader.errors import CELL_TIMEOUT, KERNEL_DIED, ExecutionError
 from grader.inject import is_injected
 from grader.kernels import DIED_AT_START, KERNEL_LOG, KERNEL_NAME, Kernel, launch
 from grader.notebook import has_parameters_cell
@@ -269,10 +269,10 @@ def _failures(nb: nbformat.NotebookNode, death: str | None = None,
             else:
                 why = death or ("the kernel died while running this cell (it exited or crashed: "
                                 "os._exit, a segmentation fault, a limit of the sandbox)")
-            failures.append(CellFailure(number, "KernelDied", why, (), source))
+            failures.append(CellFailure(number, KERNEL_DIED, why, (), source))
             continue
         if meta.get("timed_out"):
-            failures.append(CellFailure(number, "CellTimeout",
+            failures.append(CellFailure(number, CELL_TIMEOUT,
                                         f"the cell ran past its {meta['timed_out']} s limit",
                                         (), source))
             continue

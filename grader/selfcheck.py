@@ -12,6 +12,7 @@ from typing import Any
 
 from grader.cell_advice import advise_once
 from grader.checks.base import question_outcome
+from grader.errors import KERNEL_DIED
 
 FAILING = ("fail", "partial", "error")
 MARKS = {"pass": "✔", "manual": "✎", "skipped": "–"}
@@ -79,7 +80,7 @@ def stopped_early(execution: Mapping[str, Any]) -> str | None:
 
 def raised_cells(execution: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The failures of cells that raised: not the cell a kernel died in (said by stopped_early)."""
-    return [f for f in execution.get("failures", []) if f.get("ename") != "KernelDied"]
+    return [f for f in execution.get("failures", []) if f.get("ename") != KERNEL_DIED]
 
 
 @dataclass(frozen=True)
