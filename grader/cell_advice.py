@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _MODULE = re.compile(r"No module named '([^']+)'")
+_MAGIC = re.compile(r"(?:Line|Cell) magic function `([^`]+)` not found")
 _NETWORK = re.compile(r"Temporary failure in name resolution|Name or service not known|"
                       r"Network is unreachable|URL fetch failure|Failed to resolve|"
                       r"Failed to establish a new connection|nodename nor servname")
@@ -36,9 +37,20 @@ NO_FILE = ("The grader has only your notebook: files beside it on your computer 
            "(the grader supplies it), or make the file in an earlier cell.")
 NO_INPUT = ("Nobody can type into `input()` while the grader runs your notebook: set the "
             "value in the code instead.")
+NO_WIDGETS = ("The grader's Jupyter has no widgets (ipywidgets), so `tqdm.notebook` cannot "
+              "draw its bar: use `from tqdm.auto import tqdm`, which falls back to a text "
+              "bar.")
 OUT_OF_MEMORY = ("Your notebook ran out of the memory the grader gives each notebook: "
                  "train with smaller batches or a smaller model, and delete large arrays "
                  "you no longer need.")
+
+
+def _missing_magic(evalue: str) -> str:
+    """A magic of Colab's or of an extension the grader's Jupyter does not load."""
+    found = _MAGIC.search(evalue)
+    name = found.group(1) if found else "this magic"
+    return (f"The grader's Jupyter has no `{name}` magic: it comes from Colab or from an "
+            "extension the grader does not load. Leave it out.")
 
 
 def _missing_module(evalue: str) -> str:
@@ -67,6 +79,8 @@ RULES: tuple[Rule, ...] = (
          lambda v: READ_ONLY),
     Rule(lambda e, v: e == "FileNotFoundError", lambda v: NO_FILE),
     Rule(lambda e, v: e == "StdinNotImplementedError", lambda v: NO_INPUT),
+    Rule(lambda e, v: e == "UsageError" and bool(_MAGIC.search(v)), _missing_magic),
+    Rule(lambda e, v: e == "ImportError" and "IProgress not found" in v, lambda v: NO_WIDGETS),
     Rule(lambda e, v: e in _OUT_OF_MEMORY, lambda v: OUT_OF_MEMORY),
 )
 

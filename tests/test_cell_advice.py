@@ -8,6 +8,7 @@ from grader.cell_advice import (
     COLAB,
     NO_FILE,
     NO_INPUT,
+    NO_WIDGETS,
     OFFLINE,
     OUT_OF_MEMORY,
     READ_ONLY,
@@ -32,14 +33,18 @@ from grader.cell_advice import (
     ("ResourceExhaustedError", "OOM when allocating tensor with shape[60000,784]",
      OUT_OF_MEMORY),
     ("MemoryError", "Unable to allocate 4.00 GiB for an array", OUT_OF_MEMORY),
+    ("ImportError", "IProgress not found. Please update jupyter and ipywidgets.", NO_WIDGETS),
 ])
 def test_failures_the_grader_causes_say_what_to_change(ename, evalue, said):
     assert advice(ename, evalue) == said
 
 
-def test_a_missing_module_is_named_and_the_students_own_errors_get_no_advice():
+def test_a_missing_module_or_magic_is_named_and_the_students_own_errors_get_no_advice():
     said = advice("ModuleNotFoundError", "No module named 'my_helpers'")
     assert said is not None and "no module `my_helpers`" in said and "in a cell" in said
+    said = advice("UsageError", "Line magic function `%load_ext_colab` not found.")
+    assert said is not None and "no `%load_ext_colab` magic" in said
+    assert advice("UsageError", "%timeit: not enough arguments") is None
     for ename, evalue in [("NameError", "name 'x' is not defined"),
                           ("ValueError", "Shapes (None, 10) and (None, 1) are incompatible"),
                           ("KernelDied", "the kernel died"), ("SystemExit", "")]:

@@ -116,6 +116,7 @@ def test_real_setup_and_probe_collect_models_offline(tmp_path, tiny_mnist):
     assert "(300, 28, 28) (100, 28, 28)" in outputs(executed)  # the tiny copy, not a download
     assert "path= (100, 28, 28)" in outputs(executed)  # Keras' own keyword, tf.keras spelling
     assert "`%matplotlib qt` has no window here" in outputs(executed)  # and no ImportError
+    assert "`%tensorflow_version 2.x` is Colab's" in outputs(executed)  # and no UsageError
     probe = json.loads((tmp_path / "probe.json").read_text())
     by_path = {m["path"]: m for m in probe["models"]}
     assert set(by_path) == {"models[0]", "models[1]", "functional", "unbuilt"}

@@ -189,6 +189,16 @@ def keep_agg(line: str = "") -> None:
               "inline.")
 
 
+def tensorflow_version(line: str = "") -> None:
+    """Colab's ``%tensorflow_version 2.x``: not a magic outside Colab, so a no-op with a note.
+
+    Notebooks from Colab's first years start their import cell with it; unknown, it
+    would fail that whole cell.
+    """
+    print(f"grader: `%tensorflow_version {line.strip()}` is Colab's; this kernel has the "
+          "grader's TensorFlow.")
+
+
 def offline_mnist(source: str) -> None:
     """Point every public spelling of ``mnist.load_data`` at the grader's copy (``source``)."""
     import numpy as np
@@ -273,6 +283,7 @@ def main(cfg: dict[str, Any]) -> None:
         ip.events.register("pre_run_cell", before_cell)
         ip.events.register("post_execute", capture.after_cell)
         ip.register_magic_function(keep_agg, "line", "matplotlib")
+        ip.register_magic_function(tensorflow_version, "line", "tensorflow_version")
     import matplotlib
 
     matplotlib.use("Agg")
