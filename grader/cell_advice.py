@@ -103,3 +103,19 @@ def advise_once(failures: Iterable[Mapping[str, Any]]) -> list[str | None]:
         if text:
             said.add(text)
     return out
+
+
+def across_class(results: Iterable[Mapping[str, Any]], names: int = 10) -> list[dict[str, Any]]:
+    """For the class summary: each piece of advice, the students whose cells it fits, most first.
+
+    What an instructor can tell the whole class at once ("leave Colab's cells out"),
+    instead of each student finding it in their own report.
+    """
+    students: dict[str, list[str]] = {}
+    for r in results:
+        failures = (r.get("execution") or {}).get("failures") or []
+        for text in {t for t in advise_once(failures) if t}:
+            students.setdefault(text, []).append(str(r.get("student")))
+    rows = [{"advice": text, "students": len(who), "names": sorted(who)[:names],
+             "more": max(0, len(who) - names)} for text, who in students.items()]
+    return sorted(rows, key=lambda row: (-row["students"], row["advice"]))

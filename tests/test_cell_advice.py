@@ -12,6 +12,7 @@ from grader.cell_advice import (
     OFFLINE,
     OUT_OF_MEMORY,
     READ_ONLY,
+    across_class,
     advice,
     advise_once,
 )
@@ -57,3 +58,16 @@ def test_the_same_advice_is_given_once_at_the_first_cell_it_fits():
                 {"ename": "FileNotFoundError", "evalue": "b.npz"},
                 {"ename": "OSError", "evalue": "[Errno 30] Read-only file system: '/content'"}]
     assert advise_once(failures) == [NO_FILE, None, None, READ_ONLY]
+
+
+def test_across_the_class_each_piece_of_advice_counts_each_student_once():
+    colab = {"ename": "ModuleNotFoundError", "evalue": "No module named 'google.colab'"}
+    drive = {"ename": "OSError", "evalue": "[Errno 30] Read-only file system: '/content'"}
+    results = [{"student": "amy", "execution": {"failures": [colab, drive, colab]}},
+               {"student": "bo", "execution": {"failures": [colab]}},
+               {"student": "cy", "execution": {"failures": [
+                   {"ename": "NameError", "evalue": "name 'x' is not defined"}]}},
+               {"student": "di", "execution": None}]
+    rows = across_class(results, names=1)
+    assert [(r["advice"], r["students"]) for r in rows] == [(COLAB, 2), (READ_ONLY, 1)]
+    assert rows[0]["names"] == ["amy"] and rows[0]["more"] == 1

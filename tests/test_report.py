@@ -317,6 +317,14 @@ def test_a_cell_that_failed_for_want_of_network_says_the_grader_is_offline(tmp_p
     assert "<code>keras.datasets.mnist.load_data()</code>" in html
     plain = render_student(result(), EXPECTED, tmp_path / "p.html").read_text()
     assert "NameError" in plain and '<p class="small hint">' not in plain
+    questions = [{"id": "q1", "title": "Accuracy", "points": 3.0}]
+    summary = render_summary([r, result("bob")], "Demo", questions, 4.0,
+                             tmp_path / "s.html").read_text()
+    assert "Cells that failed only in the grader" in summary  # what to tell the whole class
+    assert summary.count("without internet access") == 1
+    assert '<td colspan="2" class="small muted">alice</td>' in summary  # not bob
+    alone = render_summary([result()], "Demo", questions, 4.0, tmp_path / "n.html").read_text()
+    assert "only in the grader" not in alone
 
 
 def test_layers_beside_the_reference_and_tracebacks_of_the_students_own_frames(tmp_path):

@@ -18,7 +18,7 @@ import jinja2
 import markupsafe
 
 from grader import layers as L
-from grader.cell_advice import advise_once
+from grader.cell_advice import across_class, advise_once
 from grader.report import AUDIENCES, plots
 from grader.report.markup import code_spans, pct
 from grader.selfcheck import hint_to_show, stopped_early
@@ -303,6 +303,7 @@ def summary_context(results: Sequence[Mapping[str, Any]], title: str,
         "mean": sum(r["score"] for r in graded) / len(graded) if graded else None,
         "histogram": plots.score_histogram([r["score"] for r in graded], max_score),
         "most_failed": most_failed(graded),
+        "grader_only": across_class(graded),
         "accuracy_plot": plots.accuracy_strips(accuracies),
         "run_time": {"median": seconds[len(seconds) // 2], "max": seconds[-1],
                      "total": sum(seconds)} if seconds else None,
