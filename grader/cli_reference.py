@@ -24,6 +24,9 @@ def reference_build(
     profile: Annotated[str, typer.Option(help="Profile to build, or 'all'.")] = "fast",
     mnist: MnistOpt = None,
     data: DataOpt = None,
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", help="Train only this reference model (repeatable); the others keep "
+                       "their expected results, e.g. when one model's dataset arrives.")] = None,
 ) -> None:
     """Train the reference models and write expected/<profile>.json."""
     from grader.data import locate_mnist
@@ -40,7 +43,7 @@ def reference_build(
         for name in names:
             with console.status(f"training the {pack.id} reference ({name} profile)…"):
                 expected = build_expected(pack, name, mnist_path, Path(".grader") / "data",
-                                          extra)
+                                          extra, only or ())
             path = write_expected(pack, name, expected)
             console.print(f"wrote {path}")
             console.print_json(json.dumps(summarize(expected)["models"]))

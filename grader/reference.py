@@ -12,7 +12,7 @@ import importlib.util
 import json
 import platform
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -62,15 +62,23 @@ def expected_checks(pack: Pack, expected: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_expected(pack: Pack, profile_name: str, mnist_path: Path, cache_dir: Path,
-                   data: Mapping[str, DataSource] | None = None) -> dict:
+                   data: Mapping[str, DataSource] | None = None,
+                   only: Sequence[str] = ()) -> dict:
     """Train and measure the reference under a profile; return the expected-results document.
 
     A reference model whose dataset was not supplied (``data``) is only built,
-    not trained: its structure is known, its accuracy is not.
+    not trained: its structure is known, its accuracy is not. With ``only``, just those
+    reference models are trained again; the others keep what the profile's expected
+    results hold (an extra dataset that arrived later retrains only its own model).
+
+    Raises:
+        GraderError: ``only`` names a model the spec does not have, or leaves out half of
+            the denoising pair (its curves need both trained), or nothing was built before.
     """
     import keras
 
     profile = pack.spec.profile(profile_name)
+    previous = _previous(pack, profile.name, only)
     module = load_reference(pack)
     kernel_data = load_mnist(prepare_kernel_copy(mnist_path, cache_dir, profile.train_limit))
     test_data = {MNIST: load_mnist(mnist_path)}
@@ -81,6 +89,9 @@ def build_expected(pack: Pack, profile_name: str, mnist_path: Path, cache_dir: P
     trained: dict[str, Any] = {}
     started = time.time()
     for name in pack.spec.reference_models:
+        if previous is not None and name not in only:
+            models[name] = previous["models"][name]
+            continue
         keras.utils.set_random_seed(profile.seed)
         t0 = time.time()
         dataset = pack.spec.dataset_of(name)
@@ -110,12 +121,18 @@ def build_expected(pack: Pack, profile_name: str, mnist_path: Path, cache_dir: P
             "grader": grader.__version__, "keras": keras.__version__,
             "python": platform.python_version(), "machine": platform.machine(),
             "seed": profile.seed, "train_images": int(len(kernel_data["x_train"])),
-            "datasets": sorted(train_data),
+            "datasets": sorted(set(train_data) | set(
+                (previous or {}).get("generated_with", {}).get("datasets", []))),
             "seconds": round(time.time() - started, 1),
         },
         "models": models,
     }
-    if pack.spec.denoising is not None:
+    if previous is not None:
+        expected["generated_with"]["rebuilt"] = sorted(only)
+    denoised = pack.spec.denoising
+    if previous is not None and denoised is not None and denoised.classifier not in only:
+        expected["denoising"] = previous.get("denoising")  # neither of its models retrained
+    elif denoised is not None:
         expected["denoising"] = reference_curves(pack, module, profile, trained, models,
                                                  kernel_data, test_data[MNIST])
         expected["generated_with"]["seconds"] = round(time.time() - started, 1)
@@ -126,6 +143,25 @@ def build_expected(pack: Pack, profile_name: str, mnist_path: Path, cache_dir: P
     }
     expected["checks"] = expected_checks(pack, expected)
     return expected
+
+
+def _previous(pack: Pack, profile: str, only: Sequence[str]) -> dict[str, Any] | None:
+    """The expected results the models not in ``only`` keep (None: build them all)."""
+    if not only:
+        return None
+    unknown = sorted(set(only) - set(pack.spec.reference_models))
+    if unknown:
+        raise GraderError(f"no reference model {', '.join(map(repr, unknown))} (the spec's: "
+                          f"{', '.join(pack.spec.reference_models)})", path=pack.root)
+    pair = pack.spec.denoising
+    previous = pack.expected(profile)
+    both = {pair.classifier, pair.autoencoder} if pair is not None else set()
+    if pair is not None and (len(both & set(only)) == 1 or (
+            not both & set(only) and previous.get("denoising") is None)):
+        raise GraderError(f"the denoising curves need both `{pair.classifier}` and "
+                          f"`{pair.autoencoder}` trained: name both (or build them all)",
+                          path=pack.root)
+    return previous
 
 
 def reference_curves(pack: Pack, module: ModuleType, profile: Profile, trained: dict[str, Any],

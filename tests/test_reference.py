@@ -75,3 +75,16 @@ def test_unknown_assignment_is_one_line():
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error: unknown assignment 'nope'")
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_rebuilding_one_model_keeps_the_denoising_pair_whole(tmp_path):
+    """``--only`` names models of the spec, and both denoising models or neither."""
+    from grader.errors import GraderError
+    from grader.pack import find_pack
+    from grader.reference import build_expected
+
+    pack = find_pack("dat405_a7")  # its curves: classifier `cnn`, autoencoder `autoencoder`
+    for only, words in [(["autoencoder"], "need both `cnn` and `autoencoder`"),
+                        (["cnn", "vgg"], "no reference model 'vgg'")]:
+        with pytest.raises(GraderError, match=words):  # before any data is read or trained
+            build_expected(pack, "fast", tmp_path / "no.npz", tmp_path, only=only)

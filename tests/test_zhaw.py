@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -88,12 +89,24 @@ def test_faces_accuracy_measured_with_instructor_data(tmp_path, mnist_path):
     np.savez(features, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     shutil.copytree(ROOT / "reference" / "zhaw_cnn", tmp_path / "packs" / "zhaw_cnn")
     env = {"GRADER_MNIST": str(mnist_path), "GRADER_PACKS": str(tmp_path / "packs")}
-    built = run_cli("reference", "build", "zhaw_cnn", "--data", f"faces={features}", env=env,
-                    cwd=tmp_path)
+    wrong = run_cli("reference", "build", "zhaw_cnn", "--only", "vgg", env=env, cwd=tmp_path)
+    assert wrong.returncode == 2 and "no reference model 'vgg' (the spec's: fc, cnn1" in (
+        " ".join(wrong.stderr.split()))
+    # the faces data arrived: only its model is trained again, the MNIST ones are kept
+    built = run_cli("reference", "build", "zhaw_cnn", "--data", f"faces={features}",
+                    "--only", "faces", env=env, cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     shown = run_cli("reference", "show", "zhaw_cnn", "--profile", "fast", "--format", "json",
                     env=env, cwd=tmp_path)
     assert '"accuracy": null' not in shown.stdout
+    committed = json.loads((ROOT / "reference/zhaw_cnn/expected/fast.json").read_text())
+    rebuilt = json.loads((tmp_path / "packs/zhaw_cnn/expected/fast.json").read_text())
+    assert rebuilt["generated_with"]["rebuilt"] == ["faces"]
+    assert rebuilt["generated_with"]["datasets"] == ["faces", "mnist"]
+    for name in ("fc", "cnn1", "cnn2"):
+        assert rebuilt["models"][name] == committed["models"][name]
+    assert committed["models"]["faces"]["evaluation"] is None
+    assert rebuilt["models"]["faces"]["evaluation"]["accuracy"] > 0.9
     # only the full solution's faces cells: the MNIST networks are graded by the fixture above
     proc = run_cli("check", str(FIXTURES / "zhaw_faces_head_only.ipynb"), "-a", "zhaw_cnn",
                    "--data", f"faces={features}", "--out", str(tmp_path / "out"), env=env,
