@@ -72,8 +72,8 @@ def build_expected(pack: Pack, profile_name: str, mnist_path: Path, cache_dir: P
     results hold (an extra dataset that arrived later retrains only its own model).
 
     Raises:
-        GraderError: ``only`` names a model the spec does not have, or leaves out half of
-            the denoising pair (its curves need both trained), or nothing was built before.
+        GraderError: ``only`` names a model the spec does not have, leaves out half of
+            the denoising pair (its curves need both trained) or a model never built.
     """
     import keras
 
@@ -155,6 +155,10 @@ def _previous(pack: Pack, profile: str, only: Sequence[str]) -> dict[str, Any] |
                           f"{', '.join(pack.spec.reference_models)})", path=pack.root)
     pair = pack.spec.denoising
     previous = pack.expected(profile)
+    missing = sorted(set(pack.spec.reference_models) - set(only) - set(previous["models"]))
+    if missing:
+        raise GraderError(f"no expected results for {', '.join(map(repr, missing))} yet: "
+                          "name it too (or build them all)", path=pack.root)
     both = {pair.classifier, pair.autoencoder} if pair is not None else set()
     if pair is not None and (len(both & set(only)) == 1 or (
             not both & set(only) and previous.get("denoising") is None)):

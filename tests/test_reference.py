@@ -88,3 +88,11 @@ def test_rebuilding_one_model_keeps_the_denoising_pair_whole(tmp_path):
                         (["cnn", "vgg"], "no reference model 'vgg'")]:
         with pytest.raises(GraderError, match=words):  # before any data is read or trained
             build_expected(pack, "fast", tmp_path / "no.npz", tmp_path, only=only)
+    shutil.copytree(pack.root, tmp_path / "dat405_a7")  # a model added to the spec since
+    fast = tmp_path / "dat405_a7" / "expected" / "fast.json"
+    doc = json.loads(fast.read_text())
+    del doc["models"]["mlp500"]
+    fast.write_text(json.dumps(doc))
+    with pytest.raises(GraderError, match="no expected results for 'mlp500' yet"):
+        build_expected(find_pack("dat405_a7", [tmp_path]), "fast", tmp_path / "no.npz",
+                       tmp_path, only=["cnn", "autoencoder"])
