@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from grader.errors import GraderError
 from grader.notebook import MAX_FILE_BYTES
+from grader.students import never_submitted
 
 MAX_MEMBERS = 20_000  # a class of hundreds, each with a few files; more is not a download
 MAX_TOTAL_BYTES = 16 << 30  # what the notebooks may unpack to, all together
@@ -30,9 +31,8 @@ def is_archive(path: Path) -> bool:
 
 
 def _wanted(name: PurePosixPath) -> bool:
-    """A notebook, not hidden, not macOS' ``__MACOSX`` copy of one."""
-    return (name.suffix.lower() == ".ipynb" and "__MACOSX" not in name.parts
-            and not any(part.startswith(".") for part in name.parts))
+    """A notebook, in no folder and of no name that submissions never have."""
+    return name.suffix.lower() == ".ipynb" and not any(map(never_submitted, name.parts))
 
 
 def unpack_submissions(archive: Path, dest: Path) -> tuple[Path, list[str]]:

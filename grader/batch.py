@@ -23,6 +23,7 @@ from grader.kernelenv import batch_kernel_env, font_cache, fork_server
 from grader.pack import Pack
 from grader.sandbox import Sandbox
 from grader.schedule import Device, Devices, default_workers, thread_env
+from grader.students import never_submitted
 
 # what the grader writes in a student's output folder: the kernel's log as soon as its
 # kernel starts (kernels.KERNEL_LOG, not imported here: it imports jupyter_client), the
@@ -46,18 +47,13 @@ def discover(folder: Path) -> list[Path]:
         raise GraderError("no such folder of submissions", path=folder)
 
     def notebooks(where: Path) -> list[Path]:
-        return [p for p in where.glob("*.ipynb") if p.is_file() and not _skipped(p)]
+        return [p for p in where.glob("*.ipynb") if p.is_file() and not never_submitted(p.name)]
 
     found = notebooks(folder)
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not _skipped(p)):
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not never_submitted(p.name)):
         if not any((sub / name).exists() for name in GRADER_OUTPUT):
             found += notebooks(sub)
     return sorted(found)
-
-
-def _skipped(path: Path) -> bool:
-    """Hidden, or left by macOS' unzipping: never a submission."""
-    return path.name.startswith(".") or path.name == "__MACOSX"
 
 
 @dataclass

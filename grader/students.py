@@ -18,6 +18,15 @@ MOODLE = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_[a-z]
 UNSAFE = re.compile(r"[^\w.-]+")
 
 
+def never_submitted(name: str) -> bool:
+    """A file or folder name no submission has.
+
+    Hidden ones (Jupyter's ``.ipynb_checkpoints``), and what macOS' unzipping leaves
+    (``__MACOSX``, ``._*`` AppleDouble files).
+    """
+    return name.startswith(".") or name == "__MACOSX"
+
+
 def student_id(path: Path | str, root: Path | str | None = None) -> str:
     """``doejane_12345_67890_mlp.ipynb`` → ``doejane``; otherwise the file's stem.
 
