@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from grader.diskcap import DISK_CAP
+from grader.errors import KERNEL_DIED
+
 _MODULE = re.compile(r"No module named '([^']+)'")
 _MAGIC = re.compile(r"(?:Line|Cell) magic function `([^`]+)` not found")
 _NETWORK = re.compile(r"Temporary failure in name resolution|Name or service not known|"
@@ -43,6 +46,11 @@ NO_WIDGETS = ("The grader's Jupyter has no widgets (ipywidgets), so `tqdm.notebo
 OUT_OF_MEMORY = ("Your notebook ran out of the memory the grader gives each notebook: "
                  "train with smaller batches or a smaller model, and delete large arrays "
                  "you no longer need.")
+
+TOO_MANY_FILES = ("Your notebook wrote more files than the grader allows each notebook: "
+                  "save your model once, after training (or with `ModelCheckpoint("
+                  "save_best_only=True)`), and keep datasets and images in memory instead "
+                  "of writing them to disk.")
 
 
 def _missing_magic(evalue: str) -> str:
@@ -82,6 +90,9 @@ RULES: tuple[Rule, ...] = (
     Rule(lambda e, v: e == "UsageError" and bool(_MAGIC.search(v)), _missing_magic),
     Rule(lambda e, v: e == "ImportError" and "IProgress not found" in v, lambda v: NO_WIDGETS),
     Rule(lambda e, v: e in _OUT_OF_MEMORY, lambda v: OUT_OF_MEMORY),
+    # the grader's own words when it stopped a kernel (grader.execute, grader.diskcap)
+    Rule(lambda e, v: e == KERNEL_DIED and "of memory" in v, lambda v: OUT_OF_MEMORY),
+    Rule(lambda e, v: e == KERNEL_DIED and DISK_CAP in v, lambda v: TOO_MANY_FILES),
 )
 
 

@@ -45,6 +45,8 @@ SandboxOpt = Annotated[str, typer.Option(
     help="auto: bubblewrap where it runs, else limits only (said once); bwrap: require it; "
          "none: no isolation (limits still apply).")]
 MemoryOpt = Annotated[str, typer.Option(help="Memory cap per kernel, e.g. 4G (0: none).")]
+DiskOpt = Annotated[str, typer.Option(
+    help="Disk a notebook's files may take in its folder, e.g. 2G (0: no cap).")]
 CpuOpt = Annotated[int | None, typer.Option(
     help="CPU-seconds cap per kernel (default: (notebook deadline + 10 min) × cores).")]
 ProcessesOpt = Annotated[int, typer.Option(help="Processes and threads per kernel (0: none).")]
@@ -64,12 +66,13 @@ SchedulerOpt = Annotated[str | None, typer.Option(
     help="Grade on a dask.distributed cluster: its scheduler, tcp://HOST:PORT.")]
 
 
-def _sandbox(mode: str, memory: str, cpu_seconds: int | None, processes: int) -> Any:
+def _sandbox(mode: str, memory: str, cpu_seconds: int | None, processes: int,
+             disk: str) -> Any:
     from grader.sandbox import Limits, Sandbox, parse_size
 
-    size = parse_size(memory)
-    return Sandbox(mode, Limits(memory=size or None, cpu_seconds=cpu_seconds,
-                                processes=processes or None)).resolve()
+    return Sandbox(mode, Limits(memory=parse_size(memory) or None, cpu_seconds=cpu_seconds,
+                                processes=processes or None,
+                                disk=parse_size(disk) or None)).resolve()
 
 
 def _times(path: Path | None) -> dict[str, Any]:
@@ -132,6 +135,7 @@ def grade(
     submitted: SubmittedOpt = None,
     sandbox: SandboxOpt = "auto",
     memory: MemoryOpt = "4G",
+    disk: DiskOpt = "2G",
     cpu_seconds: CpuOpt = None,
     processes: ProcessesOpt = 256,
     cell_timeout: CellTimeoutOpt = None,
@@ -163,7 +167,7 @@ def grade(
         params = _parameters(parameter)
         extra = _data(data)
         times = _times(submitted)
-        box = _sandbox(sandbox, memory, cpu_seconds, processes)
+        box = _sandbox(sandbox, memory, cpu_seconds, processes, disk)
         devices = Devices(parse_gpus(gpus), kernels_per_gpu)
     except GraderError as exc:
         raise _fail(exc) from None
@@ -220,6 +224,7 @@ def check(
     data: DataOpt = None,
     sandbox: SandboxOpt = "auto",
     memory: MemoryOpt = "4G",
+    disk: DiskOpt = "2G",
 ) -> None:
     """Grade one notebook and print what the grader will say.
 
@@ -237,7 +242,7 @@ def check(
         pack = find_pack(assignment)
         prof = pack.spec.profile(profile)
         mnist_path = locate_mnist(mnist)
-        box = _sandbox(sandbox, memory, None, 256)
+        box = _sandbox(sandbox, memory, None, 256, disk)
         if box.note:
             err.print(f"[bold yellow]warning:[/] {box.note}", highlight=False)
         with _settled(), console.status(f"running {notebook.name} ({prof.name} profile)…"):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,11 @@ from papermill.engines import NBClientEngine, NotebookExecutionManager, papermil
 from papermill.exceptions import PapermillExecutionError
 from traitlets import Float, Int
 
+from grader.diskcap import DiskWatch, clear
 from grader.errors import CELL_TIMEOUT, KERNEL_DIED, ExecutionError
 from grader.inject import is_injected
 from grader.kernels import DIED_AT_START, KERNEL_LOG, KERNEL_NAME, Kernel, launch
-from grader.notebook import has_parameters_cell
+from grader.notebook import MAX_FILE_BYTES, has_parameters_cell
 from grader.sandbox import Sandbox
 from grader.schedule import on_gpu
 
@@ -299,6 +301,7 @@ def execute(
     executed_path: Path | None = None,
     python: Path | None = None,
     kernel: Kernel | None = None,
+    keep: Mapping[str, int] | None = None,
 ) -> ExecutionResult:
     """Execute a prepared notebook in ``work_dir``, contained, and describe what happened.
 
@@ -317,6 +320,8 @@ def execute(
         python: The kernel's Python (see :func:`launch`).
         kernel: A kernel :func:`launch` started for this notebook; started here if None.
             Either way it is killed before this returns.
+        keep: Files of ``work_dir`` (relative path: most bytes) that stay when the
+            notebook went over the disk cap and the rest of what it wrote is deleted.
     """
     work_dir = Path(work_dir).resolve()
     executed = Path(executed_path or work_dir / "executed.ipynb")
@@ -333,15 +338,18 @@ def execute(
         params = {}
     start = time.monotonic()
     stopped: Exception | None = None
+    limit = sandbox.limits.disk
+    watch = DiskWatch(work_dir, limit, kernel.kill) if limit else nullcontext()
     try:
-        papermill.execute_notebook(
-            nb, str(executed), parameters=params or None, engine_name=ENGINE_NAME,
-            kernel_name=KERNEL_NAME, language="python", progress_bar=False,
-            start_timeout=start_timeout, cwd=str(work_dir), allow_errors=True,
-            interrupt_on_timeout=True, cell_timeout=cell_timeout,
-            notebook_timeout=float(notebook_timeout), shutdown_kernel="immediate",
-            output_limit=sandbox.limits.output, km=kernel.km,
-        )
+        with watch:
+            papermill.execute_notebook(
+                nb, str(executed), parameters=params or None, engine_name=ENGINE_NAME,
+                kernel_name=KERNEL_NAME, language="python", progress_bar=False,
+                start_timeout=start_timeout, cwd=str(work_dir), allow_errors=True,
+                interrupt_on_timeout=True, cell_timeout=cell_timeout,
+                notebook_timeout=float(notebook_timeout), shutdown_kernel="immediate",
+                output_limit=sandbox.limits.output, km=kernel.km,
+            )
     except PapermillExecutionError:
         pass  # cell errors are expected; they are read back from the executed notebook
     except Exception as exc:  # noqa: BLE001 - kernel start failures and the like
@@ -351,11 +359,14 @@ def execute(
                                  path=executed, reason=type(exc).__name__) from exc
         stopped = exc
     finally:
-        death = None
+        death = watch.exceeded if isinstance(watch, DiskWatch) else None
         if kernel.cgroup is not None and kernel.cgroup.oom_killed():
-            death = (f"the kernel was killed for using more than "
-                     f"{sandbox.limits.memory / 2**30:g} GiB of memory")
+            death = killed_for_memory(sandbox.limits.memory or 0)
         kernel.stop()
+        if isinstance(watch, DiskWatch) and watch.exceeded:
+            ours = {str(p.relative_to(work_dir)): MAX_FILE_BYTES
+                    for p in (executed, executed.with_name(KERNEL_LOG)) if work_dir in p.parents}
+            clear(work_dir, {**(keep or {}), **ours})
     seconds = time.monotonic() - start
     out = nbformat.read(executed, as_version=4)
     failures, died, run, skipped = _failures(out, death)
@@ -369,6 +380,11 @@ def execute(
             notes.append(hint)
     return ExecutionResult(executed, seconds, tuple(failures), run, skipped, skipped > 0, died,
                            params, tuple(notes))
+
+
+def killed_for_memory(memory: int) -> str:
+    """Why the kernel died, when its cgroup killed it for going over ``memory`` bytes."""
+    return f"the kernel was killed for using more than {memory / 2**30:g} GiB of memory"
 
 
 def start_death_hint(error: str, memory: int, cgroup_caps_memory: bool,

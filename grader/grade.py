@@ -16,7 +16,7 @@ from typing import Any
 
 import grader
 from grader.assess import RESULT_VERSION, RUN_FILE, Run, assess, hardware, numbered_cells
-from grader.collect import collect, read_figures, sha256_file
+from grader.collect import MAX_RECORDS_BYTES, collect, read_figures, sha256_file
 from grader.envs import KernelEnv
 from grader.envworker import EnvEvaluator
 from grader.errors import GraderError, ProbeError
@@ -185,7 +185,8 @@ def run_submission(item: Started, setup: GradingSetup) -> Ran:
                       kernel_env={}, parameters=item.parameters,
                       cell_timeout=setup.profile.cell_timeout,
                       notebook_timeout=setup.profile.notebook_timeout,
-                      executed_path=item.student_dir / "executed.ipynb", kernel=item.kernel)
+                      executed_path=item.student_dir / "executed.ipynb", kernel=item.kernel,
+                      keep={"figures/figures.jsonl": MAX_RECORDS_BYTES})
     finally:
         item.kernel = None
         setup.devices.give(device)

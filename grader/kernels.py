@@ -9,6 +9,7 @@ batch can start a submission's kernel ahead of need; :meth:`Kernel.stop` kills i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -147,6 +148,19 @@ class Kernel:
     cgroup: Cgroup | None
     sandbox: Sandbox
     started: float
+
+    def kill(self) -> None:
+        """SIGKILL the kernel now, from any thread; whoever runs its cells finds it dead.
+
+        Its cgroup takes everything the kernel started with it. Without one, killing the
+        launcher ends the sandbox, which ends everything inside (``--die-with-parent``).
+        """
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+        process = getattr(self.km.provisioner, "process", None)
+        if process is not None:
+            with contextlib.suppress(OSError):
+                process.kill()
 
     def stop(self) -> None:
         """Kill the kernel if it still runs; remove its cgroup and socket folder."""

@@ -7,7 +7,8 @@ reference results, no gradebook, no network (only its own loopback). It talks to
 the grader over Unix sockets in a private directory. Memory and processes are
 capped by a cgroup where one can be made, else by ``RLIMIT_AS`` (memory; for a kernel
 on a GPU ``RLIMIT_DATA``, see :meth:`Sandbox.command`) and ``RLIMIT_NPROC``; CPU time
-and file size always by rlimits. See docs/security.md.
+and file size always by rlimits; the work dir's size is watched (:mod:`grader.diskcap`).
+See docs/security.md.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class Limits:
     processes: int | None = 256
     file_size: int | None = 1 * GIB
     output: int = 8 << 20
+    disk: int | None = 2 * GIB  # its work dir in all: watched, see grader.diskcap
 
     def cpu_for(self, notebook_timeout: int) -> int:
         """The CPU-time cap: as given, else the notebook's deadline on every core plus slack."""
@@ -115,7 +117,8 @@ class Sandbox:
         caps = ", ".join(x for x in (
             f"memory {lim.memory / GIB:g} GiB" if lim.memory else "",
             f"{lim.processes} processes" if lim.processes else "",
-            f"files up to {lim.file_size / GIB:g} GiB" if lim.file_size else "") if x)
+            f"files up to {lim.file_size / GIB:g} GiB" if lim.file_size else "",
+            f"its folder up to {lim.disk / GIB:g} GiB" if lim.disk else "") if x)
         where = "bubblewrap (no network, read-only system, private work dir)" if (
             self.mode == "bwrap") else "no isolation"
         return f"{where}; {caps}" if caps else where

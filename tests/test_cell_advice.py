@@ -12,6 +12,7 @@ from grader.cell_advice import (
     OFFLINE,
     OUT_OF_MEMORY,
     READ_ONLY,
+    TOO_MANY_FILES,
     across_class,
     advice,
     advise_once,
@@ -38,6 +39,18 @@ from grader.cell_advice import (
 ])
 def test_failures_the_grader_causes_say_what_to_change(ename, evalue, said):
     assert advice(ename, evalue) == said
+
+
+def test_kernels_the_grader_stopped_for_memory_or_disk_get_the_advice_that_fits(tmp_path):
+    from grader.diskcap import DiskWatch
+    from grader.execute import killed_for_memory
+
+    watch = DiskWatch(tmp_path, 0, lambda: None)
+    (tmp_path / "x").write_bytes(b"x" * 10_000)
+    assert watch.check() and watch.exceeded
+    assert advice("KernelDied", watch.exceeded) == TOO_MANY_FILES
+    assert advice("KernelDied", killed_for_memory(4 << 30)) == OUT_OF_MEMORY
+    assert advice("KernelDied", "the kernel died while running this cell") is None
 
 
 def test_a_missing_module_or_magic_is_named_and_the_students_own_errors_get_no_advice():

@@ -173,3 +173,22 @@ def test_a_gpu_kernel_that_died_at_start_under_an_rlimit_cap_says_what_to_try():
     assert start_death_hint(died, 0, cgroup_caps_memory=False, gpu=True) is None
     assert start_death_hint("Cell timed out", 4 << 30, cgroup_caps_memory=False,
                             gpu=True) is None
+
+
+@pytest.mark.parametrize("mode, cgroup", [("bwrap", True), ("bwrap", False), ("none", False)])
+def test_a_notebook_over_the_disk_cap_loses_its_kernel_and_what_it_wrote(
+        tmp_path, monkeypatch, mode, cgroup):
+    """Killed by its cgroup, or (without one) through its launcher; then its files go."""
+    from grader.sandbox import Limits, Sandbox, bwrap_problem
+
+    if mode == "bwrap" and bwrap_problem():
+        pytest.fail(f"bubblewrap is part of the grader's install: {bwrap_problem()}")
+    if not cgroup:
+        monkeypatch.setattr("grader.kernels.Cgroup.create", lambda *a, **k: None)
+    result, nb = run("writes_past_the_disk_cap_in_cell2.ipynb", tmp_path,
+                     sandbox=Sandbox(mode, Limits(disk=32 << 20)), keep={"notes.txt": 100})
+    assert result.kernel_died_in == 2 and result.seconds < 30
+    assert "more than 32 MiB of files" in result.failures[0].evalue
+    assert "--disk" in result.failures[0].evalue and "after the cap" not in outputs(nb)
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert left == ["executed.ipynb", "kernel.log", "notes.txt"]

@@ -49,7 +49,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory, mnist_path: Path) -> Simpl
     (home / ".ssh" / "id_rsa").write_text(CANARY)
     before = {"class": tree(folder), "pack": tree(PACK), "ssh": tree(home / ".ssh")}
     proc = run_cli("grade", str(folder), "-a", "dlcourse_mlp", "--out", str(out), "--no-pdf",
-                   "--cell-timeout", "30", "--memory", "2G",
+                   "--cell-timeout", "30", "--memory", "2G", "--disk", "256M",
                    env={"GRADER_MNIST": str(mnist_path), "HOME": str(home)})
     with Gradebook(out / "gradebook.sqlite") as book:
         results = {r["student"]: r for r in book.latest("dlcourse_mlp")}
@@ -101,6 +101,16 @@ def test_memory_bomb_is_killed_with_the_reason(hostile):
     assert r["status"] == "graded"
     (cell, ename, evalue), = failures(r)
     assert cell == 2 and (ename == "MemoryError" or "memory" in evalue)
+
+
+def test_disk_bomb_is_killed_and_what_it_wrote_deleted(hostile):
+    r = hostile.results["fills_the_disk"]
+    assert r["status"] == "graded"
+    (cell, ename, evalue), = failures(r)
+    assert (cell, ename) == (3, "KernelDied") and "more than 256 MiB of files" in evalue
+    assert "after the disk bomb" not in output_text(hostile, "fills_the_disk")
+    work = hostile.out / "fills_the_disk" / "work"
+    assert {p.name for p in work.rglob("*") if p.is_file()} <= {"figures.jsonl"}
 
 
 def test_fork_bomb_is_capped_and_leaves_nothing_running(hostile):
