@@ -23,11 +23,30 @@ from grader.students import never_submitted
 MAX_MEMBERS = 20_000  # a class of hundreds, each with a few files; more is not a download
 MAX_TOTAL_BYTES = 16 << 30  # what the notebooks may unpack to, all together
 CHUNK = 1 << 20
+UTF8_FLAG = 0x800  # general purpose bit 11: the member's name is UTF-8
 
 
 def is_archive(path: Path) -> bool:
     """Whether ``path`` is a zip file to unpack (by its name: notebooks are never zips)."""
     return path.suffix.lower() == ".zip" and path.is_file()
+
+
+def member_name(member: zipfile.ZipInfo) -> str:
+    """The member's name as its author wrote it.
+
+    A zip that does not flag its names as UTF-8 is read as cp437, the format's old
+    default; macOS' Archive Utility and older Windows tools write UTF-8 names without
+    the flag, and ``Müller.ipynb`` would then unpack as ``M├╝ller.ipynb``. A name whose
+    bytes are valid UTF-8 is taken as UTF-8 (a real cp437 name with letters beyond
+    ASCII almost never is).
+    """
+    name = member.filename
+    if member.flag_bits & UTF8_FLAG or name.isascii():
+        return name
+    try:
+        return name.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return name
 
 
 def _wanted(name: PurePosixPath) -> bool:
@@ -58,7 +77,7 @@ def unpack_submissions(archive: Path, dest: Path) -> tuple[Path, list[str]]:
             if len(members) > MAX_MEMBERS:
                 raise GraderError(f"the zip holds {len(members):,} files; more than "
                                   f"{MAX_MEMBERS:,} is not a class's submissions", path=archive)
-            names = [PurePosixPath(m.filename.replace("\\", "/")) for m in members]
+            names = [PurePosixPath(member_name(m).replace("\\", "/")) for m in members]
             for m, name in zip(members, names, strict=True):
                 if name.is_absolute() or ".." in name.parts:
                     raise GraderError(f"refusing a member outside the zip's folder: "

@@ -47,6 +47,23 @@ def test_only_notebooks_are_unpacked_each_with_the_time_the_zip_gives(tmp_path):
     assert (dest / "doejane_12_34_mlp.ipynb").stat().st_mtime == time.mktime((*STAMP, 0, 0, -1))
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "cp437"])
+def test_names_without_the_utf8_flag_are_read_as_their_author_wrote_them(
+        tmp_path, monkeypatch, encoding):
+    """macOS' Archive Utility writes UTF-8 names unflagged; old Windows tools, cp437."""
+    monkeypatch.setattr(zipfile.ZipInfo, "_encodeFilenameFlags",
+                        lambda self: (self.filename.encode(encoding), self.flag_bits))
+    names = ["Müller.ipynb", "Jöns Ängel_12_assignsubmission_file_/mlp.ipynb", "plain.ipynb"]
+    if encoding == "utf-8":
+        names.append("Mu\u0308ller-decomposed.ipynb")  # as macOS spells ü in a file name
+    src = _zip(tmp_path / "class.zip", dict.fromkeys(names, b"{}"))
+    with zipfile.ZipFile(src) as zf:
+        assert not any(m.flag_bits & archive.UTF8_FLAG for m in zf.infolist())
+    dest, _ = archive.unpack_submissions(src, tmp_path / "out")
+    found = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+    assert found == sorted(names)
+
+
 def test_a_zip_unpacked_again_holds_only_what_the_new_zip_holds(tmp_path):
     dest = tmp_path / "out"
     archive.unpack_submissions(_zip(tmp_path / "a.zip", {"old.ipynb": b"{}"}), dest)
