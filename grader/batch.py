@@ -10,12 +10,14 @@ This module imports only what settling the batch needs, so that its fork server
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from grader.diskcap import space_warning
 from grader.envs import KernelEnv, build
 from grader.errors import GraderError
 from grader.forkserver import ForkServers
@@ -138,6 +140,10 @@ def grade_batch(
     workers = max(1, workers or default_workers(sandbox.limits.memory,
                                                 gpu_slots=devices.slots))
     threads = thread_env(workers)
+    warning = None if scheduler else space_warning(shutil.disk_usage(out_dir).free, workers,
+                                                   sandbox.limits.disk)
+    if warning and log:
+        log(warning)
     kernel = None if scheduler else kernel_environment(pack, log)
     with ForkServers(font_cache()) as servers:
         # the batch's fork server imports TensorFlow while the rest of the grader is

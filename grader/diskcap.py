@@ -125,6 +125,22 @@ class DiskWatch:
             pause = max(self.interval, 10 * (time.monotonic() - start))
 
 
+def space_warning(free: int, workers: int, limit: int | None) -> str | None:
+    """A warning when notebooks at once could fill the disk the grader writes to.
+
+    Each of ``workers`` notebooks may write up to ``limit`` bytes; the gradebook and
+    reports need room beside them.
+    """
+    if not limit:
+        return None
+    need = workers * limit + (1 << 30)
+    if free >= need:
+        return None
+    return (f"warning: the output folder's disk has {_size(free)} free; {workers} notebook(s) "
+            f"at once may each write up to {_size(limit)} (--disk) while they run, and the "
+            "reports need room too. Free some space, or lower --disk or --workers.")
+
+
 def clear(folder: Path, keep: Mapping[str, int]) -> None:
     """Delete everything below ``folder`` but the files ``keep`` names, each up to its size.
 

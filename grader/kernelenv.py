@@ -53,7 +53,10 @@ def full_env(work_dir: Path, env: Mapping[str, str], python: Path) -> dict[str, 
     """The kernel's whole environment: the grader's choices only, HOME in the work dir."""
     base = {"PATH": f"{python.parent}:/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8", "HOME": str(work_dir), "IPYTHONDIR": str(work_dir / ".ipython"),
-            "JUPYTER_PLATFORM_DIRS": "1", "PYTHONNOUSERSITE": "1"}
+            "JUPYTER_PLATFORM_DIRS": "1", "PYTHONNOUSERSITE": "1",
+            # a notebook's `!pip install x` (Colab's habit) gets its answer at once: the
+            # kernel has no network, and pip would retry five times, 8 s per command
+            "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     return base | dict(env)
 
 

@@ -6,7 +6,7 @@ import os
 import threading
 from pathlib import Path
 
-from grader.diskcap import DiskWatch, Usage, clear, usage
+from grader.diskcap import DiskWatch, Usage, clear, space_warning, usage
 
 
 def fill(path: Path, size: int) -> None:
@@ -87,3 +87,11 @@ def test_clear_does_not_keep_a_symlink_named_as_a_kept_file(tmp_path):
     clear(folder, {"figures/figures.jsonl": 1000})
     assert not (folder / "figures" / "figures.jsonl").exists()
     assert outside.read_text() == "instructor's"  # the link went, not what it points to
+
+
+def test_a_disk_too_small_for_the_notebooks_at_once_is_said_before_grading():
+    gib = 1 << 30
+    said = space_warning(3 * gib, workers=2, limit=2 * gib)
+    assert said and "3 GiB free" in said and "2 notebook(s)" in said and "--disk" in said
+    assert space_warning(6 * gib, workers=2, limit=2 * gib) is None
+    assert space_warning(0, workers=2, limit=None) is None  # no cap: nothing to compare
