@@ -316,10 +316,17 @@ def export_grades(
     to: Annotated[Path | None, typer.Option(help="Where the files go (default OUT/exports).")]
     = None,
     submitted: SubmittedOpt = None,
+    pdf: Annotated[bool, typer.Option(
+        "--pdf/--no-pdf", help="moodle: the feedback files are PDF reports (else HTML).")]
+    = True,
 ) -> None:
-    """Write the grades (manual grades included) in a format an LMS imports."""
+    """Write the grades (manual grades included) in a format an LMS imports.
+
+    With --format moodle, each student's report is also packed as Moodle's feedback
+    files zip.
+    """
     from grader.export import FORMATS, export
-    from grader.outputs import class_results, open_gradebook
+    from grader.outputs import class_results, moodle_feedback, open_gradebook
     from grader.pack import find_pack
 
     if format not in FORMATS:
@@ -329,11 +336,27 @@ def export_grades(
         times = _times(submitted)
         with open_gradebook(out) as book:
             results = class_results(book, pack, times)
+        target = to or out / "exports"
+        written = export(results, format, pack.spec.title, target,
+                         [q.id for q in pack.spec.questions])
+        packed = moodle_feedback(results, pack, target, pdf) if format == "moodle" else None
     except GraderError as exc:
         raise _fail(exc) from None
-    target = to or out / "exports"
-    written = export(results, format, pack.spec.title, target, [q.id for q in pack.spec.questions])
     console.print(f"wrote {len(written)} {format} file(s) under {target}")
+    if packed is not None:
+        _say_packed(packed)
+
+
+def _say_packed(packed: Any) -> None:
+    """What went into Moodle's feedback zip, and who could not."""
+    if packed.zip_path is not None:
+        console.print(f"{packed.zip_path}: {packed.students} report(s) as Moodle feedback files "
+                      "(assignment > Upload multiple feedback files in a zip)", highlight=False)
+    if packed.left_out:
+        names = ", ".join(packed.left_out[:5]) + (", …" if len(packed.left_out) > 5 else "")
+        err.print(f"[bold yellow]warning:[/] {len(packed.left_out)} student(s) not in the "
+                  f"feedback zip: their file names are not from Moodle's download, so they "
+                  f"have no participant number: {escape(names)}", highlight=False)
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ from typing import Any
 from grader.errors import GradebookError
 from grader.gradebook import Gradebook
 from grader.late import apply_late
+from grader.lms_feedback import Packed, moodle_feedback_zip
 from grader.overrides import apply_overrides
 from grader.pack import Pack
 from grader.report import render_summary, write_grades_csv
@@ -74,9 +75,28 @@ def write_outputs(book: Gradebook, pack: Pack, expected: Mapping[str, Any], out_
     summary = render_summary(results, pack.spec.title, questions, pack.spec.max_score,
                              out_dir / "summary.html")
     if pdf:
-        # WeasyPrint takes most of a second a page, in Python: a class's PDFs are printed
-        # side by side, one process per core (as memory allows)
-        memory = available_memory()
-        by_memory = memory // PDF_PROCESS_MEMORY if memory else usable_cpus()
-        print_pdfs([*students, summary], max(1, min(usable_cpus(), by_memory)))
+        print_pdfs([*students, summary], pdf_processes())
     return results
+
+
+def pdf_processes() -> int:
+    """How many pages to print at once: one process per core, as memory allows.
+
+    WeasyPrint takes most of a second a page, in Python.
+    """
+    memory = available_memory()
+    by_memory = memory // PDF_PROCESS_MEMORY if memory else usable_cpus()
+    return max(1, min(usable_cpus(), by_memory))
+
+
+def moodle_feedback(results: Sequence[Mapping[str, Any]], pack: Pack, out: Path,
+                    pdf: bool = True) -> Packed:
+    """The class's reports as Moodle's feedback files zip, under the export folder ``out``.
+
+    Drawn for students, whatever audience the class's reports had (see
+    :mod:`grader.lms_feedback`).
+    """
+    profile = next((r["profile"] for r in results if r.get("profile")), None)
+    pages = Pages(pack.expected(profile) if profile else {}, "student")
+    return moodle_feedback_zip(results, out, pack.id, pages.html,
+                               (lambda p: print_pdfs(p, pdf_processes())) if pdf else None)

@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import zipfile
 
 import nbformat
 import pytest
@@ -292,6 +293,15 @@ def test_export_writes_what_the_lms_imports(graded_copy, fmt, file):
     if fmt == "moodle":  # the sample that came in a Moodle download's folder
         rows = {r["Username"]: r for r in csv.DictReader((graded_copy / "exports" / file).open())}
         assert rows["missing_answers_4711"]["Identifier"] == "Participant 4711"
+        # its report, as a feedback file Moodle's zip upload files under participant 4711
+        with zipfile.ZipFile(graded_copy / "exports" / "moodle_feedback.zip") as zf:
+            folder = "missing answers_4711_assignfeedback_file"
+            assert zf.namelist() == [f"{folder}/dlcourse_mlp-feedback.pdf",
+                                     f"{folder}/dlcourse_mlp-as-graded.html"]
+            assert zf.read(zf.namelist()[0]).startswith(b"%PDF")
+            assert b"MLP for MNIST with Keras" in zf.read(zf.namelist()[1])  # as it ran
+        assert "1 report(s) as Moodle feedback files" in proc.stdout
+        assert "7 student(s) not in the feedback zip" in proc.stderr  # no participant number
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed")

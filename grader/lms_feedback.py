@@ -1,0 +1,131 @@
+"""Each student's report, packed for Moodle to hand back as a feedback file.
+
+A Moodle assignment with "Feedback files" on takes a zip of them ("Upload multiple
+feedback files in a zip"). Its importer finds the student from each file's folder,
+named as in its own download: ``<full name>_<participant id>_<plugin type>_<plugin name>``
+(``mod/assign/feedback/file/importziplib.php``); the participant id decides, and the
+plugin must be one the assignment has, here ``assignfeedback_file``. The pages packed
+are always drawn for students (hidden checks only counted), whatever audience the
+class's own reports were drawn for.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.students import moodle_participant
+
+FOLDER = "{name}_{participant}_assignfeedback_file"
+STAGE = "moodle_feedback"  # the student pages, kept beside the zip: drawn again only when changed
+
+
+@dataclass(frozen=True)
+class Packed:
+    """What :func:`moodle_feedback_zip` wrote, and whom it had to leave out."""
+
+    zip_path: Path | None
+    students: int
+    left_out: tuple[str, ...]  # no Moodle participant id in their file's name
+
+
+def feedback_name(pack_id: str, pdf: bool, suffix: str = "") -> str:
+    """The file name a student finds among their feedback files."""
+    return f"{pack_id}-feedback{suffix}.{'pdf' if pdf else 'html'}"
+
+
+def as_graded_name(pack_id: str, suffix: str = "") -> str:
+    """The file name of the student's notebook as the grader ran it, beside the report."""
+    return f"{pack_id}-as-graded{suffix}.html"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One report to pack: whose, in which Moodle folder, under which names."""
+
+    result: Mapping[str, Any]
+    folder: str
+    suffix: str  # "" or "-2", "-3": a second notebook of the same participant
+
+
+def _entries(results: Sequence[Mapping[str, Any]]) -> tuple[list[_Entry], tuple[str, ...]]:
+    """The reports to pack, by participant id, and the students without one."""
+    found = [(r, moodle_participant(str(r["file"]))) for r in results]
+    left_out = tuple(sorted(str(r["student"]) for r, who in found if who is None))
+    entries: list[_Entry] = []
+    seen: dict[str, int] = {}
+    for r, who in sorted(((r, w) for r, w in found if w is not None),
+                         key=lambda item: (int(item[1][1]), str(item[0]["student"]))):
+        name, participant = who
+        # Moodle splits the folder's name at "_": the name may not hold one
+        folder = FOLDER.format(name=name.replace("_", " "), participant=participant)
+        seen[folder] = n = seen.get(folder, 0) + 1
+        entries.append(_Entry(r, folder, "" if n == 1 else f"-{n}"))
+    return entries, left_out
+
+
+def _handed_back(result: Mapping[str, Any], folder: Path, as_graded: str) -> dict[str, Any]:
+    """The result as the handed-back report shows it: linking only what is handed back.
+
+    The executed notebook's web page goes beside the report, as ``as_graded`` (the
+    student sees where their notebook failed in the grader); the ``.ipynb`` and paths
+    of the grader's machine are not linked.
+    """
+    execution = dict(result.get("execution") or {})
+    if not execution:
+        return dict(result)
+    source = Path(str(execution.get("executed_html") or ""))
+    target = folder / as_graded
+    folder.mkdir(parents=True, exist_ok=True)
+    if execution.get("executed_html") and source.is_file():
+        shutil.copyfile(source, target)
+        execution["executed_html"] = str(target)
+    else:
+        target.unlink(missing_ok=True)
+        execution["executed_html"] = None
+    execution["executed_path"] = None
+    return {**result, "execution": execution}
+
+
+def moodle_feedback_zip(results: Sequence[Mapping[str, Any]], out: Path, pack_id: str,
+                        draw: Callable[[Mapping[str, Any], Path], Path],
+                        print_pdfs: Callable[[list[Path]], None] | None) -> Packed:
+    """Write ``out/moodle_feedback.zip``: each Moodle student's report in their folder.
+
+    Beside the report goes the student's notebook as the grader ran it (a web page),
+    which the report links to.
+
+    Args:
+        results: The class's results as reports show them.
+        out: The export folder.
+        pack_id: The assignment, in the feedback files' names.
+        draw: Draws a student's page (``result``, ``page path``); returns the page.
+        print_pdfs: Prints the drawn pages to the PDFs beside them; None: pack the HTML.
+    """
+    entries, left_out = _entries(results)
+    if not entries:
+        return Packed(None, 0, left_out)
+    stage = out / STAGE
+    pages = []
+    for e in entries:
+        where = stage / str(e.result["student"])
+        shown = _handed_back(e.result, where, as_graded_name(pack_id, e.suffix))
+        pages.append(draw(shown, where / "report.html"))
+    if print_pdfs is not None:
+        print_pdfs(pages)
+    path = out / "moodle_feedback.zip"
+    tmp = path.with_name(f".{path.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        pdf = print_pdfs is not None
+        for e, page in zip(entries, pages, strict=True):
+            report = page.with_suffix(".pdf") if pdf else page
+            zf.write(report, f"{e.folder}/{feedback_name(pack_id, pdf, e.suffix)}")
+            as_graded = page.with_name(as_graded_name(pack_id, e.suffix))
+            if as_graded.is_file():
+                zf.write(as_graded, f"{e.folder}/{as_graded.name}")
+    tmp.replace(path)
+    return Packed(path, len(entries), left_out)
