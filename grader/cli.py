@@ -350,8 +350,9 @@ def export_grades(
 def _say_packed(packed: Any) -> None:
     """What went into Moodle's feedback zip, and who could not."""
     if packed.zip_path is not None:
-        console.print(f"{packed.zip_path}: {packed.students} report(s) as Moodle feedback files "
-                      "(assignment > Upload multiple feedback files in a zip)", highlight=False)
+        console.print(f"{escape(str(packed.zip_path))}: {packed.students} report(s) as Moodle "
+                      "feedback files (assignment > Upload multiple feedback files in a zip)",
+                      highlight=False)
     if packed.left_out:
         names = ", ".join(packed.left_out[:5]) + (", …" if len(packed.left_out) > 5 else "")
         err.print(f"[bold yellow]warning:[/] {len(packed.left_out)} student(s) not in the "

@@ -370,6 +370,8 @@ def execute(
     seconds = time.monotonic() - start
     out = nbformat.read(executed, as_version=4)
     failures, died, run, skipped = _failures(out, death)
+    if died is None and isinstance(watch, DiskWatch) and watch.exceeded:
+        notes.append(f"While the grader's own cells ran, {watch.exceeded}.")  # e.g. the probe's
     if stopped is not None:
         if died is None:  # a kernel that died in a cell is said with that cell, and why
             notes.append(f"Execution stopped early: {type(stopped).__name__}: {stopped}")

@@ -201,3 +201,20 @@ def test_pip_install_answers_at_once_without_network(tmp_path):
     assert "No matching distribution found for seaborn" in text and "Retrying" not in text
     assert "Requirement already satisfied: numpy" in text
     assert [c.metadata.grader["seconds"] < 5 for c in nb.cells[1:3]] == [True, True]
+
+
+def test_over_the_disk_cap_in_the_grader_s_own_cell_is_said_in_a_note(tmp_path):
+    """No student cell to blame (a thread of theirs wrote while the probe ran): a note."""
+    from grader.sandbox import Limits, Sandbox
+
+    probe = nbformat.v4.new_code_cell(
+        "import time\nwith open('big.bin', 'wb') as f:\n    f.write(b'0' * (64 << 20))\n"
+        "time.sleep(30)")
+    probe.metadata["tags"] = [INJECTED_TAG]
+    nb = prepare(read_notebook(FIXTURES / "raises_in_cell2.ipynb"), marker("setup"), probe)
+    result = execute(nb, tmp_path, kernel_env=kernel_env(tmp_path, 0, "test"),
+                     sandbox=Sandbox("auto", Limits(disk=32 << 20)))
+    assert result.kernel_died_in is None and result.seconds < 25
+    assert [n for n in result.notes if n.startswith("While the grader's own cells ran, the "
+                                                    "notebook wrote more than 32 MiB")]
+    assert not (tmp_path / "big.bin").exists()
