@@ -323,10 +323,11 @@ def export_grades(
     """Write the grades (manual grades included) in a format an LMS imports.
 
     With --format moodle, each student's report is also packed as Moodle's feedback
-    files zip.
+    files zip; with --format canvas, each student's notebook as it ran, feedback on top,
+    as the zip Canvas' "re-upload submissions" takes.
     """
     from grader.export import FORMATS, export
-    from grader.outputs import class_results, moodle_feedback, open_gradebook
+    from grader.outputs import canvas_feedback, class_results, moodle_feedback, open_gradebook
     from grader.pack import find_pack
 
     if format not in FORMATS:
@@ -339,25 +340,29 @@ def export_grades(
         target = to or out / "exports"
         written = export(results, format, pack.spec.title, target,
                          [q.id for q in pack.spec.questions])
-        packed = moodle_feedback(results, pack, target, pdf) if format == "moodle" else None
+        packed = (moodle_feedback(results, pack, target, pdf) if format == "moodle" else
+                  canvas_feedback(results, pack, target) if format == "canvas" else None)
     except GraderError as exc:
         raise _fail(exc) from None
     console.print(f"wrote {len(written)} {format} file(s) under {target}")
     if packed is not None:
-        _say_packed(packed)
+        _say_packed(packed, format)
 
 
-def _say_packed(packed: Any) -> None:
-    """What went into Moodle's feedback zip, and who could not."""
+def _say_packed(packed: Any, lms: str) -> None:
+    """What went into the LMS's feedback zip, and who could not."""
+    how = {"moodle": ("report(s) as Moodle feedback files (assignment > Upload multiple "
+                      "feedback files in a zip)", "participant number"),
+           "canvas": ("notebook(s) with feedback on top (assignment > Re-Upload "
+                      "Submissions)", "Canvas user and file ids")}[lms]
     if packed.zip_path is not None:
-        console.print(f"{escape(str(packed.zip_path))}: {packed.students} report(s) as Moodle "
-                      "feedback files (assignment > Upload multiple feedback files in a zip)",
+        console.print(f"{escape(str(packed.zip_path))}: {packed.students} {how[0]}",
                       highlight=False)
     if packed.left_out:
         names = ", ".join(packed.left_out[:5]) + (", …" if len(packed.left_out) > 5 else "")
         err.print(f"[bold yellow]warning:[/] {len(packed.left_out)} student(s) not in the "
-                  f"feedback zip: their file names are not from Moodle's download, so they "
-                  f"have no participant number: {escape(names)}", highlight=False)
+                  f"feedback zip: their file names are not from the {lms.capitalize()} "
+                  f"download, so they have no {how[1]}: {escape(names)}", highlight=False)
 
 
 @contextlib.contextmanager

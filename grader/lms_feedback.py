@@ -1,12 +1,20 @@
-"""Each student's report, packed for Moodle to hand back as a feedback file.
+"""Each student's feedback, packed for an LMS to hand back: Moodle's and Canvas' zips.
 
 A Moodle assignment with "Feedback files" on takes a zip of them ("Upload multiple
 feedback files in a zip"). Its importer finds the student from each file's folder,
 named as in its own download: ``<full name>_<participant id>_<plugin type>_<plugin name>``
 (``mod/assign/feedback/file/importziplib.php``); the participant id decides, and the
-plugin must be one the assignment has, here ``assignfeedback_file``. The pages packed
-are always drawn for students (hidden checks only counted), whatever audience the
-class's own reports were drawn for.
+plugin must be one the assignment has, here ``assignfeedback_file``.
+
+Canvas' "re-upload submissions" takes a zip of files named as its download named the
+submissions: the first two numbers between ``_`` are the student's user id and the
+submitted file's id, and the returned file is shown as a comment under the submitted
+file's own name (``app/models/assignment.rb``, ``infer_comment_context_from_filename``).
+So each student gets back their own notebook, as it ran, with the feedback in a first
+cell (:mod:`grader.report.feedback_cell`).
+
+What is packed is always drawn for students (hidden checks only counted), whatever
+audience the class's own reports were drawn for.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.export import canvas_user_id
 from grader.students import moodle_participant
 
 FOLDER = "{name}_{participant}_assignfeedback_file"
@@ -26,11 +35,11 @@ STAGE = "moodle_feedback"  # the student pages, kept beside the zip: drawn again
 
 @dataclass(frozen=True)
 class Packed:
-    """What :func:`moodle_feedback_zip` wrote, and whom it had to leave out."""
+    """What a feedback zip holds, and whom it had to leave out."""
 
-    zip_path: Path | None
+    zip_path: Path | None  # None: no student's file came from that LMS's download
     students: int
-    left_out: tuple[str, ...]  # no Moodle participant id in their file's name
+    left_out: tuple[str, ...]  # their file names carry no id of that LMS
 
 
 def feedback_name(pack_id: str, pdf: bool, suffix: str = "") -> str:
@@ -129,3 +138,28 @@ def moodle_feedback_zip(results: Sequence[Mapping[str, Any]], out: Path, pack_id
                 zf.write(as_graded, f"{e.folder}/{as_graded.name}")
     tmp.replace(path)
     return Packed(path, len(entries), left_out)
+
+
+def canvas_feedback_zip(results: Sequence[Mapping[str, Any]], out: Path,
+                        notebook: Callable[[Mapping[str, Any]], str]) -> Packed:
+    """Write ``out/canvas_feedback.zip``: each Canvas student's notebook, with feedback.
+
+    Args:
+        results: The class's results as reports show them.
+        out: The export folder.
+        notebook: The notebook handed back for a result, as nbformat JSON.
+    """
+    named = [(r, Path(str(r["file"])).name) for r in results]
+    left_out = tuple(sorted(str(r["student"]) for r, name in named if not canvas_user_id(name)))
+    todo = sorted(((r, name) for r, name in named if canvas_user_id(name)),
+                  key=lambda item: item[1])
+    if not todo:
+        return Packed(None, 0, left_out)
+    path = out / "canvas_feedback.zip"
+    tmp = path.with_name(f".{path.name}.tmp")
+    out.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for r, name in todo:
+            zf.writestr(name, notebook(r))
+    tmp.replace(path)
+    return Packed(path, len(todo), left_out)

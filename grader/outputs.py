@@ -14,7 +14,7 @@ from typing import Any
 from grader.errors import GradebookError
 from grader.gradebook import Gradebook
 from grader.late import apply_late
-from grader.lms_feedback import Packed, moodle_feedback_zip
+from grader.lms_feedback import Packed, canvas_feedback_zip, moodle_feedback_zip
 from grader.overrides import apply_overrides
 from grader.pack import Pack
 from grader.report import render_summary, write_grades_csv
@@ -100,3 +100,16 @@ def moodle_feedback(results: Sequence[Mapping[str, Any]], pack: Pack, out: Path,
     pages = Pages(pack.expected(profile) if profile else {}, "student")
     return moodle_feedback_zip(results, out, pack.id, pages.html,
                                (lambda p: print_pdfs(p, pdf_processes())) if pdf else None)
+
+
+def canvas_feedback(results: Sequence[Mapping[str, Any]], pack: Pack, out: Path) -> Packed:
+    """Each student's notebook as it ran, feedback on top, as Canvas' re-upload zip.
+
+    See :mod:`grader.lms_feedback`; drawn for students, under the export folder ``out``.
+    """
+    import nbformat
+
+    from grader.report.feedback_cell import feedback_notebook
+
+    return canvas_feedback_zip(
+        results, out, lambda r: nbformat.writes(feedback_notebook(r, pack.spec.title)))

@@ -302,6 +302,34 @@ def test_export_writes_what_the_lms_imports(graded_copy, fmt, file):
             assert b"MLP for MNIST with Keras" in zf.read(zf.namelist()[1])  # as it ran
         assert "1 report(s) as Moodle feedback files" in proc.stdout
         assert "7 student(s) not in the feedback zip" in proc.stderr  # no participant number
+    if fmt == "canvas":  # one sample came from Canvas' download
+        with zipfile.ZipFile(graded_copy / "exports" / "canvas_feedback.zip") as zf:
+            assert zf.namelist() == ["doejane_12345_67890_full_solution.ipynb"]
+        assert "1 notebook(s) with feedback on top" in proc.stdout
+        assert "7 student(s) not in the feedback zip" in proc.stderr
+
+
+def test_canvas_gets_each_notebook_back_as_it_ran_with_its_feedback_on_top(graded_copy, tmp_path):
+    from grader.outputs import canvas_feedback, class_results
+    from grader.pack import find_pack
+
+    pack = find_pack("dlcourse_mlp")
+    with Gradebook(graded_copy / "gradebook.sqlite") as book:
+        results = {r["student"]: r for r in class_results(book, pack)}
+    r = results["raises_in_cell8"] | {"file": "/dl/raisesincell_4711_99_mlp.ipynb"}
+    packed = canvas_feedback([r, results["truncated_json"] | {"file": "/dl/t_5_6_x.ipynb"}],
+                             pack, tmp_path)
+    with zipfile.ZipFile(packed.zip_path) as zf:
+        assert zf.namelist() == ["raisesincell_4711_99_mlp.ipynb", "t_5_6_x.ipynb"]
+        back = nbformat.reads(zf.read("raisesincell_4711_99_mlp.ipynb").decode(), as_version=4)
+        broken = nbformat.reads(zf.read("t_5_6_x.ipynb").decode(), as_version=4)
+    nbformat.validate(back)
+    assert back.cells[0].source.startswith(f"# Feedback: {pack.spec.title}")
+    assert "cell 8: NameError" in back.cells[0].source
+    original = nbformat.read(SAMPLES / "raises_in_cell8.ipynb", as_version=4)
+    assert [c.source for c in back.cells[1:]] == [c.source for c in original.cells]
+    assert any(o.get("ename") == "NameError" for c in back.cells for o in c.get("outputs", []))
+    assert len(broken.cells) == 1 and "could not be graded" in broken.cells[0].source
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed")

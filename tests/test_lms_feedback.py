@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from grader.lms_feedback import moodle_feedback_zip
+from grader.lms_feedback import canvas_feedback_zip, moodle_feedback_zip
 
 
 def moodle_student(folder: str) -> str | None:
@@ -97,3 +97,15 @@ def test_the_notebook_as_graded_goes_beside_the_report_and_nothing_else_is_linke
         stage / "Jane_Doe_4711" / "mlp-as-graded.html")}
     assert drawn[1]["execution"]["executed_html"] is None  # nothing there to hand back
     assert r["execution"]["executed_path"].endswith("executed.ipynb")  # the class's unchanged
+
+
+def test_each_canvas_student_gets_their_notebook_back_under_its_download_name(tmp_path):
+    results = [result("doejane", "/in/doejane_LATE_4711_99_mlp.ipynb"),
+               result("roe", "/in/roe_12_34_mlp.ipynb"), result("smith", "/in/smith.ipynb")]
+    packed = canvas_feedback_zip(results, tmp_path, lambda r: f"notebook of {r['student']}")
+    assert packed.students == 2 and packed.left_out == ("smith",)
+    with zipfile.ZipFile(packed.zip_path) as zf:
+        assert zf.namelist() == ["doejane_LATE_4711_99_mlp.ipynb", "roe_12_34_mlp.ipynb"]
+        assert zf.read("roe_12_34_mlp.ipynb") == b"notebook of roe"
+    for name in zf.namelist():  # as Canvas reads them: the first two numbers between "_"
+        assert [p for p in name.split("_") if p.isdigit()][:2] in (["4711", "99"], ["12", "34"])

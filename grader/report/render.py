@@ -52,7 +52,13 @@ def _env() -> jinja2.Environment:
     env.filters["code"] = lambda x: markupsafe.Markup(code_spans(x))
     env.filters["first_upper"] = lambda x: str(x)[:1].upper() + str(x)[1:]
     env.filters["hint"] = hint_to_show
+    env.filters["cell"] = lambda x: str(x).replace("|", "\\|")  # in a Markdown table
     return env
+
+
+def template(name: str) -> jinja2.Template:
+    """One of the grader's templates, in the environment every page is drawn with."""
+    return _env().get_template(name)
 
 
 LIBRARY_FRAME = re.compile(r"site-packages|dist-packages|<grader |/lib/python3")
