@@ -136,9 +136,10 @@ def space_warning(free: int, workers: int, limit: int | None) -> str | None:
     need = workers * limit + (1 << 30)
     if free >= need:
         return None
-    return (f"warning: the output folder's disk has {_size(free)} free; {workers} notebook(s) "
-            f"at once may each write up to {_size(limit)} (--disk) while they run, and the "
-            "reports need room too. Free some space, or lower --disk or --workers.")
+    return (f"warning: the output folder's disk has {free / (1 << 30):.1f} GiB free; "
+            f"{workers} notebook(s) at once may each write up to {_size(limit)} (--disk) "
+            "while they run, and the reports need room too. Free some space, or lower --disk "
+            "or --workers.")
 
 
 def clear(folder: Path, keep: Mapping[str, int]) -> None:
