@@ -339,9 +339,9 @@ def execute(
     start = time.monotonic()
     stopped: Exception | None = None
     limit = sandbox.limits.disk
-    watch = DiskWatch(work_dir, limit, kernel.kill) if limit else nullcontext()
+    watch = DiskWatch(work_dir, limit, kernel.kill) if limit else None
     try:
-        with watch:
+        with watch or nullcontext():
             papermill.execute_notebook(
                 nb, str(executed), parameters=params or None, engine_name=ENGINE_NAME,
                 kernel_name=KERNEL_NAME, language="python", progress_bar=False,
@@ -359,19 +359,20 @@ def execute(
                                  path=executed, reason=type(exc).__name__) from exc
         stopped = exc
     finally:
-        death = watch.exceeded if isinstance(watch, DiskWatch) else None
+        over_disk = watch.exceeded if watch is not None else None
+        death = over_disk
         if kernel.cgroup is not None and kernel.cgroup.oom_killed():
             death = killed_for_memory(sandbox.limits.memory or 0)
         kernel.stop()
-        if isinstance(watch, DiskWatch) and watch.exceeded:
+        if over_disk:
             ours = {str(p.relative_to(work_dir)): MAX_FILE_BYTES
                     for p in (executed, executed.with_name(KERNEL_LOG)) if work_dir in p.parents}
             clear(work_dir, {**(keep or {}), **ours})
     seconds = time.monotonic() - start
     out = nbformat.read(executed, as_version=4)
     failures, died, run, skipped = _failures(out, death)
-    if died is None and isinstance(watch, DiskWatch) and watch.exceeded:
-        notes.append(f"While the grader's own cells ran, {watch.exceeded}.")  # e.g. the probe's
+    if died is None and over_disk:
+        notes.append(f"While the grader's own cells ran, {over_disk}.")  # e.g. the probe's
     if stopped is not None:
         if died is None:  # a kernel that died in a cell is said with that cell, and why
             notes.append(f"Execution stopped early: {type(stopped).__name__}: {stopped}")
