@@ -10,8 +10,9 @@ This module imports only what settling the batch needs, so that its fork server
 
 from __future__ import annotations
 
+import difflib
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from grader.kernelenv import batch_kernel_env, font_cache, fork_server
 from grader.pack import Pack
 from grader.sandbox import Sandbox
 from grader.schedule import Device, Devices, default_workers, thread_env
-from grader.students import never_submitted
+from grader.students import assign_ids, never_submitted, roster_order
 
 # what the grader writes in a student's output folder: the kernel's log as soon as its
 # kernel starts (kernels.KERNEL_LOG, not imported here: it imports jupyter_client), the
@@ -58,6 +59,27 @@ def discover(folder: Path) -> list[Path]:
     return sorted(found)
 
 
+def submissions(paths: Iterable[Path], root: Path | None = None) -> list[tuple[Path, str]]:
+    """Each notebook (its path resolved) with the student id its report and grades get."""
+    return assign_ids((Path(p).resolve() for p in paths), Path(root).resolve() if root else None)
+
+
+def check_regrade(regrade: Collection[str], students: Collection[str]) -> None:
+    """Refuse ``--regrade`` ids that no submission of the batch has, naming the nearest ids.
+
+    Raises:
+        GraderError: for the first unknown id (in class-list order).
+    """
+    unknown = sorted(set(regrade) - set(students), key=roster_order)
+    if not unknown:
+        return
+    near = difflib.get_close_matches(unknown[0], list(students), n=3, cutoff=0.6)
+    hint = (f"did you mean {' or '.join(near)}?" if near else
+            "ids are the names in grades.csv and the list this command prints")
+    raise GraderError(f"--regrade {unknown[0]}: no submission in this batch has that id "
+                      f"({hint})")
+
+
 @dataclass
 class BatchOutcome:
     """What a batch did."""
@@ -68,6 +90,7 @@ class BatchOutcome:
     rechecked: int = 0  # of the new results, those from a stored run
     cached: int = 0  # results of the last run, reused unchanged
     errors: int = 0  # results (new or cached) in error
+    retried: int = 0  # of the new results, unchanged notebooks the grader had failed on
     sandbox_note: str | None = None
 
 
@@ -97,6 +120,7 @@ def grade_batch(
     log: Callable[[str], None] | None = None,
     fresh_kernels: bool = False,
     root: Path | None = None,
+    regrade: Collection[str] = (),
 ) -> BatchOutcome:
     """Grade ``paths`` into ``out_dir`` and write the gradebook, CSV and reports.
 
@@ -127,7 +151,13 @@ def grade_batch(
             imported TensorFlow once (see :mod:`grader.forkserver`).
         root: The folder ``paths`` were found in: a notebook in a folder of its own
             inside it is named for that folder (see :func:`grader.students.student_id`).
+        regrade: Student ids to grade again even when unchanged (``force`` for a few).
+
+    Raises:
+        GraderError: an id in ``regrade`` that none of ``paths`` has; nothing is graded.
     """
+    if regrade:
+        check_regrade(regrade, [student for _, student in submissions(paths, root)])
     profile = pack.spec.profile(profile_name)
     cell_timeout, notebook_timeout = timeouts
     profile = replace(profile, cell_timeout=cell_timeout or profile.cell_timeout,
@@ -161,7 +191,7 @@ def grade_batch(
                                 servers if server else None, server, force=force,
                                 parameters=parameters, data=data, on_start=on_start,
                                 on_done=on_done, audience=audience, pdf=pdf, times=times,
-                                scheduler=scheduler, root=root)
+                                scheduler=scheduler, root=root, regrade=frozenset(regrade))
 
 
 def kernel_environment(pack: Pack, log: Callable[[str], None] | None = None,

@@ -16,6 +16,7 @@ from typing import Any
 
 from grader.diskcap import DISK_CAP
 from grader.errors import KERNEL_DIED
+from grader.students import roster_order
 
 _MODULE = re.compile(r"No module named '([^']+)'")
 _MAGIC = re.compile(r"(?:Line|Cell) magic function `([^`]+)` not found")
@@ -127,6 +128,6 @@ def across_class(results: Iterable[Mapping[str, Any]], names: int = 10) -> list[
         failures = (r.get("execution") or {}).get("failures") or []
         for text in {t for t in advise_once(failures) if t}:
             students.setdefault(text, []).append(str(r.get("student")))
-    rows = [{"advice": text, "students": len(who), "names": sorted(who)[:names],
+    rows = [{"advice": text, "students": len(who), "names": sorted(who, key=roster_order)[:names],
              "more": max(0, len(who) - names)} for text, who in students.items()]
     return sorted(rows, key=lambda row: (-row["students"], row["advice"]))

@@ -127,6 +127,8 @@ def grade(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("reports"),
     profile: ProfileOpt = None,
     force: Annotated[bool, typer.Option(help="Re-grade unchanged submissions too.")] = False,
+    regrade: Annotated[list[str] | None, typer.Option(
+        help="Student id to grade again even if unchanged (repeat for more).")] = None,
     mnist: MnistOpt = None,
     parameter: ParamOpt = None,
     data: DataOpt = None,
@@ -194,7 +196,8 @@ def grade(
 
         try:
             outcome = grade_batch(paths, pack, prof.name, out, mnist_path, force=force,
-                                  parameters=params, data=extra, on_start=started, on_done=done,
+                                  regrade=regrade or (), parameters=params, data=extra,
+                                  on_start=started, on_done=done,
                                   audience=_audience(audience), pdf=pdf, times=times,
                                   sandbox=box, timeouts=(cell_timeout, notebook_timeout),
                                   workers=workers, devices=devices, scheduler=scheduler,
@@ -203,15 +206,10 @@ def grade(
                                   root=source if source.is_dir() else None)
         except GraderError as exc:
             raise _fail(exc) from None
-    from grader.cli_views import results_table
+    from grader.cli_views import closing_line, results_table
 
     console.print(results_table(outcome.results, f"{pack.spec.title} — {prof.name} profile"))
-    again = (f" ({outcome.rechecked} from their stored run: unchanged notebooks, only the "
-             "checks changed)" if outcome.rechecked else "")
-    graded = len(outcome.results) - outcome.errors
-    console.print(f"{outcome.new_results} new result(s){again}, {outcome.cached} unchanged "
-                  f"(cached): {graded} graded, {outcome.errors} in error. "
-                  f"Reports: {out / 'summary.html'}")
+    console.print(closing_line(outcome, out / "summary.html"))
 
 
 @app.command()

@@ -6,8 +6,10 @@ Each function returns rich renderables; :mod:`grader.cli` prints them.
 from __future__ import annotations
 
 import statistics
+import textwrap
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import RenderableType
 from rich.markup import escape
@@ -15,7 +17,12 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from grader.gradebook import grader_failed
 from grader.selfcheck import View, failed_cells, hidden_line, raised_cells, stopped_early
+from grader.students import roster_order
+
+if TYPE_CHECKING:
+    from grader.batch import BatchOutcome
 
 MARK_COLOURS = {"✔": "green", "✎": "magenta", "–": "dim", "✘": "red"}
 FULL_TABLE_ROWS = 40  # a larger class gets the spread of its scores, not a row each
@@ -27,7 +34,7 @@ def results_table(results: list[dict[str, Any]], title: str) -> Table:
     Who needs a look: the submissions in error and those that stopped early. Every
     score is in ``grades.csv`` and the summary page either way.
     """
-    results = sorted(results, key=lambda r: r["student"])
+    results = sorted(results, key=lambda r: roster_order(r["student"]))
     table = Table(title=title)
     if len(results) <= FULL_TABLE_ROWS:
         notes = [run_note(r) for r in results]
@@ -71,7 +78,15 @@ def _stopped(execution: Mapping[str, Any]) -> str | None:
 
 
 def run_note(result: Mapping[str, Any]) -> str:
-    """How a graded notebook's run went, when not plainly: where it stopped, cells that raised."""
+    """How a notebook's run went, when not plainly: where it stopped, cells that raised.
+
+    For a submission in error: why, shortened, and whether the next run tries it again.
+    """
+    if result.get("status") == "error":
+        why = str(result.get("error") or "").removeprefix(f"{result.get('file')}: ")
+        again = "; the grader failed, not the notebook: the next run tries again"
+        return (textwrap.shorten(why, 70, placeholder=" …")
+                + (again if grader_failed(result) else ""))
     execution = result.get("execution") or {}
     raised = len(raised_cells(execution))
     notes = [_stopped(execution), f"{raised} cell(s) raised" if raised else None]
@@ -108,3 +123,19 @@ def student_view(view: View, title: str, compat: list[dict[str, Any]] | None = N
         f"{shim.get('line') or '?'}: {escape(str(shim.get('code')))} → "
         f"{escape(str(shim.get('modern')))}") for shim in compat or []]
     return out
+
+
+def closing_line(outcome: BatchOutcome, summary: Path) -> Text:
+    """What ``grader grade`` did: new and reused results, graded and in error, where to look."""
+    why = [f"{outcome.rechecked} from their stored run: unchanged notebooks, only the "
+           "checks changed" if outcome.rechecked else "",
+           f"{outcome.retried} unchanged but graded again: the grader had failed on them"
+           if outcome.retried else ""]
+    why_text = "; ".join(w for w in why if w)
+    failed = sum(grader_failed(r) for r in outcome.results)
+    errors = (f"{outcome.errors} in error" + (f" ({failed} the grader's own failure: the "
+              "next run grades them again)" if failed else ""))
+    graded = len(outcome.results) - outcome.errors
+    return Text(f"{outcome.new_results} new result(s){f' ({why_text})' if why_text else ''}, "
+                f"{outcome.cached} unchanged (cached): {graded} graded, {errors}. "
+                f"Reports: {summary}")

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.report.render import write_grades_csv
-from grader.students import moodle_participant
+from grader.students import moodle_participant, roster_order
 
 CANVAS_FILE = re.compile(r"^.+?(?:_LATE)?_(?P<user>\d+)_(?P<submission>\d+)_.+$")
 GRADESCOPE_STATUS = {"pass": "passed", "partial": "failed", "fail": "failed", "error": "failed"}
@@ -67,7 +67,7 @@ def _canvas(results: Sequence[Mapping[str, Any]], title: str, out: Path,
         writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title])
         writer.writerow(["Points Possible", "", "", "", "",
                          f"{max((r['max_score'] for r in results), default=0):g}"])
-        for r in sorted(results, key=lambda r: r["student"]):
+        for r in sorted(results, key=lambda r: roster_order(r["student"])):
             writer.writerow([r["student"], canvas_user_id(r["file"]), "", "", "",
                              f"{r['score']:g}"])
     return [path]
@@ -80,7 +80,7 @@ def _moodle(results: Sequence[Mapping[str, Any]], title: str, out: Path,
         writer = csv.writer(f)
         writer.writerow(["Identifier", "Full name", "Username", "Grade", "Maximum Grade",
                          "Last modified (grade)", "Feedback comments"])
-        for r in sorted(results, key=lambda r: r["student"]):
+        for r in sorted(results, key=lambda r: roster_order(r["student"])):
             name, participant = moodle_participant(r["file"]) or ("", "")
             graded = (datetime.fromtimestamp(r["started_at"], tz=timezone.utc).isoformat(
                 timespec="seconds") if r.get("started_at") else "")

@@ -19,7 +19,7 @@ from grader.assess import RESULT_VERSION, RUN_FILE, Run, assess, hardware, numbe
 from grader.collect import MAX_RECORDS_BYTES, collect, read_figures, sha256_file
 from grader.envs import KernelEnv
 from grader.envworker import EnvEvaluator
-from grader.errors import GraderError, ProbeError
+from grader.errors import GraderError, NotebookError, ProbeError
 from grader.evaluate import Evaluator
 from grader.execute import ExecutionResult, execute, prepare
 from grader.forkserver import ForkServers
@@ -234,6 +234,9 @@ def error_result(path: Path, student: str, setup: GradingSetup, exc: BaseExcepti
         "title": setup.pack.spec.title, "file": str(path), "sha256": digest,
         "profile": setup.profile.name, "profile_description": setup.profile.description,
         "fingerprint": setup.fingerprint, "status": "error", "error": message, "traceback": tb,
+        # whose failure: an unreadable notebook stays so until its file changes; the
+        # grader's own (a kernel that could not start, a worker that died) may not recur
+        "error_kind": "notebook" if isinstance(exc, NotebookError) else "grader",
         "score": 0.0, "max_score": setup.pack.spec.max_score, "manual_pending": 0,
         "questions": [], "execution": None, "notes": [], "seed": setup.profile.seed,
         "models": [], "histories": [], "figures": [], "keras_version": None,

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from grader.errors import GradebookError
 from grader.overrides import Override
+from grader.students import roster_order
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -63,6 +64,15 @@ CREATE TABLE IF NOT EXISTS overrides (
     recorded_at REAL NOT NULL
 );
 """
+
+
+def grader_failed(result: Mapping[str, Any]) -> bool:
+    """A result in error through the grader's failure, not the notebook's: not to reuse.
+
+    A batch grades such a notebook again even when it is unchanged. Results stored
+    before the grader told the two apart (no ``error_kind``) count as the grader's.
+    """
+    return result.get("status") == "error" and result.get("error_kind") != "notebook"
 
 
 class Gradebook:
@@ -126,13 +136,13 @@ class Gradebook:
         return None
 
     def latest(self, assignment: str) -> list[dict[str, Any]]:
-        """The newest result of every student of an assignment, by student id."""
+        """The newest result of every student of an assignment, in class-list order."""
         rows = self._db.execute(
-            "SELECT result_json FROM submissions s WHERE assignment = ? AND id = "
+            "SELECT student, result_json FROM submissions s WHERE assignment = ? AND id = "
             "(SELECT MAX(id) FROM submissions WHERE assignment = s.assignment AND "
-            "student = s.student) ORDER BY student", (assignment,),
+            "student = s.student)", (assignment,),
         ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [json.loads(r[1]) for r in sorted(rows, key=lambda r: roster_order(r[0]))]
 
     def record_overrides(self, assignment: str, overrides: Sequence[Override],
                          source: Path | str) -> None:

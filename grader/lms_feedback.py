@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.export import canvas_user_id
-from grader.students import moodle_participant
+from grader.students import moodle_participant, roster_order
 
 FOLDER = "{name}_{participant}_assignfeedback_file"
 STAGE = "moodle_feedback"  # the student pages, kept beside the zip: drawn again only when changed
@@ -64,7 +64,8 @@ class _Entry:
 def _entries(results: Sequence[Mapping[str, Any]]) -> tuple[list[_Entry], tuple[str, ...]]:
     """The reports to pack, by participant id, and the students without one."""
     found = [(r, moodle_participant(str(r["file"]))) for r in results]
-    left_out = tuple(sorted(str(r["student"]) for r, who in found if who is None))
+    left_out = tuple(sorted((str(r["student"]) for r, who in found if who is None),
+                           key=roster_order))
     entries: list[_Entry] = []
     seen: dict[str, int] = {}
     for r, who in sorted(((r, w) for r, w in found if w is not None),
@@ -150,7 +151,8 @@ def canvas_feedback_zip(results: Sequence[Mapping[str, Any]], out: Path,
         notebook: The notebook handed back for a result, as nbformat JSON.
     """
     named = [(r, Path(str(r["file"])).name) for r in results]
-    left_out = tuple(sorted(str(r["student"]) for r, name in named if not canvas_user_id(name)))
+    left_out = tuple(sorted((str(r["student"]) for r, name in named if not canvas_user_id(name)),
+                           key=roster_order))
     todo = sorted(((r, name) for r, name in named if canvas_user_id(name)),
                   key=lambda item: item[1])
     if not todo:

@@ -13,7 +13,7 @@ import queue
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
 from datetime import datetime
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from grader.assess import Run, reassess
-from grader.batch import BatchOutcome, Progress
+from grader.batch import BatchOutcome, Progress, submissions
 from grader.collect import FileDigests, sha256_file
 from grader.data import prepare_kernel_copy
 from grader.distributed import RemoteBatch, submit_all
@@ -39,7 +39,7 @@ from grader.grade import (
     run_submission,
     start_submission,
 )
-from grader.gradebook import Gradebook
+from grader.gradebook import Gradebook, grader_failed
 from grader.images import image_sets
 from grader.kernels import remove_leftovers
 from grader.outputs import GRADEBOOK, student_result, write_outputs
@@ -49,7 +49,7 @@ from grader.report.pages import Pages
 from grader.sandbox import Sandbox
 from grader.schedule import Devices
 from grader.spec import MNIST, Profile
-from grader.students import assign_ids
+from grader.students import roster_order
 
 T = TypeVar("T")
 EVALUATE_LOG = "evaluate.log"  # what the evaluation workers print, under the batch's .grader
@@ -59,6 +59,7 @@ def run_batch(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Map
               out_dir: Path, mnist_path: Path, sandbox: Sandbox, devices: Devices,
               workers: int, threads: Mapping[str, str], kernel: KernelEnv | None,
               servers: ForkServers | None, server: str | None, *, force: bool,
+              regrade: Collection[str] = (),
               parameters: Mapping[str, Any] | None, data: Mapping[str, Path] | None,
               on_start: Progress | None, on_done: Progress | None, audience: str, pdf: bool,
               times: Mapping[str, datetime] | None, scheduler: str | None,
@@ -94,16 +95,19 @@ def run_batch(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Map
         # stored runs are checked again here, with this machine's evaluator: not when the
         # pack's own Keras lives only on a cluster's workers
         recheck_here = scheduler is None or not pack.spec.kernel_requirements
-        for path, student in assign_ids((Path(p).resolve() for p in paths),
-                                        Path(root).resolve() if root else None):
+        for path, student in submissions(paths, root):
             try:
-                digest = None if force else sha256_file(path)
+                digest = None if force or student in regrade else sha256_file(path)
             except OSError:
                 digest = None
             if digest is None:
                 todo.append((path, student))
                 continue
             result = book.cached(pack.id, student, digest, fingerprint)
+            if result is not None and grader_failed(result):
+                outcome.retried += 1
+                todo.append((path, student))
+                continue
             if result is None:
                 run = Run.load(out_dir / student) if recheck_here else None
                 if run is not None and run.reusable(digest, execution, out_dir / student):
@@ -153,7 +157,7 @@ def run_batch(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Map
         else:
             for result in run_workers(todo, workers, setup, out_dir, on_start):
                 finished(result)  # every failure comes back as a recorded result
-        outcome.results.sort(key=lambda r: r["student"])
+        outcome.results.sort(key=lambda r: roster_order(r["student"]))
         outcome.errors = sum(r["status"] == "error" for r in outcome.results)
         write_outputs(book, pack, expected, out_dir, audience, pdf, times)
     return outcome

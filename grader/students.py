@@ -16,6 +16,7 @@ CANVAS = re.compile(r"^(?P<student>(?:[^\W_]|-)+?)(?:_LATE)?_\d+_\d+_.+$")
 MOODLE = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_[a-z]+_.*$")
 # what an id keeps: letters of any script (Müller stays Müller), digits, '.', '_', '-'
 UNSAFE = re.compile(r"[^\w.-]+")
+NUMBER = re.compile(r"(\d+)")
 
 
 def never_submitted(name: str) -> bool:
@@ -54,6 +55,17 @@ def moodle_participant(path: Path | str) -> tuple[str, str] | None:
         if match:
             return match.group("name"), match.group("participant")
     return None
+
+
+def roster_order(student: str) -> tuple[tuple[tuple[int, int | str], ...], str]:
+    """Sort key for student ids as a class list reads: ``s2`` before ``s10``, case ignored.
+
+    Runs of digits compare as numbers and letters case-folded; ids that still tie
+    (``Alice``, ``alice``) keep a fixed order by their own text.
+    """
+    parts = tuple((0, int(p)) if p.isdecimal() else (1, p.casefold())
+                  for p in NUMBER.split(unicodedata.normalize("NFC", student)) if p)
+    return parts, student
 
 
 def assign_ids(paths: Iterable[Path], root: Path | None = None) -> list[tuple[Path, str]]:

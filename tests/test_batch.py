@@ -22,6 +22,7 @@ import nbformat
 import pytest
 
 from grader import batch, kernels, runner
+from grader.errors import GraderError
 from grader.forkserver import PER_KERNEL, ForkServers
 from grader.gradebook import Gradebook
 from grader.kernelenv import batch_kernel_env, font_cache, fork_server
@@ -250,3 +251,15 @@ def test_discover_finds_notebooks_in_student_folders_and_nothing_else(tmp_path):
     assert batch.discover(tmp_path) == sorted(wanted)
     assert batch.discover(wanted[1]) == [wanted[1]]
     assert kernels.KERNEL_LOG in batch.GRADER_OUTPUT
+
+
+def test_regrade_names_only_ids_of_the_batch(tmp_path):
+    paths = [tmp_path / "doejane_1_2_mlp.ipynb", tmp_path / "s10.ipynb", tmp_path / "s2.ipynb"]
+    ids = [student for _, student in batch.submissions(paths, tmp_path)]
+    assert ids == ["doejane", "s10", "s2"]
+    batch.check_regrade({"s2", "doejane"}, ids)  # known: nothing to say
+    with pytest.raises(GraderError, match=r"--regrade doejan: no submission in this batch has "
+                                          r"that id \(did you mean doejane\?\)"):
+        batch.check_regrade({"s2", "doejan"}, ids)
+    with pytest.raises(GraderError, match=r"--regrade s3: .* \(ids are the names in grades.csv"):
+        batch.check_regrade({"zz", "s3", "s11"}, ids)  # the first in class-list order: s3

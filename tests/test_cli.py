@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from grader.gradebook import Gradebook
+from grader.students import roster_order
 from tests.conftest import ROOT, SAMPLES, run_cli
 from tests.conftest import question as q
 
@@ -84,6 +85,7 @@ def test_broken_files_are_recorded_as_errors_naming_the_file(batch):
         r = batch["results"][student]
         assert r["status"] == "error" and r["score"] == 0
         assert f"{student}.ipynb" in r["error"] and "not valid JSON" in r["error"]
+        assert r["error_kind"] == "notebook"  # kept as it is until the file changes
 
 
 def test_outputs_written(batch):
@@ -112,18 +114,29 @@ def test_second_run_regrades_only_changed_notebooks(batch, mnist_path):
     folder, out = batch["folder"], batch["out"]
     proc = run_cli("grade", str(folder), "-a", "dlcourse_mlp", "--out", str(out),
                    env={"GRADER_MNIST": str(mnist_path)})
-    assert "0 new result(s), 8 unchanged (cached): 6 graded, 2 in error" in proc.stdout, \
+    # the two unreadable notebooks stay cached: their error is the notebook's
+    assert "0 new result(s), 8 unchanged (cached): 6 graded, 2 in error." in proc.stdout, \
         proc.stdout + proc.stderr
     nb = nbformat.read(folder / "unchanged_starter.ipynb", as_version=4)
     nb.cells[-1].source += "\n\nI trained it for 5 epochs."
     nbformat.write(nb, folder / "unchanged_starter.ipynb")
+    # the last run failed on too_few_epochs through the grader's fault (a worker that died)
+    with Gradebook(out / "gradebook.sqlite") as book:
+        last = next(r for r in book.latest("dlcourse_mlp") if r["student"] == "too_few_epochs")
+        book.record(last | {"status": "error", "error_kind": "grader", "score": 0.0,
+                            "error": "EvaluationError: the evaluation worker died"})
     proc = run_cli("grade", str(folder), "-a", "dlcourse_mlp", "--out", str(out),
-                   env={"GRADER_MNIST": str(mnist_path)})
-    assert "1 new result(s), 7 unchanged (cached)" in proc.stdout, proc.stdout + proc.stderr
+                   "--regrade", "wrong_architecture", env={"GRADER_MNIST": str(mnist_path)})
+    assert ("3 new result(s) (1 unchanged but graded again: the grader had failed on them), "
+            "5 unchanged (cached): 6 graded, 2 in error.") in " ".join(proc.stdout.split()), \
+        proc.stdout + proc.stderr
     rows = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}
     assert rows["unchanged_starter"]["status"] == "graded"
-    log = (out / "unchanged_starter" / "kernel.log").read_text()
-    assert log.count("--existing") == 1, log  # its kernel's start, not the last run's too
+    assert rows["too_few_epochs"]["status"] == "graded"
+    for student in ("unchanged_starter", "too_few_epochs", "wrong_architecture"):
+        log = (out / student / "kernel.log").read_text()
+        assert log.count("--existing") == 1, log  # its kernel's start, not the last run's too
+    assert list(rows) == sorted(rows, key=roster_order)
 
 
 def test_a_spec_fix_grades_stored_runs_again_without_executing_them(batch, mnist_path,
@@ -203,6 +216,8 @@ def test_self_check_with_a_student_edition_fails_a_notebook_with_mistakes(tmp_pa
     (["grade", "{samples}", "-a", "dlcourse_mlp", "--mnist", "{tmp}/none.npz"],
      "none.npz: MNIST file not found"),
     (["check", "{tmp}/bad.ipynb", "-a", "dlcourse_mlp"], "bad.ipynb: not a notebook"),
+    (["grade", "{samples}", "-a", "dlcourse_mlp", "--regrade", "doejan"],
+     "--regrade doejan: no submission in this batch has that id (did you mean doejane?)"),
 ])
 def test_bad_input_is_one_clear_line(tmp_path, mnist_path, args, words):
     (tmp_path / "bad.ipynb").write_text("{ nope")

@@ -8,7 +8,8 @@ import pytest
 import typer
 from rich.console import Console
 
-from grader.cli_views import results_table, student_view
+from grader.batch import BatchOutcome
+from grader.cli_views import closing_line, results_table, student_view
 from grader.selfcheck import public_view
 
 
@@ -48,6 +49,33 @@ def test_a_large_class_gets_the_spread_and_who_is_in_error():
         r["execution"] = {"deadline_hit": True}
     names = ", ".join(f"s{i:03d}" for i in (3, 4, *range(10, 28)))
     assert f"stopped early │ 27: {names} and 7 more" in " ".join(_rendered(results).split())
+
+
+def test_a_submission_in_error_says_why_and_whether_the_next_run_tries_again(tmp_path):
+    broken = {"student": "s2", "status": "error", "score": 0.0, "max_score": 10.0,
+              "file": "/class/s2.ipynb", "error_kind": "notebook",
+              "error": "/class/s2.ipynb: not a notebook: the file is not valid JSON"}
+    crashed = {"student": "s10", "status": "error", "score": 0.0, "max_score": 10.0,
+               "file": "/class/s10.ipynb", "error_kind": "grader",
+               "error": "EvaluationError: the evaluation worker died " + "x" * 80}
+    fine = {"student": "s1", "status": "graded", "score": 7.0, "max_score": 10.0}
+    text = " ".join(_rendered([crashed, broken, fine]).split())
+    assert text.index("s1 ") < text.index("s2 ") < text.index("s10 ")  # class-list order
+    assert "s2 │ error │ 0 / 10 │ not a notebook: the file is not valid JSON │" in text
+    assert ("s10 │ error │ 0 / 10 │ EvaluationError: the evaluation worker died …; the grader "
+            "failed, not the notebook: the next run tries again") in text
+    outcome = BatchOutcome(tmp_path, results=[crashed, broken, fine], new_results=2,
+                           rechecked=1, retried=1, cached=1, errors=2)
+    line = " ".join(_printed(closing_line(outcome, tmp_path / "summary.html")).split())
+    assert line == (f"2 new result(s) (1 from their stored run: unchanged notebooks, only the "
+                    f"checks changed; 1 unchanged but graded again: the grader had failed on "
+                    f"them), 1 unchanged (cached): 1 graded, 2 in error (1 the grader's own "
+                    f"failure: the next run grades them again). Reports: "
+                    f"{tmp_path / 'summary.html'}")
+    plain = BatchOutcome(tmp_path, results=[fine], new_results=1)
+    assert " ".join(_printed(closing_line(plain, tmp_path / "s.html")).split()) == (
+        f"1 new result(s), 0 unchanged (cached): 1 graded, 0 in error. Reports: "
+        f"{tmp_path / 's.html'}")
 
 
 def test_a_student_is_told_where_the_notebook_stopped_and_which_cells_failed():

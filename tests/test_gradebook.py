@@ -37,6 +37,13 @@ def test_latest_and_history(tmp_path):
         assert book.runs("demo") == {"alice": 2, "bob": 1} and book.runs("other") == {}
 
 
+def test_latest_is_in_class_list_order(tmp_path):
+    with Gradebook(tmp_path / "g.sqlite") as book:
+        for student in ("s10", "s9", "Bob", "alice"):
+            book.record(result(student, 1.0))
+        assert [r["student"] for r in book.latest("demo")] == ["alice", "Bob", "s9", "s10"]
+
+
 def test_cache_hits_only_for_same_notebook_and_spec(tmp_path):
     with Gradebook(tmp_path / "g.sqlite") as book:
         book.record(result("alice", 1.0))

@@ -68,6 +68,15 @@ def test_summary_and_csv(tmp_path):
     html = render_summary([result(), errored], "Demo", questions, 4.0,
                           tmp_path / "summary.html").read_text()
     assert "not valid JSON (<code>{</code> &lt;expected&gt;)" in html
+    # a result stored before errors had a kind is graded again, and says so
+    assert html.count("the grader's own failure") == 1
+    crashed = errored | {"student": "dan", "error": "EvaluationError: worker died",
+                         "error_kind": "grader"}
+    broken = errored | {"error_kind": "notebook"}
+    both = render_summary([result(), broken, crashed], "Demo", questions, 4.0,
+                          tmp_path / "summary2.html").read_text()
+    assert both.count("the grader's own failure, not the notebook's") == 1
+    assert both.index("worker died") < both.index("the grader's own failure")
     assert "alice/report.html" in html
     assert "Run time per submission: median 5 s" in html
     assert html.count("data:image/svg+xml;base64,") == 1  # scores; no measured accuracy here
@@ -96,6 +105,11 @@ def test_summary_and_csv(tmp_path):
     assert rows[0] == ["student", "score", "max_score", "status", "q1", "a1"]
     assert rows[1] == ["alice", "3", "4", "graded", "3", "0"]
     assert rows[2] == ["bob", "0", "4", "error", "", ""]
+    # class-list order: numbers as numbers, case ignored
+    students = ["s10", "s9", "Zoe", "bob"]
+    rows = list(csv.reader(write_grades_csv([result(s) for s in students], ["q1"],
+                                            tmp_path / "grades.csv").read_text().splitlines()))
+    assert [row[0] for row in rows[1:]] == ["bob", "s9", "s10", "Zoe"]
 
 
 def test_the_summary_counts_students_per_failed_check_with_what_most_were_told(tmp_path):
@@ -141,6 +155,17 @@ def test_models_table_reads_every_kind_of_evaluation(tmp_path):
     html = render_student(r, EXPECTED, tmp_path / "report.html").read_text()
     assert "autoencoder: denoising curves drawn" in html
     assert "trained, then no longer in a variable" in html and "could not be rendered" not in html
+
+
+def test_a_student_whose_notebook_the_grader_failed_on_is_told_it_is_not_their_fault(tmp_path):
+    error = {"status": "error", "questions": [], "score": 0.0, "execution": None}
+    crashed = result() | error | {"error": "EvaluationError: worker died", "error_kind": "grader"}
+    broken = result() | error | {"error": "not valid JSON", "error_kind": "notebook"}
+    said = "The grader failed here, not the notebook: it will be graded again."
+    html = render_student(crashed, EXPECTED, tmp_path / "c.html").read_text()
+    assert "not graded" in html and "worker died" in html and said in html
+    html = render_student(broken, EXPECTED, tmp_path / "b.html").read_text()
+    assert "not valid JSON" in html and said not in html
 
 
 def test_a_report_that_cannot_render_becomes_a_page_saying_why(tmp_path):

@@ -151,6 +151,8 @@ def test_a_failing_run_or_check_is_that_submission_s_recorded_error(monkeypatch,
     assert results["s1"]["status"] == results["s2"]["status"] == "error"
     assert "kernel phase broke" in results["s1"]["error"]
     assert "check phase broke" in results["s2"]["traceback"]
+    # neither was the notebook's fault: an unchanged s1 or s2 is graded again next time
+    assert results["s1"]["error_kind"] == results["s2"]["error_kind"] == "grader"
     assert results["s3"]["status"] == results["s4"]["status"] == "graded"
     assert not phases.seen("check begins", "s1")  # nothing ran: nothing to check
 

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from grader.students import assign_ids, student_id
+from grader.students import assign_ids, roster_order, student_id
 
 
 def test_canvas_download_names():
@@ -46,3 +46,16 @@ def test_a_notebook_in_a_folder_of_its_own_is_named_for_the_folder(tmp_path):
     assert student_id(tmp_path / "bob.ipynb", tmp_path) == "bob"
     two = [tmp_path / "alice" / "mlp.ipynb", tmp_path / "alice" / "mlp_v2.ipynb"]
     assert [sid for _, sid in assign_ids(two, tmp_path)] == ["alice", "alice-2"]
+
+
+def test_roster_order_reads_numbers_as_numbers_and_ignores_case():
+    ids = ["s10", "Bob", "s2", "alice", "s1", "Alice", "Jane_Doe_4711", "Jane_Doe_812", "s02"]
+    assert sorted(ids, key=roster_order) == [
+        "Alice", "alice", "Bob", "Jane_Doe_812", "Jane_Doe_4711", "s1", "s02", "s2", "s10"]
+
+
+def test_roster_order_takes_any_id():
+    ids = ["Müller", "müller-2", "²x", "٣", "7", "unnamed", "x²", ""]
+    # no id makes the key fail; digits of any script are numbers (٣ is 3)
+    assert sorted(ids, key=roster_order)[:5] == ["", "٣", "7", "Müller", "müller-2"]
+    assert sorted(ids, key=roster_order) == sorted(sorted(ids), key=roster_order)

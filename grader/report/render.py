@@ -19,9 +19,11 @@ import markupsafe
 
 from grader import layers as L
 from grader.cell_advice import across_class, advise_once
+from grader.gradebook import grader_failed
 from grader.report import AUDIENCES, plots
 from grader.report.markup import code_spans, pct
 from grader.selfcheck import hint_to_show, stopped_early
+from grader.students import roster_order
 
 TEMPLATES_ENV = "GRADER_TEMPLATES"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -185,6 +187,7 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
     return {
         "r": result, "questions": questions, "audience": audience, "failures": failures,
         "stopped": stopped_early(execution),
+        "grader_failed": grader_failed(result),
         "models": model_rows(result.get("models", [])),
         "executed_link": os.path.relpath(executed, report_dir) if executed else None,
         "executed_html_link": os.path.relpath(html, report_dir) if html else None,
@@ -313,7 +316,8 @@ def summary_context(results: Sequence[Mapping[str, Any]], title: str,
         "accuracy_plot": plots.accuracy_strips(accuracies),
         "run_time": {"median": seconds[len(seconds) // 2], "max": seconds[-1],
                      "total": sum(seconds)} if seconds else None,
-        "errors": [r for r in results if r["status"] == "error"],
+        "errors": [{"student": r["student"], "error": r.get("error"),
+                    "grader_failed": grader_failed(r)} for r in results if r["status"] == "error"],
     }
 
 
@@ -357,7 +361,7 @@ def write_grades_csv(results: Sequence[Mapping[str, Any]], question_ids: Sequenc
     with out_path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["student", "score", "max_score", "status", *question_ids])
-        for r in sorted(results, key=lambda r: r["student"]):
+        for r in sorted(results, key=lambda r: roster_order(r["student"])):
             by_q = {q["id"]: q["score"] for q in r.get("questions", [])}
             writer.writerow([r["student"], f"{r['score']:g}", f"{r['max_score']:g}", r["status"],
                              *(f"{by_q[q]:g}" if q in by_q else "" for q in question_ids)])
