@@ -252,8 +252,9 @@ def check(
     result = outcome.results[0]
     report = out / result["student"] / "report.html"
     if result["status"] == "error":
-        err.print(f"[bold red]not graded:[/] {result['error']}", highlight=False)
-        err.print(f"report: {report}")
+        from grader.cli_views import not_graded
+
+        err.print(not_graded(result, report), highlight=False)
         raise typer.Exit(2)
     print_view(public_view(result["questions"]), pack.spec.title, report, result.get("compat"),
                result.get("execution") or {})

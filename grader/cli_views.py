@@ -125,6 +125,15 @@ def student_view(view: View, title: str, compat: list[dict[str, Any]] | None = N
     return out
 
 
+def not_graded(result: Mapping[str, Any], report: Path) -> Text:
+    """What ``grader check`` tells a student whose notebook could not be graded."""
+    text = Text.assemble(("not graded:", "bold red"), f" {result.get('error')}\n")
+    if grader_failed(result):
+        text.append("This is the grader failing, not your notebook: run the same command "
+                    "again. If it fails again, send your instructor this report.\n")
+    return text.append(f"report: {report}")
+
+
 def closing_line(outcome: BatchOutcome, summary: Path) -> Text:
     """What ``grader grade`` did: new and reused results, graded and in error, where to look."""
     why = [f"{outcome.rechecked} from their stored run: unchanged notebooks, only the "

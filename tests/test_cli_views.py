@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from grader.batch import BatchOutcome
-from grader.cli_views import closing_line, results_table, student_view
+from grader.cli_views import closing_line, not_graded, results_table, student_view
 from grader.selfcheck import public_view
 
 
@@ -76,6 +76,20 @@ def test_a_submission_in_error_says_why_and_whether_the_next_run_tries_again(tmp
     assert " ".join(_printed(closing_line(plain, tmp_path / "s.html")).split()) == (
         f"1 new result(s), 0 unchanged (cached): 1 graded, 0 in error. Reports: "
         f"{tmp_path / 's.html'}")
+
+
+def test_a_self_check_that_could_not_grade_says_whose_failure_it_was(tmp_path):
+    report = tmp_path / "s" / "report.html"
+    broken = {"status": "error", "error_kind": "notebook",
+              "error": "s.ipynb: not a notebook: the file is not valid JSON [line 1]"}
+    text = _printed(not_graded(broken, report))
+    assert text.splitlines() == ["not graded: s.ipynb: not a notebook: the file is not valid "
+                                 "JSON [line 1]", f"report: {report}"]
+    crashed = broken | {"error_kind": "grader", "error": "the kernel could not start [bwrap]"}
+    text = " ".join(_printed(not_graded(crashed, report)).split())
+    assert text == ("not graded: the kernel could not start [bwrap] This is the grader "
+                    "failing, not your notebook: run the same command again. If it fails "
+                    f"again, send your instructor this report. report: {report}")
 
 
 def test_a_student_is_told_where_the_notebook_stopped_and_which_cells_failed():
