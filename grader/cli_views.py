@@ -41,8 +41,9 @@ def results_table(results: list[dict[str, Any]], title: str) -> Table:
         for col in ("student", "status", "score", *(["run"] if any(notes) else [])):
             table.add_column(col)
         for r, note in zip(results, notes, strict=True):
+            # the note may quote a notebook's own text: shown as text, never as markup
             table.add_row(r["student"], r["status"], f"{r['score']:g} / {r['max_score']:g}",
-                          *([note] if any(notes) else []))
+                          *([Text(note)] if any(notes) else []))
         return table
     table.add_column("")
     table.add_column(f"{len(results)} submissions")

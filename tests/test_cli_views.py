@@ -64,6 +64,9 @@ def test_a_submission_in_error_says_why_and_whether_the_next_run_tries_again(tmp
     assert "s2 │ error │ 0 / 10 │ not a notebook: the file is not valid JSON │" in text
     assert ("s10 │ error │ 0 / 10 │ EvaluationError: the evaluation worker died …; the grader "
             "failed, not the notebook: the next run tries again") in text
+    hostile = broken | {"student": "s3", "error": "not a valid notebook: '[/][bold]x' is bad"}
+    text = " ".join(_rendered([hostile]).split())
+    assert "not a valid notebook: '[/][bold]x' is bad" in text
     outcome = BatchOutcome(tmp_path, results=[crashed, broken, fine], new_results=2,
                            rechecked=1, retried=1, cached=1, errors=2)
     line = " ".join(_printed(closing_line(outcome, tmp_path / "summary.html")).split())
