@@ -114,7 +114,7 @@ def _audience(value: str) -> str:
 
 
 def _fail(exc: GraderError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
     return typer.Exit(2)
 
 

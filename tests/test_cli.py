@@ -216,6 +216,8 @@ def test_self_check_with_a_student_edition_fails_a_notebook_with_mistakes(tmp_pa
     (["grade", "{samples}", "-a", "dlcourse_mlp", "--mnist", "{tmp}/none.npz"],
      "none.npz: MNIST file not found"),
     (["check", "{tmp}/bad.ipynb", "-a", "dlcourse_mlp"], "bad.ipynb: not a notebook"),
+    (["check", "{tmp}/[/]x[bold].ipynb", "-a", "dlcourse_mlp"],
+     "[/]x[bold].ipynb: no such notebook"),  # a name is text, never rich markup
     (["grade", "{samples}", "-a", "dlcourse_mlp", "--regrade", "doejan"],
      "--regrade doejan: no submission in this batch has that id (did you mean doejane?)"),
 ])
