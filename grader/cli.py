@@ -201,7 +201,7 @@ def grade(
                                   audience=_audience(audience), pdf=pdf, times=times,
                                   sandbox=box, timeouts=(cell_timeout, notebook_timeout),
                                   workers=workers, devices=devices, scheduler=scheduler,
-                                  log=lambda msg: err.print(msg, highlight=False),
+                                  log=lambda msg: err.print(msg, highlight=False, markup=False),
                                   fresh_kernels=fresh_kernels,
                                   root=source if source.is_dir() else None)
         except GraderError as exc:
@@ -242,11 +242,11 @@ def check(
         mnist_path = locate_mnist(mnist)
         box = _sandbox(sandbox, memory, None, 256, disk)
         if box.note:
-            err.print(f"[bold yellow]warning:[/] {box.note}", highlight=False)
+            err.print(f"[bold yellow]warning:[/] {escape(box.note)}", highlight=False)
         with _settled(), console.status(f"running {notebook.name} ({prof.name} profile)…"):
             outcome = grade_batch([notebook], pack, prof.name, out, mnist_path, force=True,
                                   data=_data(data), pdf=False, sandbox=box,
-                                  log=lambda msg: err.print(msg, highlight=False))
+                                  log=lambda msg: err.print(msg, highlight=False, markup=False))
     except GraderError as exc:
         raise _fail(exc) from None
     result = outcome.results[0]

@@ -31,7 +31,7 @@ def build_env(
             return
         env = KernelEnv.for_requirements(pack.spec.kernel_requirements)
         was_ready = env.ready()
-        build(env, log=lambda msg: err.print(msg, highlight=False), force=force)
+        build(env, log=lambda msg: err.print(msg, highlight=False, markup=False), force=force)
     except GraderError as exc:
         raise _fail(exc) from None
     info = env.info()
