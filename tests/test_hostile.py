@@ -215,3 +215,4 @@ def test_unreadable_files_are_recorded_with_the_reason(hostile, student, words):
     r = hostile.results[student]
     assert r["status"] == "error" and words in r["error"]
     assert os.path.basename(r["file"]) in r["error"]
+    assert r["error_kind"] == "notebook"  # not graded again until the file changes
