@@ -153,7 +153,7 @@ def grade(
     Each notebook runs in its own sandboxed kernel (see docs/security.md).
     """
     from grader.archive import is_archive, unpack_submissions
-    from grader.batch import discover, grade_batch
+    from grader.batch import check_regrade, discover, grade_batch, submissions
     from grader.data import locate_mnist
     from grader.pack import find_pack
     from grader.schedule import Devices, parse_gpus
@@ -165,6 +165,9 @@ def grade(
         source, damaged = (unpack_submissions(folder, out / ".grader" / "unzipped" /
                                               folder.stem) if is_archive(folder) else (folder, []))
         paths = discover(source)
+        root = source if source.is_dir() else None
+        if regrade:  # before the progress bar starts: a typo is one line and nothing runs
+            check_regrade(regrade, [student for _, student in submissions(paths, root)])
         mnist_path = locate_mnist(mnist)
         params = _parameters(parameter)
         extra = _data(data)
@@ -203,7 +206,7 @@ def grade(
                                   workers=workers, devices=devices, scheduler=scheduler,
                                   log=lambda msg: err.print(msg, highlight=False, markup=False),
                                   fresh_kernels=fresh_kernels,
-                                  root=source if source.is_dir() else None)
+                                  root=root)
         except GraderError as exc:
             raise _fail(exc) from None
     from grader.cli_views import closing_line, results_table
