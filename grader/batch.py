@@ -21,6 +21,7 @@ from typing import Any
 from grader.diskcap import space_warning
 from grader.envs import KernelEnv, build
 from grader.errors import GraderError
+from grader.folderlock import holding
 from grader.forkserver import ForkServers
 from grader.kernelenv import batch_kernel_env, font_cache, fork_server
 from grader.pack import Pack
@@ -155,6 +156,8 @@ def grade_batch(
 
     Raises:
         GraderError: an id in ``regrade`` that none of ``paths`` has; nothing is graded.
+        FolderBusyError: another grader command is writing ``out_dir`` (see
+            :mod:`grader.folderlock`); nothing is graded.
     """
     if regrade:
         check_regrade(regrade, [student for _, student in submissions(paths, root)])
@@ -170,12 +173,13 @@ def grade_batch(
     workers = max(1, workers or default_workers(sandbox.limits.memory,
                                                 gpu_slots=devices.slots))
     threads = thread_env(workers)
-    warning = None if scheduler else space_warning(shutil.disk_usage(out_dir).free, workers,
-                                                   sandbox.limits.disk)
-    if warning and log:
-        log(warning)
-    kernel = None if scheduler else kernel_environment(pack, log)
-    with ForkServers(font_cache()) as servers:
+    # one command at a time writes the folder: a second is refused before it starts anything
+    with holding(out_dir), ForkServers(font_cache()) as servers:
+        warning = None if scheduler else space_warning(shutil.disk_usage(out_dir).free,
+                                                       workers, sandbox.limits.disk)
+        if warning and log:
+            log(warning)
+        kernel = None if scheduler else kernel_environment(pack, log)
         # the batch's fork server imports TensorFlow while the rest of the grader is
         # imported and the batch prepared; its kernels and evaluation workers are forks
         # of it (one import for them all)

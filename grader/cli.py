@@ -155,13 +155,17 @@ def grade(
     from grader.archive import is_archive, unpack_submissions
     from grader.batch import check_regrade, discover, grade_batch, submissions
     from grader.data import locate_mnist
+    from grader.folderlock import holding
     from grader.pack import find_pack
     from grader.schedule import Devices, parse_gpus
 
+    held = contextlib.ExitStack()
     try:
         pack = find_pack(assignment)
         prof = pack.spec.profile(profile)
         pack.expected(prof.name)
+        # the folder is this command's alone from before a zip is unpacked into it
+        held.enter_context(holding(out))
         source, damaged = (unpack_submissions(folder, out / ".grader" / "unzipped" /
                                               folder.stem) if is_archive(folder) else (folder, []))
         paths = discover(source)
@@ -175,44 +179,46 @@ def grade(
         box = _sandbox(sandbox, memory, cpu_seconds, processes, disk)
         devices = Devices(parse_gpus(gpus), kernels_per_gpu)
     except GraderError as exc:
+        held.close()
         raise _fail(exc) from None
-    for note in [box.note, *(f"{folder}: damaged in the zip, graded as far as it reads: "
-                             f"{member}" for member in damaged)]:
-        if note:
-            err.print(f"[bold yellow]warning:[/] {escape(note)}", highlight=False)
-    if not paths:
-        raise _fail(GraderError("no .ipynb files to grade", path=folder))
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
-    # time left from the notebooks finished in the last 10 minutes: a class's notebooks
-    # take from seconds to many minutes each, too few finish in rich's default 30 s
-    with _settled(), Progress(*columns, console=console, transient=False,
-                              speed_estimate_period=600) as bar:
-        task = bar.add_task(f"grading {pack.id} ({prof.name})", total=len(paths))
+    with held:
+        for note in [box.note, *(f"{folder}: damaged in the zip, graded as far as it reads: "
+                                 f"{member}" for member in damaged)]:
+            if note:
+                err.print(f"[bold yellow]warning:[/] {escape(note)}", highlight=False)
+        if not paths:
+            raise _fail(GraderError("no .ipynb files to grade", path=folder))
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+        # time left from the notebooks finished in the last 10 minutes: a class's notebooks
+        # take from seconds to many minutes each, too few finish in rich's default 30 s
+        with _settled(), Progress(*columns, console=console, transient=False,
+                                  speed_estimate_period=600) as bar:
+            task = bar.add_task(f"grading {pack.id} ({prof.name})", total=len(paths))
 
-        def started(student: str, name: str) -> None:
-            bar.update(task, description=f"grading {student}")
+            def started(student: str, name: str) -> None:
+                bar.update(task, description=f"grading {student}")
 
-        def done(student: str, status: str) -> None:
-            bar.console.print(f"  {student}: {status}", highlight=False)
-            bar.advance(task)
+            def done(student: str, status: str) -> None:
+                bar.console.print(f"  {student}: {status}", highlight=False)
+                bar.advance(task)
 
-        try:
-            outcome = grade_batch(paths, pack, prof.name, out, mnist_path, force=force,
-                                  regrade=regrade or (), parameters=params, data=extra,
-                                  on_start=started, on_done=done,
-                                  audience=_audience(audience), pdf=pdf, times=times,
-                                  sandbox=box, timeouts=(cell_timeout, notebook_timeout),
-                                  workers=workers, devices=devices, scheduler=scheduler,
-                                  log=lambda msg: err.print(msg, highlight=False, markup=False),
-                                  fresh_kernels=fresh_kernels,
-                                  root=root)
-        except GraderError as exc:
-            raise _fail(exc) from None
-    from grader.cli_views import closing_line, results_table
+            try:
+                outcome = grade_batch(paths, pack, prof.name, out, mnist_path, force=force,
+                                      regrade=regrade or (), parameters=params, data=extra,
+                                      on_start=started, on_done=done,
+                                      audience=_audience(audience), pdf=pdf, times=times,
+                                      sandbox=box, timeouts=(cell_timeout, notebook_timeout),
+                                      workers=workers, devices=devices, scheduler=scheduler,
+                                      log=lambda msg: err.print(msg, highlight=False, markup=False),
+                                      fresh_kernels=fresh_kernels,
+                                      root=root)
+            except GraderError as exc:
+                raise _fail(exc) from None
+        from grader.cli_views import closing_line, results_table
 
-    console.print(results_table(outcome.results, f"{pack.spec.title} — {prof.name} profile"))
-    console.print(closing_line(outcome, out / "summary.html"))
+        console.print(results_table(outcome.results, f"{pack.spec.title} — {prof.name} profile"))
+        console.print(closing_line(outcome, out / "summary.html"))
 
 
 @app.command()
@@ -276,97 +282,6 @@ def print_view(view: Any, title: str, report: Path | None = None,
     raise typer.Exit(1 if view.failed else 0)
 
 
-@app.command()
-def report(
-    out: Annotated[Path, typer.Argument(help="Output folder of an earlier `grader grade`.")],
-    assignment: AssignmentOpt,
-    overrides: Annotated[Path | None, typer.Option(
-        help="Manual grades: CSV or YAML with student, question, points, comment.")] = None,
-    audience: AudienceOpt = "student",
-    pdf: PdfOpt = True,
-    submitted: SubmittedOpt = None,
-) -> None:
-    """Re-render grades.csv, reports and the summary from the gradebook (nothing runs)."""
-    from grader.outputs import open_gradebook, write_outputs
-    from grader.overrides import read_overrides
-    from grader.pack import find_pack
-
-    try:
-        pack = find_pack(assignment)
-        with open_gradebook(out) as book:
-            latest = book.latest(pack.id)
-            if overrides is not None:
-                manual = read_overrides(overrides, pack.spec, [r["student"] for r in latest])
-                book.record_overrides(pack.id, manual, overrides)
-                console.print(f"recorded {len(manual)} manual grade(s) from {overrides}")
-            expected = pack.expected(latest[0]["profile"]) if latest else {}
-            results = write_outputs(book, pack, expected, out, _audience(audience), pdf,
-                                    _times(submitted))
-    except GraderError as exc:
-        raise _fail(exc) from None
-    pending = sum(r["manual_pending"] for r in results)
-    console.print(f"{len(results)} report(s) written to {out}; {pending} answer(s) still "
-                  "awaiting manual grade.")
-
-
-@app.command("export")
-def export_grades(
-    out: Annotated[Path, typer.Argument(help="Output folder of an earlier `grader grade`.")],
-    assignment: AssignmentOpt,
-    format: Annotated[str, typer.Option("--format", help="csv, canvas, moodle or gradescope.")]
-    = "csv",
-    to: Annotated[Path | None, typer.Option(help="Where the files go (default OUT/exports).")]
-    = None,
-    submitted: SubmittedOpt = None,
-    pdf: Annotated[bool, typer.Option(
-        "--pdf/--no-pdf", help="moodle: the feedback files are PDF reports (else HTML).")]
-    = True,
-) -> None:
-    """Write the grades (manual grades included) in a format an LMS imports.
-
-    With --format moodle, each student's report is also packed as Moodle's feedback
-    files zip; with --format canvas, each student's notebook as it ran, feedback on top,
-    as the zip Canvas' "re-upload submissions" takes.
-    """
-    from grader.export import FORMATS, export
-    from grader.outputs import canvas_feedback, class_results, moodle_feedback, open_gradebook
-    from grader.pack import find_pack
-
-    if format not in FORMATS:
-        raise _fail(GraderError(f"unknown format {format!r} (formats: {', '.join(FORMATS)})"))
-    try:
-        pack = find_pack(assignment)
-        times = _times(submitted)
-        with open_gradebook(out) as book:
-            results = class_results(book, pack, times)
-        target = to or out / "exports"
-        written = export(results, format, pack.spec.title, target,
-                         [q.id for q in pack.spec.questions])
-        packed = (moodle_feedback(results, pack, target, pdf) if format == "moodle" else
-                  canvas_feedback(results, pack, target) if format == "canvas" else None)
-    except GraderError as exc:
-        raise _fail(exc) from None
-    console.print(f"wrote {len(written)} {format} file(s) under {target}")
-    if packed is not None:
-        _say_packed(packed, format)
-
-
-def _say_packed(packed: Any, lms: str) -> None:
-    """What went into the LMS's feedback zip, and who could not."""
-    how = {"moodle": ("report(s) as Moodle feedback files (assignment > Upload multiple "
-                      "feedback files in a zip)", "participant number"),
-           "canvas": ("notebook(s) with feedback on top (assignment > Re-Upload "
-                      "Submissions)", "Canvas user and file ids")}[lms]
-    if packed.zip_path is not None:
-        console.print(f"{escape(str(packed.zip_path))}: {packed.students} {how[0]}",
-                      highlight=False)
-    if packed.left_out:
-        names = ", ".join(packed.left_out[:5]) + (", …" if len(packed.left_out) > 5 else "")
-        err.print(f"[bold yellow]warning:[/] {len(packed.left_out)} student(s) not in the "
-                  f"feedback zip: their file names are not from the {lms.capitalize()} "
-                  f"download, so they have no {how[1]}: {escape(names)}", highlight=False)
-
-
 @contextlib.contextmanager
 def _settled() -> Iterator[None]:
     """Leave what exists before a batch (modules, the pack) out of the collections during it.
@@ -396,8 +311,12 @@ def main() -> None:
 
 
 from grader.cli_env import env_app  # noqa: E402 - they use the helpers above
+from grader.cli_outputs import export_grades, report  # noqa: E402
 from grader.cli_pack import pack_app  # noqa: E402
 from grader.cli_reference import reference_app  # noqa: E402
+
+app.command()(report)
+app.command("export")(export_grades)
 
 app.add_typer(reference_app, name="reference")
 app.add_typer(pack_app, name="pack")

@@ -96,5 +96,9 @@ class SandboxError(GraderError):
     """Kernels cannot be contained as asked (``--sandbox``, limits)."""
 
 
+class FolderBusyError(GraderError):
+    """Another grader command is writing the output folder (fields: ``pid``, or None)."""
+
+
 class EnvironmentBuildError(GraderError):
     """A pack's kernel environment could not be built (fields: ``requirements``)."""

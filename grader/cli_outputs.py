@@ -1,0 +1,124 @@
+"""``grader report`` and ``grader export``: what an earlier ``grader grade`` left, written again.
+
+Nothing runs: the gradebook holds every result. Both hold the output folder while they
+write (:mod:`grader.folderlock`), as ``grader grade`` does.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from grader.cli import (
+    AssignmentOpt,
+    AudienceOpt,
+    PdfOpt,
+    SubmittedOpt,
+    _audience,
+    _fail,
+    _times,
+    console,
+    err,
+)
+from grader.errors import GraderError
+
+
+def _held(out: Path) -> AbstractContextManager[None]:
+    """``out`` held for this command alone (:mod:`grader.folderlock`); a missing one is not."""
+    from grader.folderlock import holding
+
+    return holding(out) if out.is_dir() else nullcontext()
+
+
+def report(
+    out: Annotated[Path, typer.Argument(help="Output folder of an earlier `grader grade`.")],
+    assignment: AssignmentOpt,
+    overrides: Annotated[Path | None, typer.Option(
+        help="Manual grades: CSV or YAML with student, question, points, comment.")] = None,
+    audience: AudienceOpt = "student",
+    pdf: PdfOpt = True,
+    submitted: SubmittedOpt = None,
+) -> None:
+    """Re-render grades.csv, reports and the summary from the gradebook (nothing runs)."""
+    from grader.outputs import open_gradebook, write_outputs
+    from grader.overrides import read_overrides
+    from grader.pack import find_pack
+
+    try:
+        pack = find_pack(assignment)
+        with _held(out), open_gradebook(out) as book:
+            latest = book.latest(pack.id)
+            if overrides is not None:
+                manual = read_overrides(overrides, pack.spec, [r["student"] for r in latest])
+                book.record_overrides(pack.id, manual, overrides)
+                console.print(f"recorded {len(manual)} manual grade(s) from {overrides}")
+            expected = pack.expected(latest[0]["profile"]) if latest else {}
+            results = write_outputs(book, pack, expected, out, _audience(audience), pdf,
+                                    _times(submitted))
+    except GraderError as exc:
+        raise _fail(exc) from None
+    pending = sum(r["manual_pending"] for r in results)
+    console.print(f"{len(results)} report(s) written to {out}; {pending} answer(s) still "
+                  "awaiting manual grade.")
+
+
+def export_grades(
+    out: Annotated[Path, typer.Argument(help="Output folder of an earlier `grader grade`.")],
+    assignment: AssignmentOpt,
+    format: Annotated[str, typer.Option("--format", help="csv, canvas, moodle or gradescope.")]
+    = "csv",
+    to: Annotated[Path | None, typer.Option(help="Where the files go (default OUT/exports).")]
+    = None,
+    submitted: SubmittedOpt = None,
+    pdf: Annotated[bool, typer.Option(
+        "--pdf/--no-pdf", help="moodle: the feedback files are PDF reports (else HTML).")]
+    = True,
+) -> None:
+    """Write the grades (manual grades included) in a format an LMS imports.
+
+    With --format moodle, each student's report is also packed as Moodle's feedback
+    files zip; with --format canvas, each student's notebook as it ran, feedback on top,
+    as the zip Canvas' "re-upload submissions" takes.
+    """
+    from grader.export import FORMATS, export
+    from grader.outputs import canvas_feedback, class_results, moodle_feedback, open_gradebook
+    from grader.pack import find_pack
+
+    if format not in FORMATS:
+        raise _fail(GraderError(f"unknown format {format!r} (formats: {', '.join(FORMATS)})"))
+    try:
+        pack = find_pack(assignment)
+        times = _times(submitted)
+        with _held(out):
+            with open_gradebook(out) as book:
+                results = class_results(book, pack, times)
+            target = to or out / "exports"
+            written = export(results, format, pack.spec.title, target,
+                             [q.id for q in pack.spec.questions])
+            packed = (moodle_feedback(results, pack, target, pdf) if format == "moodle" else
+                      canvas_feedback(results, pack, target) if format == "canvas" else None)
+    except GraderError as exc:
+        raise _fail(exc) from None
+    console.print(f"wrote {len(written)} {format} file(s) under {target}")
+    if packed is not None:
+        _say_packed(packed, format)
+
+
+def _say_packed(packed: Any, lms: str) -> None:
+    """What went into the LMS's feedback zip, and who could not."""
+    how = {"moodle": ("report(s) as Moodle feedback files (assignment > Upload multiple "
+                      "feedback files in a zip)", "participant number"),
+           "canvas": ("notebook(s) with feedback on top (assignment > Re-Upload "
+                      "Submissions)", "Canvas user and file ids")}[lms]
+    if packed.zip_path is not None:
+        console.print(f"{escape(str(packed.zip_path))}: {packed.students} {how[0]}",
+                      highlight=False)
+    if packed.left_out:
+        names = ", ".join(packed.left_out[:5]) + (", …" if len(packed.left_out) > 5 else "")
+        err.print(f"[bold yellow]warning:[/] {len(packed.left_out)} student(s) not in the "
+                  f"feedback zip: their file names are not from the {lms.capitalize()} "
+                  f"download, so they have no {how[1]}: {escape(names)}", highlight=False)
