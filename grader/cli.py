@@ -159,29 +159,28 @@ def grade(
     from grader.pack import find_pack
     from grader.schedule import Devices, parse_gpus
 
-    held = contextlib.ExitStack()
-    try:
-        pack = find_pack(assignment)
-        prof = pack.spec.profile(profile)
-        pack.expected(prof.name)
-        # the folder is this command's alone from before a zip is unpacked into it
-        held.enter_context(holding(out))
-        source, damaged = (unpack_submissions(folder, out / ".grader" / "unzipped" /
-                                              folder.stem) if is_archive(folder) else (folder, []))
-        paths = discover(source)
-        root = source if source.is_dir() else None
-        if regrade:  # before the progress bar starts: a typo is one line and nothing runs
-            check_regrade(regrade, [student for _, student in submissions(paths, root)])
-        mnist_path = locate_mnist(mnist)
-        params = _parameters(parameter)
-        extra = _data(data)
-        times = _times(submitted)
-        box = _sandbox(sandbox, memory, cpu_seconds, processes, disk)
-        devices = Devices(parse_gpus(gpus), kernels_per_gpu)
-    except GraderError as exc:
-        held.close()
-        raise _fail(exc) from None
-    with held:
+    with contextlib.ExitStack() as held:  # released however the command ends
+        try:
+            pack = find_pack(assignment)
+            prof = pack.spec.profile(profile)
+            pack.expected(prof.name)
+            # the folder is this command's alone from before a zip is unpacked into it
+            held.enter_context(holding(out))
+            unzipped = out / ".grader" / "unzipped" / folder.stem
+            source, damaged = (unpack_submissions(folder, unzipped) if is_archive(folder)
+                               else (folder, []))
+            paths = discover(source)
+            root = source if source.is_dir() else None
+            if regrade:  # before the progress bar starts: a typo is one line and nothing runs
+                check_regrade(regrade, [student for _, student in submissions(paths, root)])
+            mnist_path = locate_mnist(mnist)
+            params = _parameters(parameter)
+            extra = _data(data)
+            times = _times(submitted)
+            box = _sandbox(sandbox, memory, cpu_seconds, processes, disk)
+            devices = Devices(parse_gpus(gpus), kernels_per_gpu)
+        except GraderError as exc:
+            raise _fail(exc) from None
         for note in [box.note, *(f"{folder}: damaged in the zip, graded as far as it reads: "
                                  f"{member}" for member in damaged)]:
             if note:
