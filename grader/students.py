@@ -14,6 +14,9 @@ CANVAS = re.compile(r"^(?P<student>(?:[^\W_]|-)+?)(?:_LATE)?_\d+_\d+_.+$")
 # as a folder per student (the default), or before each file name; with blind marking the
 # name is "Participant", so the id keeps the number
 MOODLE = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_[a-z]+_.*$")
+# Blackboard's "Assignment File Download": <assignment>_<username>_attempt_<date-time>, then
+# "_<file name>" for each submitted file (the attempt's own .txt has none)
+BLACKBOARD = re.compile(r"^.+_(?P<student>[^_]+)_attempt_\d{4}(?:-\d\d){5}(?:_.*)?$")
 # what an id keeps: letters of any script (Müller stays Müller), digits, '.', '_', '-'
 UNSAFE = re.compile(r"[^\w.-]+")
 NUMBER = re.compile(r"(\d+)")
@@ -31,6 +34,9 @@ def never_submitted(name: str) -> bool:
 def student_id(path: Path | str, root: Path | str | None = None) -> str:
     """``doejane_12345_67890_mlp.ipynb`` → ``doejane``; otherwise the file's stem.
 
+    Blackboard's downloads give the username
+    (``HW 7_jdoe_attempt_2026-11-20-23-58-01_mlp.ipynb`` → ``jdoe``).
+
     A notebook in a folder of its own below ``root`` (the folder being graded) takes the
     folder's name, as LMS downloads name a folder per student
     (``Jane Doe_4711_assignsubmission_file_/mlp.ipynb`` → ``Jane_Doe_4711``). Names are
@@ -42,9 +48,10 @@ def student_id(path: Path | str, root: Path | str | None = None) -> str:
     if root is not None and path.parent != Path(root) and path.parent.parent == Path(root):
         name = path.parent.name
     name = unicodedata.normalize("NFC", name)
-    canvas, moodle = CANVAS.match(name), moodle_participant(path)
-    raw = (canvas.group("student") if canvas else
-           f"{moodle[0]}_{moodle[1]}" if moodle else name)
+    blackboard, canvas = BLACKBOARD.match(name), CANVAS.match(name)
+    moodle = moodle_participant(path)
+    raw = (blackboard.group("student") if blackboard else canvas.group("student") if canvas
+           else f"{moodle[0]}_{moodle[1]}" if moodle else name)
     return UNSAFE.sub("_", raw).strip("._") or "unnamed"
 
 

@@ -8,6 +8,19 @@ def test_canvas_download_names():
     assert student_id("doejane_LATE_12345_67890_my_mlp-1.ipynb") == "doejane"
 
 
+def test_blackboard_download_names_give_the_username():
+    assert student_id("HW 7_jdoe_attempt_2026-11-20-23-58-01_mlp.ipynb") == "jdoe"
+    assert student_id("Lab_7_MNIST_s1234567_attempt_2026-11-20-09-05-00_my_lab7.ipynb") == \
+        "s1234567"
+    assert student_id("HW7_jdoe_attempt_2026-11-20-23-58-01.ipynb") == "jdoe"
+    # two attempts of one student in one download: told apart, as Canvas' repeats are
+    paths = [Path("HW7_jdoe_attempt_2026-11-20-23-58-01_a.ipynb"),
+             Path("HW7_jdoe_attempt_2026-11-21-08-00-00_a.ipynb")]
+    assert [sid for _, sid in assign_ids(paths)] == ["jdoe", "jdoe-2"]
+    # not Blackboard's: no date-time after "_attempt_"
+    assert student_id("my_attempt_1.ipynb") == "my_attempt_1"
+
+
 def test_plain_names_and_unsafe_characters():
     assert student_id("alice.ipynb") == "alice"
     assert student_id("../we ird$name.ipynb") == "we_ird_name"
