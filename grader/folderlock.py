@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from grader.errors import FolderBusyError
+from grader.errors import FolderBusyError, GraderError
 
 LOCK = Path(".grader") / "lock"
 
@@ -39,14 +39,31 @@ def holding(out_dir: Path) -> Iterator[None]:
     Raises:
         FolderBusyError: another process, or another thread of this one, holds the
             folder; it names that process.
+        GraderError: the folder cannot be made or written (a file of that name, no
+            permission).
     """
     path = Path(out_dir).resolve() / LOCK
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise GraderError(f"cannot write to this output folder ({exc.strerror or exc})",
+                          path=out_dir) from None
+    try:
+        with _holding(Path(out_dir), path, fd):
+            yield
+    finally:
+        os.close(fd)  # frees the lock, where this call took it
+
+
+@contextmanager
+def _holding(out_dir: Path, path: Path, fd: int) -> Iterator[None]:
+    """:func:`holding` once the lock file is open as ``fd``."""
     key, me = path.parent.parent, threading.get_ident()
     with _GUARD:
         owner, depth = _HELD.get(key, (me, 0))
         if owner != me:
-            raise _busy(Path(out_dir), path)
+            raise _busy(out_dir, path)
         if depth:
             _HELD[key] = (me, depth + 1)
     if depth:  # this thread holds it already
@@ -56,23 +73,19 @@ def holding(out_dir: Path) -> Iterator[None]:
             with _GUARD:
                 _HELD[key] = (me, depth)
         return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise _busy(Path(out_dir), path) from None
-        with _GUARD:  # another thread of ours would have failed the flock above
-            _HELD[key] = (me, 1)
-        try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps({"pid": os.getpid(), "since": time.time()}).encode(), 0)
-            yield
-        finally:
-            with _GUARD:
-                del _HELD[key]
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _busy(out_dir, path) from None
+    with _GUARD:  # another thread of ours would have failed the flock above
+        _HELD[key] = (me, 1)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "since": time.time()}).encode(), 0)
+        yield
     finally:
-        os.close(fd)  # frees the lock
+        with _GUARD:
+            del _HELD[key]
 
 
 def _busy(out_dir: Path, path: Path) -> FolderBusyError:

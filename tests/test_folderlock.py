@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from grader.errors import FolderBusyError
+from grader.errors import FolderBusyError, GraderError
 from grader.folderlock import LOCK, holding
 from tests.conftest import SAMPLES, run_cli
 
@@ -74,6 +74,14 @@ def test_an_unreadable_lock_file_still_names_the_problem(tmp_path):
     assert isinstance(err, FolderBusyError) and err.pid is None
     assert str(err) == (f"{tmp_path}: another grader command is writing to this folder: "
                         "wait for it to end, or give another --out")
+
+
+def test_a_folder_that_cannot_be_written_is_one_clear_error(tmp_path):
+    (tmp_path / "taken").write_text("a file, not a folder")
+    with pytest.raises(GraderError, match=r"taken: cannot write to this output folder \(") \
+            as caught, holding(tmp_path / "taken"):
+        pass
+    assert not isinstance(caught.value, FolderBusyError)
 
 
 @pytest.mark.parametrize("command", [
