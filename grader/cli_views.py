@@ -85,9 +85,10 @@ def run_note(result: Mapping[str, Any]) -> str:
     """
     if result.get("status") == "error":
         why = str(result.get("error") or "").removeprefix(f"{result.get('file')}: ")
-        again = "; the grader failed, not the notebook: the next run tries again"
-        return (textwrap.shorten(why, 70, placeholder=" …")
-                + (again if grader_failed(result) else ""))
+        again = "the grader failed, not the notebook: the next run tries again"
+        parts = [textwrap.shorten(why, 70, placeholder=" …"),
+                 again if grader_failed(result) else ""]
+        return "; ".join(p for p in parts if p)
     execution = result.get("execution") or {}
     raised = len(raised_cells(execution))
     notes = [_stopped(execution), f"{raised} cell(s) raised" if raised else None]

@@ -64,6 +64,9 @@ def test_a_submission_in_error_says_why_and_whether_the_next_run_tries_again(tmp
     assert "s2 │ error │ 0 / 10 │ not a notebook: the file is not valid JSON │" in text
     assert ("s10 │ error │ 0 / 10 │ EvaluationError: the evaluation worker died …; the grader "
             "failed, not the notebook: the next run tries again") in text
+    unsaid = crashed | {"student": "s4", "error": None}
+    assert "s4 │ error │ 0 / 10 │ the grader failed, not the notebook: the next run tries " \
+        "again" in " ".join(_rendered([unsaid]).split())
     hostile = broken | {"student": "s3", "error": "not a valid notebook: '[/][bold]x' is bad"}
     text = " ".join(_rendered([hostile]).split())
     assert "not a valid notebook: '[/][bold]x' is bad" in text
