@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import shutil
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,8 +129,7 @@ def moodle_feedback_zip(results: Sequence[Mapping[str, Any]], out: Path, pack_id
     if print_pdfs is not None:
         print_pdfs(pages)
     path = out / "moodle_feedback.zip"
-    tmp = path.with_name(f".{path.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+    with _zip_to(path) as zf:
         pdf = print_pdfs is not None
         for e, page in zip(entries, pages, strict=True):
             report = page.with_suffix(".pdf") if pdf else page
@@ -137,7 +137,6 @@ def moodle_feedback_zip(results: Sequence[Mapping[str, Any]], out: Path, pack_id
             as_graded = page.with_name(as_graded_name(pack_id, e.suffix))
             if as_graded.is_file():
                 zf.write(as_graded, f"{e.folder}/{as_graded.name}")
-    tmp.replace(path)
     return Packed(path, len(entries), left_out)
 
 
@@ -158,10 +157,20 @@ def canvas_feedback_zip(results: Sequence[Mapping[str, Any]], out: Path,
     if not todo:
         return Packed(None, 0, left_out)
     path = out / "canvas_feedback.zip"
-    tmp = path.with_name(f".{path.name}.tmp")
-    out.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+    with _zip_to(path) as zf:
         for r, name in todo:
             zf.writestr(name, notebook(r))
-    tmp.replace(path)
     return Packed(path, len(todo), left_out)
+
+
+@contextmanager
+def _zip_to(path: Path) -> Iterator[zipfile.ZipFile]:
+    """A zip written beside ``path`` that replaces it only once whole (none left if it fails)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            yield zf
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
