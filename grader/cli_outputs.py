@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -25,6 +25,9 @@ from grader.cli import (
     err,
 )
 from grader.errors import GraderError
+
+if TYPE_CHECKING:
+    from grader.export import BlackboardRows
 
 
 def _held(out: Path) -> AbstractContextManager[None]:
@@ -69,8 +72,11 @@ def report(
 def export_grades(
     out: Annotated[Path, typer.Argument(help="Output folder of an earlier `grader grade`.")],
     assignment: AssignmentOpt,
-    format: Annotated[str, typer.Option("--format", help="csv, canvas, moodle or gradescope.")]
-    = "csv",
+    format: Annotated[str, typer.Option(
+        "--format", help="csv, canvas, moodle, blackboard or gradescope.")] = "csv",
+    column_id: Annotated[str, typer.Option(
+        help="canvas, blackboard: the LMS's id of the assignment's column, so the grades go "
+             "into it (else the LMS makes a new one).")] = "",
     to: Annotated[Path | None, typer.Option(help="Where the files go (default OUT/exports).")]
     = None,
     submitted: SubmittedOpt = None,
@@ -84,12 +90,14 @@ def export_grades(
     files zip; with --format canvas, each student's notebook as it ran, feedback on top,
     as the zip Canvas' "re-upload submissions" takes.
     """
-    from grader.export import FORMATS, export
+    from grader.export import blackboard_rows, check_options, export
     from grader.outputs import canvas_feedback, class_results, moodle_feedback, open_gradebook
     from grader.pack import find_pack
 
-    if format not in FORMATS:
-        raise _fail(GraderError(f"unknown format {format!r} (formats: {', '.join(FORMATS)})"))
+    try:
+        check_options(format, column_id)
+    except ValueError as exc:
+        raise _fail(GraderError(str(exc))) from None
     try:
         pack = find_pack(assignment)
         times = _times(submitted)
@@ -98,7 +106,7 @@ def export_grades(
                 results = class_results(book, pack, times)
             target = to or out / "exports"
             written = export(results, format, pack.spec.title, target,
-                             [q.id for q in pack.spec.questions])
+                             [q.id for q in pack.spec.questions], column_id)
             packed = (moodle_feedback(results, pack, target, pdf) if format == "moodle" else
                       canvas_feedback(results, pack, target) if format == "canvas" else None)
     except GraderError as exc:
@@ -106,6 +114,26 @@ def export_grades(
     console.print(f"wrote {len(written)} {format} file(s) under {target}")
     if packed is not None:
         _say_packed(packed, format)
+    if format == "blackboard":
+        _say_blackboard(blackboard_rows(results))
+
+
+def _names(students: list[str]) -> str:
+    """The first five of ``students``, escaped for rich."""
+    return escape(", ".join(students[:5]) + (", …" if len(students) > 5 else ""))
+
+
+def _say_blackboard(rows: BlackboardRows) -> None:
+    """Who Blackboard's upload leaves out, and whose username is only a guess."""
+    if rows.earlier:
+        err.print(f"[bold yellow]warning:[/] {len(rows.earlier)} earlier attempt(s) not in "
+                  f"blackboard.csv (a later attempt of the same username is): "
+                  f"{_names(rows.earlier)}", highlight=False)
+    if rows.unnamed:
+        err.print(f"[bold yellow]warning:[/] {len(rows.unnamed)} student(s) whose file names "
+                  "are not from Blackboard's download: their student id stands in for the "
+                  f"username, which Blackboard may not know: {_names(rows.unnamed)}",
+                  highlight=False)
 
 
 def _say_packed(packed: Any, lms: str) -> None:
@@ -118,7 +146,7 @@ def _say_packed(packed: Any, lms: str) -> None:
         console.print(f"{escape(str(packed.zip_path))}: {packed.students} {how[0]}",
                       highlight=False)
     if packed.left_out:
-        names = ", ".join(packed.left_out[:5]) + (", …" if len(packed.left_out) > 5 else "")
         err.print(f"[bold yellow]warning:[/] {len(packed.left_out)} student(s) not in the "
                   f"feedback zip: their file names are not from the {lms.capitalize()} "
-                  f"download, so they have no {how[1]}: {escape(names)}", highlight=False)
+                  f"download, so they have no {how[1]}: {_names(packed.left_out)}",
+                  highlight=False)

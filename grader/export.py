@@ -11,8 +11,17 @@
   graded it: Moodle skips a row whose grade was changed there since) and ``Feedback
   comments`` (HTML, as Moodle keeps them); the gradebook's CSV import maps a column
   such as ``Username`` (the student id) to its users.
+- ``blackboard``: Blackboard's Grade Center upload ("Work Offline > Upload", Original
+  and Ultra): every field quoted, ``Username`` (from the names of Blackboard's
+  "Assignment File Download") and one column for the assignment. Its header ends in
+  ``|<column id>`` when one is given, so the grades go into that existing column;
+  without, Blackboard makes a new column. One row per username: a student's latest
+  attempt in the download.
 - ``gradescope``: Gradescope autograder ``results.json`` per submission
   (``<student>/results.json``), one test per check.
+
+``column_id`` names the LMS's own column: Canvas' assignment id (header ``Title (id)``),
+Blackboard's column id (``Title |id``).
 
 Exports use the same results as the reports: the newest run, manual grades applied.
 """
@@ -24,16 +33,56 @@ import html
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from grader.report.render import write_grades_csv
-from grader.students import moodle_participant, roster_order
+from grader.students import blackboard_attempt, moodle_participant, roster_order
 
 CANVAS_FILE = re.compile(r"^.+?(?:_LATE)?_(?P<user>\d+)_(?P<submission>\d+)_.+$")
 GRADESCOPE_STATUS = {"pass": "passed", "partial": "failed", "fail": "failed", "error": "failed"}
-Writer = Callable[[Sequence[Mapping[str, Any]], str, Path, Sequence[str]], list[Path]]
+COLUMN_ID = re.compile(r"[0-9]+")
+Writer = Callable[[Sequence[Mapping[str, Any]], str, Path, Sequence[str], str], list[Path]]
+
+
+@dataclass(frozen=True)
+class BlackboardRows:
+    """Who goes into Blackboard's upload, and who does not.
+
+    Attributes:
+        rows: (username, result) pairs in roster order, one per username.
+        earlier: students left out because the same username has a later attempt (or,
+            in the same attempt, a file that comes first in roster order).
+        unnamed: students whose file names are not from Blackboard's download: their
+            student id stands in for the username.
+    """
+
+    rows: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
+    earlier: list[str] = field(default_factory=list)
+    unnamed: list[str] = field(default_factory=list)
+
+
+def blackboard_rows(results: Sequence[Mapping[str, Any]]) -> BlackboardRows:
+    """One row per Blackboard username: the latest attempt of each student."""
+    chosen: dict[str, tuple[str, Mapping[str, Any]]] = {}
+    out = BlackboardRows()
+    for r in sorted(results, key=lambda r: roster_order(r["student"])):
+        named = blackboard_attempt(r["file"])
+        if named is None:
+            out.unnamed.append(r["student"])
+        username, attempt = named or (r["student"], "")
+        if username in chosen and chosen[username][0] >= attempt:
+            out.earlier.append(r["student"])
+            continue
+        if username in chosen:
+            out.earlier.append(chosen[username][1]["student"])
+        chosen[username] = (attempt, r)
+    out.rows.extend(sorted(((u, r) for u, (_, r) in chosen.items()),
+                           key=lambda row: roster_order(row[0])))
+    out.earlier.sort(key=roster_order)
+    return out
 
 
 def canvas_user_id(file: str) -> str:
@@ -55,16 +104,17 @@ def _feedback(result: Mapping[str, Any]) -> str:
 
 
 def _csv(results: Sequence[Mapping[str, Any]], title: str, out: Path,
-         questions: Sequence[str]) -> list[Path]:
+         questions: Sequence[str], column_id: str) -> list[Path]:
     return [write_grades_csv(results, questions, out / "grades.csv")]
 
 
 def _canvas(results: Sequence[Mapping[str, Any]], title: str, out: Path,
-            questions: Sequence[str]) -> list[Path]:
+            questions: Sequence[str], column_id: str) -> list[Path]:
     path = out / "canvas.csv"
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title])
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                         f"{title} ({column_id})" if column_id else title])
         writer.writerow(["Points Possible", "", "", "", "",
                          f"{max((r['max_score'] for r in results), default=0):g}"])
         for r in sorted(results, key=lambda r: roster_order(r["student"])):
@@ -74,7 +124,7 @@ def _canvas(results: Sequence[Mapping[str, Any]], title: str, out: Path,
 
 
 def _moodle(results: Sequence[Mapping[str, Any]], title: str, out: Path,
-            questions: Sequence[str]) -> list[Path]:
+            questions: Sequence[str], column_id: str) -> list[Path]:
     path = out / "moodle.csv"
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -89,6 +139,19 @@ def _moodle(results: Sequence[Mapping[str, Any]], title: str, out: Path,
             writer.writerow([f"Participant {participant}" if participant else "", name,
                              r["student"], f"{r['score']:g}", f"{r['max_score']:g}", graded,
                              comments])
+    return [path]
+
+
+def _blackboard(results: Sequence[Mapping[str, Any]], title: str, out: Path,
+                questions: Sequence[str], column_id: str) -> list[Path]:
+    path = out / "blackboard.csv"
+    # '|' starts the column id in Blackboard's headers, so a title must not carry one
+    header = title.replace("|", "/") + (f" |{column_id}" if column_id else "")
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, quoting=csv.QUOTE_ALL)  # Blackboard wants every field quoted
+        writer.writerow(["Username", header])
+        for username, r in blackboard_rows(results).rows:
+            writer.writerow([username, f"{r['score']:g}"])
     return [path]
 
 
@@ -116,7 +179,7 @@ def gradescope_results(result: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _gradescope(results: Sequence[Mapping[str, Any]], title: str, out: Path,
-                questions: Sequence[str]) -> list[Path]:
+                questions: Sequence[str], column_id: str) -> list[Path]:
     paths = []
     for r in results:
         path = out / "gradescope" / r["student"] / "results.json"
@@ -127,13 +190,34 @@ def _gradescope(results: Sequence[Mapping[str, Any]], title: str, out: Path,
 
 
 FORMATS: dict[str, Writer] = {"csv": _csv, "canvas": _canvas, "moodle": _moodle,
-                              "gradescope": _gradescope}
+                              "blackboard": _blackboard, "gradescope": _gradescope}
+WITH_COLUMN_ID = ("canvas", "blackboard")
+
+
+def check_options(fmt: str, column_id: str = "") -> None:
+    """Refuse what :func:`export` cannot write, before anything is read or written.
+
+    Raises:
+        ValueError: an unknown format, or a column id the format has no use for or that
+            is not a number.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")
+    if column_id and fmt not in WITH_COLUMN_ID:
+        raise ValueError(f"--column-id is for {' and '.join(WITH_COLUMN_ID)} only, "
+                         f"not {fmt}")
+    if column_id and not COLUMN_ID.fullmatch(column_id):
+        raise ValueError(f"--column-id {column_id!r} is not a number (Canvas' assignment "
+                         "id, or the number after '|' in a Blackboard Grade Center download)")
 
 
 def export(results: Sequence[Mapping[str, Any]], fmt: str, title: str, out: Path,
-           questions: Sequence[str]) -> list[Path]:
-    """Write ``results`` in an LMS format under ``out``; return the files written."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")
+           questions: Sequence[str], column_id: str = "") -> list[Path]:
+    """Write ``results`` in an LMS format under ``out``; return the files written.
+
+    Raises:
+        ValueError: options :func:`check_options` refuses.
+    """
+    check_options(fmt, column_id)
     out.mkdir(parents=True, exist_ok=True)
-    return FORMATS[fmt](results, title, out, questions)
+    return FORMATS[fmt](results, title, out, questions, column_id)

@@ -16,7 +16,8 @@ CANVAS = re.compile(r"^(?P<student>(?:[^\W_]|-)+?)(?:_LATE)?_\d+_\d+_.+$")
 MOODLE = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_[a-z]+_.*$")
 # Blackboard's "Assignment File Download": <assignment>_<username>_attempt_<date-time>, then
 # "_<file name>" for each submitted file (the attempt's own .txt has none)
-BLACKBOARD = re.compile(r"^.+_(?P<student>[^_]+)_attempt_\d{4}(?:-\d\d){5}(?:_.*)?$")
+BLACKBOARD = re.compile(
+    r"^.+_(?P<student>[^_]+)_attempt_(?P<attempt>\d{4}(?:-\d\d){5})(?:_.*)?$")
 # what an id keeps: letters of any script (Müller stays Müller), digits, '.', '_', '-'
 UNSAFE = re.compile(r"[^\w.-]+")
 NUMBER = re.compile(r"(\d+)")
@@ -62,6 +63,16 @@ def moodle_participant(path: Path | str) -> tuple[str, str] | None:
         if match:
             return match.group("name"), match.group("participant")
     return None
+
+
+def blackboard_attempt(path: Path | str) -> tuple[str, str] | None:
+    """The username and attempt time (``2026-11-20-23-58-01``) in a Blackboard download's name.
+
+    The username is as Blackboard spells it (``jane@uni.edu`` stays so), not made safe
+    as a student id is; None when the file was not named by Blackboard.
+    """
+    match = BLACKBOARD.match(unicodedata.normalize("NFC", Path(path).stem))
+    return (match.group("student"), match.group("attempt")) if match else None
 
 
 def roster_order(student: str) -> tuple[tuple[tuple[int, int | str], ...], str]:

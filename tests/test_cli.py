@@ -302,6 +302,7 @@ def test_a_broken_overrides_file_changes_nothing(graded_copy):
 
 
 @pytest.mark.parametrize(("fmt", "file"), [("canvas", "canvas.csv"), ("moodle", "moodle.csv"),
+                                           ("blackboard", "blackboard.csv"),
                                            ("gradescope", "gradescope/doejane/results.json")])
 def test_export_writes_what_the_lms_imports(graded_copy, fmt, file):
     proc = run_cli("export", str(graded_copy), "-a", "dlcourse_mlp", "--format", fmt)
@@ -324,6 +325,18 @@ def test_export_writes_what_the_lms_imports(graded_copy, fmt, file):
             assert zf.namelist() == ["doejane_12345_67890_full_solution.ipynb"]
         assert "1 notebook(s) with feedback on top" in proc.stdout
         assert "7 student(s) not in the feedback zip" in proc.stderr
+    if fmt == "blackboard":  # no sample came from Blackboard's download: each is named
+        assert "8 student(s) whose file names are not from Blackboard's download" in \
+            proc.stderr
+
+
+def test_export_refuses_a_column_id_it_cannot_use_before_writing(graded_copy):
+    for args, says in [(["--format", "csv", "--column-id", "12"],
+                        "--column-id is for canvas and blackboard only, not csv"),
+                       (["--format", "blackboard", "--column-id", "_12"], "is not a number")]:
+        proc = run_cli("export", str(graded_copy), "-a", "dlcourse_mlp", *args)
+        assert proc.returncode == 2 and says in proc.stderr, proc.stderr
+    assert not (graded_copy / "exports").exists()
 
 
 def test_canvas_gets_each_notebook_back_as_it_ran_with_its_feedback_on_top(graded_copy, tmp_path):

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from grader.export import canvas_user_id, export, gradescope_results
+from grader.export import blackboard_rows, canvas_user_id, export, gradescope_results
 
 
 def result(student, score, file=None, comment=""):
@@ -38,6 +38,46 @@ def test_canvas_csv_has_the_columns_canvas_requires(tmp_path):
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Assignment 7"]
     assert rows[1][0] == "Points Possible" and rows[1][-1] == "2"
     assert rows[2] == ["doejane", "4711", "", "", "", "2"] and rows[3][-1] == "1.5"
+
+
+def test_a_column_id_puts_canvas_grades_into_that_assignment(tmp_path):
+    [path] = export(RESULTS, "canvas", "Assignment 7", tmp_path, ["q1"], column_id="5501")
+    assert next(csv.reader(path.open()))[-1] == "Assignment 7 (5501)"
+
+
+BB = "HW 7_{}_attempt_{}_mlp.ipynb"
+
+
+def test_blackboard_csv_is_a_grade_center_upload_one_row_per_username(tmp_path):
+    results = [result("jdoe", 1.0, BB.format("jdoe", "2026-11-20-23-58-01")),
+               result("jdoe-2", 2.0, BB.format("jdoe", "2026-11-21-08-00-00")),
+               result("jane_uni.edu", 1.5, BB.format("jane@uni.edu", "2026-11-20-10-00-00")),
+               result("roe", 0.5)]
+    [path] = export(results, "blackboard", "HW 7 | MLP", tmp_path, ["q1"])
+    text = path.read_text(encoding="utf-8")
+    # every field quoted, the username as Blackboard spells it, the latest attempt only
+    assert text.splitlines() == ['"Username","HW 7 / MLP"', '"jane@uni.edu","1.5"',
+                                 '"jdoe","2"', '"roe","0.5"']
+    [path] = export(results, "blackboard", "HW 7", tmp_path, ["q1"], column_id="123456")
+    assert path.read_text(encoding="utf-8").splitlines()[0] == '"Username","HW 7 |123456"'
+    rows = blackboard_rows(results)
+    assert rows.earlier == ["jdoe"] and rows.unnamed == ["roe"]
+    # the same attempt twice (two notebooks in it): the first in roster order stays
+    same = [result("jdoe", 1.0, BB.format("jdoe", "2026-11-20-23-58-01")),
+            result("jdoe-2", 2.0, BB.format("jdoe", "2026-11-20-23-58-01"))]
+    rows = blackboard_rows(same)
+    assert [(u, r["student"]) for u, r in rows.rows] == [("jdoe", "jdoe")]
+    assert rows.earlier == ["jdoe-2"]
+
+
+@pytest.mark.parametrize(("fmt", "column_id", "says"), [
+    ("csv", "12", "for canvas and blackboard only"), ("moodle", "7", "not moodle"),
+    ("canvas", "12a", "is not a number"), ("blackboard", "12\n", "is not a number"),
+    ("blackboard", "١٢", "is not a number")])
+def test_a_column_id_the_format_cannot_use_is_refused(tmp_path, fmt, column_id, says):
+    with pytest.raises(ValueError, match=says):
+        export(RESULTS, fmt, "A7", tmp_path / "x", ["q1"], column_id=column_id)
+    assert not (tmp_path / "x").exists()
 
 
 def test_moodle_csv_is_a_grading_worksheet_moodle_uploads(tmp_path):
@@ -82,4 +122,4 @@ def test_plain_csv_and_unknown_format(tmp_path):
     [path] = export(RESULTS, "csv", "A7", tmp_path, ["q1"])
     assert path.name == "grades.csv" and "doejane,2,2,graded,2" in path.read_text()
     with pytest.raises(ValueError, match="unknown format"):
-        export(RESULTS, "blackboard", "A7", tmp_path, ["q1"])
+        export(RESULTS, "ilias", "A7", tmp_path, ["q1"])

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from grader.students import assign_ids, roster_order, student_id
+from grader.students import assign_ids, blackboard_attempt, roster_order, student_id
 
 
 def test_canvas_download_names():
@@ -19,6 +19,15 @@ def test_blackboard_download_names_give_the_username():
     assert [sid for _, sid in assign_ids(paths)] == ["jdoe", "jdoe-2"]
     # not Blackboard's: no date-time after "_attempt_"
     assert student_id("my_attempt_1.ipynb") == "my_attempt_1"
+
+
+def test_blackboard_attempts_keep_the_username_as_blackboard_spells_it():
+    name = "HW 7_jane@uni.edu_attempt_2026-11-20-23-58-01_mlp.ipynb"
+    assert blackboard_attempt(f"/dl/{name}") == ("jane@uni.edu", "2026-11-20-23-58-01")
+    assert student_id(name) == "jane_uni.edu"  # the id is made safe; the username is not
+    assert blackboard_attempt("HW7_jdoe_attempt_2026-11-20-23-58-01.ipynb") == \
+        ("jdoe", "2026-11-20-23-58-01")
+    assert blackboard_attempt("doejane_12345_67890_mlp.ipynb") is None
 
 
 def test_plain_names_and_unsafe_characters():
