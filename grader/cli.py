@@ -22,6 +22,7 @@ from rich.progress import (
 )
 
 from grader.errors import GraderError
+from grader.stopping import exit_code, signal_name, stop_signals
 
 app = typer.Typer(help="Grade Keras/TensorFlow notebook assignments and write feedback.",
                   no_args_is_help=True, add_completion=False)
@@ -118,6 +119,15 @@ def _fail(exc: GraderError) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _interrupted(exc: KeyboardInterrupt, done: int, total: int, out: Path) -> typer.Exit:
+    """Say what an interrupted ``grader grade`` kept, and how to go on; exit 128 + signal."""
+    err.print(f"[bold yellow]interrupted[/] ({signal_name(exc)}): {done} of {total} "
+              f"submission(s) done and kept in {escape(str(out))}; the same command grades "
+              f"the other {total - done}, and what is done is not run again. `grader report` "
+              "writes grades.csv and the summary of what is done now.", highlight=False)
+    return typer.Exit(exit_code(exc))
+
+
 @app.command()
 def grade(
     folder: Annotated[Path, typer.Argument(
@@ -191,14 +201,17 @@ def grade(
                    TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
         # time left from the notebooks finished in the last 10 minutes: a class's notebooks
         # take from seconds to many minutes each, too few finish in rich's default 30 s
-        with _settled(), Progress(*columns, console=console, transient=False,
-                                  speed_estimate_period=600) as bar:
+        finished: list[str] = []
+        stopped: KeyboardInterrupt | None = None
+        with stop_signals(), _settled(), Progress(*columns, console=console, transient=False,
+                                                speed_estimate_period=600) as bar:
             task = bar.add_task(f"grading {pack.id} ({prof.name})", total=len(paths))
 
             def started(student: str, name: str) -> None:
                 bar.update(task, description=f"grading {student}")
 
             def done(student: str, status: str) -> None:
+                finished.append(student)
                 bar.console.print(f"  {student}: {status}", highlight=False)
                 bar.advance(task)
 
@@ -214,6 +227,10 @@ def grade(
                                       root=root)
             except GraderError as exc:
                 raise _fail(exc) from None
+            except KeyboardInterrupt as exc:  # said once the progress bar is gone
+                stopped = exc
+        if stopped is not None:
+            raise _interrupted(stopped, len(finished), len(paths), out) from None
         from grader.cli_views import closing_line, results_table
 
         console.print(results_table(outcome.results, f"{pack.spec.title} — {prof.name} profile"))
@@ -251,12 +268,17 @@ def check(
         box = _sandbox(sandbox, memory, None, 256, disk)
         if box.note:
             err.print(f"[bold yellow]warning:[/] {escape(box.note)}", highlight=False)
-        with _settled(), console.status(f"running {notebook.name} ({prof.name} profile)…"):
+        with stop_signals(), _settled(), console.status(
+                f"running {notebook.name} ({prof.name} profile)…"):
             outcome = grade_batch([notebook], pack, prof.name, out, mnist_path, force=True,
                                   data=_data(data), pdf=False, sandbox=box,
                                   log=lambda msg: err.print(msg, highlight=False, markup=False))
     except GraderError as exc:
         raise _fail(exc) from None
+    except KeyboardInterrupt as exc:
+        err.print(f"interrupted ({signal_name(exc)}): the notebook was not graded",
+                  highlight=False)
+        raise typer.Exit(exit_code(exc)) from None
     result = outcome.results[0]
     report = out / result["student"] / "report.html"
     if result["status"] == "error":

@@ -91,6 +91,10 @@ class GraderNotebookClient(PapermillNotebookClient):
     cell_timeout = Int(600).tag(config=True)
     notebook_timeout = Float(1800).tag(config=True)
     output_limit = Int(8 << 20).tag(config=True)
+    # how long a wait for a reply outside cells (kernel_info once the cells are done) goes
+    # before it looks whether the kernel still lives: nbclient's 5 s held up every kernel
+    # that died in a cell (killed at the disk cap, or when the batch is stopped)
+    shell_timeout_interval = Int(1).tag(config=True)
 
     def _remaining(self) -> float:
         return self._deadline - time.monotonic()

@@ -12,6 +12,7 @@ import contextlib
 import queue
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -141,22 +142,28 @@ def run_batch(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Map
                 on_done(student, "graded from its stored run" if result.get("rechecked")
                         else result["status"])
 
-        for result in reassess_all(again, workers, setup, out_dir):
-            finished(result)
+        with contextlib.closing(reassess_all(again, workers, setup, out_dir)) as rechecked:
+            for result in rechecked:
+                finished(result)
         if scheduler:
             paths_of = {student: path for path, student in todo}
             remote = RemoteBatch(str(pack.root), profile, str(mnist_path), str(out_dir),
                                  fingerprint, sandbox, dict(parameters or {}),
                                  {k: str(v) for k, v in (data or {}).items()}, execution,
                                  measuring)
-            for student, got in submit_all(scheduler, remote, todo, gpu=bool(devices.gpus)):
-                if isinstance(got, BaseException):
-                    tb = "".join(getattr(got, "__notes__", [])) or None
-                    got = error_result(paths_of[student], student, setup, got, tb)
-                finished(got)
+            with contextlib.closing(submit_all(scheduler, remote, todo,
+                                               gpu=bool(devices.gpus))) as graded:
+                for student, got in graded:
+                    if isinstance(got, BaseException):
+                        tb = "".join(getattr(got, "__notes__", [])) or None
+                        got = error_result(paths_of[student], student, setup, got, tb)
+                    finished(got)
         else:
-            for result in run_workers(todo, workers, setup, out_dir, on_start):
-                finished(result)  # every failure comes back as a recorded result
+            # closed at once however this loop ends: an interrupt here winds the workers down
+            with contextlib.closing(run_workers(todo, workers, setup, out_dir,
+                                                on_start)) as ready:
+                for result in ready:
+                    finished(result)  # every failure comes back as a recorded result
         outcome.results.sort(key=lambda r: roster_order(r["student"]))
         outcome.errors = sum(r["status"] == "error" for r in outcome.results)
         write_outputs(book, pack, expected, out_dir, audience, pdf, times)
@@ -257,8 +264,11 @@ def reassess_all(again: Sequence[tuple[Path, str, Run]], workers: int, setup: Gr
                                lambda p=path, s=student, r=run: reassess(
                                    p, s, r, setup, out_dir / s))
                    for path, student, run in again]
-        for future in as_completed(futures):
-            yield future.result()
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:  # interrupted (or closed early): the rest is not started
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSetup,
@@ -271,13 +281,22 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
     submission before it is collected, measured and checked beside it. So each worker
     has a small pool of fresh kernels, each used for one submission only, and at most
     one finished run waiting for its checks.
+
+    Closed before the last result (Ctrl-C in the caller), it winds the batch down: no
+    notebook starts, the running ones' kernels are killed, and the workers get
+    :data:`WIND_DOWN` seconds to remove their kernels' folders and cgroups. What they
+    finish meanwhile is not yielded: the caller records nothing half-done.
     """
     jobs: queue.SimpleQueue[tuple[Path, str]] = queue.SimpleQueue()
     for job in todo:
         jobs.put(job)
     results: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+    stopping = threading.Event()
+    running: dict[int, Started] = {}  # each worker's submission whose notebook runs now
 
     def take() -> Started | dict[str, Any] | None:
+        if stopping.is_set():
+            return None
         try:
             path, student = jobs.get_nowait()
         except queue.Empty:
@@ -297,10 +316,17 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
               ThreadPoolExecutor(1, thread_name_prefix=f"check-{n}") as checker):
             item, checking = take(), None
             while item is not None:
+                if stopping.is_set():  # a kernel started ahead, not to be run
+                    if isinstance(item, Started):
+                        item.cancel(setup.devices)
+                    break
                 upcoming = starter.submit(take)  # its kernel starts while this one runs
                 try:
                     announce(item)
+                    if isinstance(item, Started):
+                        running[n] = item
                     ran = run_one(item, setup)
+                    running.pop(n, None)
                     if checking is not None:
                         checking.result()  # one run waits for its checks, never a queue of them
                     checking = checker.submit(lambda r=ran: results.put(assess_one(r, setup)))
@@ -315,7 +341,34 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
                for i in range(max(1, min(workers, len(todo))))]
     for t in threads:
         t.start()
-    for _ in todo:
-        yield results.get()
+    completed = False
+    try:
+        for _ in todo:
+            yield results.get()
+        completed = True
+    finally:
+        if not completed:
+            wind_down(stopping, running, threads)
     for t in threads:
         t.join()
+
+
+WIND_DOWN = 5.0  # seconds an interrupted batch's workers get to clean up after their kernels
+
+
+def wind_down(stopping: threading.Event, running: Mapping[int, Started],
+              threads: Sequence[threading.Thread], wait: float = WIND_DOWN) -> None:
+    """Stop a batch: no notebook starts, running kernels are killed until the workers end.
+
+    A kernel still starting when this begins is killed once it exists. Workers still
+    busy after ``wait`` seconds (checks of a finished run) are left to the process's end.
+    """
+    stopping.set()
+    deadline = time.monotonic() + wait
+    while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+        for item in list(running.values()):
+            kernel = item.kernel
+            if kernel is not None:
+                kernel.kill()
+        for t in threads:
+            t.join(timeout=0.02)

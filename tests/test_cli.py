@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gc
 import json
+import os
+import queue
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from grader.gradebook import Gradebook
 from grader.students import roster_order
-from tests.conftest import ROOT, SAMPLES, run_cli
+from tests.conftest import FIXTURES, ROOT, SAMPLES, run_cli
 from tests.conftest import question as q
 
 pytestmark = pytest.mark.kernel
@@ -137,6 +144,81 @@ def test_second_run_regrades_only_changed_notebooks(batch, mnist_path):
         log = (out / student / "kernel.log").read_text()
         assert log.count("--existing") == 1, log  # its kernel's start, not the last run's too
     assert list(rows) == sorted(rows, key=roster_order)
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """The processes below ``pid`` that are alive (not zombies), with their names."""
+    procs = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            name, _, rest = stat.read_text().rpartition(")")
+            state, ppid = rest.split()[:2]
+            procs[int(stat.parent.name)] = (int(ppid), state, name.partition("(")[2])
+    found, frontier = {}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, (ppid, state, name) in procs.items():
+            if ppid == parent and child not in found:
+                frontier.append(child)
+                if state != "Z":
+                    found[child] = name
+    return found
+
+
+def _still_running(pids: dict[int, str]) -> dict[int, str]:
+    out = {}
+    for pid, name in pids.items():
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            if stat.rpartition(")")[2].split()[0] != "Z" and name in stat:
+                out[pid] = name
+    return out
+
+
+def test_a_stopped_batch_keeps_what_is_done_and_the_same_command_goes_on(tmp_path, mnist_path):
+    """SIGTERM (a batch scheduler's stop) mid-class: kernels gone, finished results kept."""
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "raises_in_cell2.ipynb", folder / "a_quick.ipynb")
+    sleeper = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import time\ntime.sleep(600)")])
+    nbformat.write(sleeper, folder / "b_sleeps.ipynb")
+    exe = Path(sys.executable).with_name("grader")
+    args = [str(exe), "grade", str(folder), "-a", "dlcourse_mlp", "--out", str(out),
+            "--no-pdf", "--workers", "1"]
+    env = {**os.environ, "COLUMNS": "200", "GRADER_MNIST": str(mnist_path)}
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    lines: queue.SimpleQueue[str] = queue.SimpleQueue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+    try:
+        while "a_quick: graded" not in lines.get(timeout=300):
+            pass
+        time.sleep(1)  # b_sleeps' kernel is running its cell
+        started = _descendants(proc.pid)
+        assert started  # kernels, their sandboxes, the fork server, the evaluation worker
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    stderr = proc.stderr.read()
+    assert code == 143, stderr
+    assert "interrupted (SIGTERM): 1 of 2 submission(s) done and kept in" in stderr
+    assert "Traceback" not in stderr
+    deadline = time.monotonic() + 10
+    while _still_running(started) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _still_running(started) == {}  # nothing it started runs on
+    # and the running kernel's socket folder and cgroup went with it, not left to a next run
+    assert list(Path("/tmp").glob(f"grader-{proc.pid}-*")) == []
+    assert list(Path("/sys/fs/cgroup").rglob(f"grader-{proc.pid}-*")) == []
+    with Gradebook(out / "gradebook.sqlite") as book:
+        assert [r["student"] for r in book.latest("dlcourse_mlp")] == ["a_quick"]
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]),
+                   folder / "b_sleeps.ipynb")
+    again = run_cli(*args[1:], env={"GRADER_MNIST": str(mnist_path)})
+    assert again.returncode == 0, again.stderr
+    assert "1 new result(s), 1 unchanged (cached)" in again.stdout
 
 
 def test_a_spec_fix_grades_stored_runs_again_without_executing_them(batch, mnist_path,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 
@@ -43,3 +44,31 @@ def test_an_unreachable_scheduler_is_one_clear_line(tmp_path, mnist_path):
     proc = run_cli("grade", str(tmp_path), "-a", "dlcourse_mlp", "--out", str(tmp_path / "out"),
                    "--scheduler", "tcp://127.0.0.1:9", env={"GRADER_MNIST": str(mnist_path)})
     assert proc.returncode == 2 and "cannot reach the dask scheduler" in proc.stderr
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_a_stopped_batch_cancels_what_the_cluster_has_not_run(monkeypatch, tmp_path):
+    """Ctrl-C in the grader: the cluster's workers do not go on grading the rest of the class.
+
+    Closing the results closes the client, and dask drops what no client waits for.
+    """
+    from distributed import LocalCluster
+
+    from grader import distributed
+
+    graded: list[str] = []
+
+    def grade_remote(batch: object, path: str, student: str) -> dict:
+        graded.append(student)
+        time.sleep(0.3)
+        return {"student": student}
+
+    monkeypatch.setattr(distributed, "grade_remote", grade_remote)  # workers are threads here
+    todo = [(tmp_path / f"s{i}.ipynb", f"s{i}") for i in range(20)]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        results = distributed.submit_all(cluster.scheduler_address, None, todo)  # type: ignore[arg-type]
+        next(results)
+        results.close()
+        time.sleep(1.0)  # what was not cancelled would have gone on meanwhile
+    assert len(graded) <= 3

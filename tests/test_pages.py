@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
+import sys
+import time
 
 import pytest
 
@@ -97,3 +102,48 @@ def test_pdfs_printed_side_by_side_are_the_pages(tmp_path):
         text = subprocess.run(["pdftotext", str(page.with_suffix(".pdf")), "-"], check=True,
                               capture_output=True, text=True).stdout
         assert f"Feedback for {page.parent.name}" in text
+
+
+PRINT_ALL = """
+import sys
+from pathlib import Path
+
+from grader.report.pages import print_pdfs
+
+try:
+    print_pdfs([Path(p) for p in sys.argv[1:]], processes=2)
+except KeyboardInterrupt:
+    sys.exit(42)
+"""
+
+
+def _group_gone(pgid: int, wait: float) -> bool:
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_ctrl_c_while_pages_print_side_by_side_stops_every_printer(tmp_path):
+    """A terminal's Ctrl-C reaches the printers too; none may be left waiting for ever."""
+    pages = [tmp_path / f"s{i}" / "report.html" for i in range(40)]
+    for page in pages:
+        Pages(EXPECTED, "student").html(result(student=page.parent.name), page)
+    proc = subprocess.Popen([sys.executable, "-c", PRINT_ALL, *map(str, pages)],
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not any(printed(p) for p in pages) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert any(printed(p) for p in pages), "no page printed in 2 minutes"
+        os.killpg(proc.pid, signal.SIGINT)  # the whole process group, as a terminal does
+        assert proc.wait(timeout=30) == 42
+        assert _group_gone(proc.pid, 10)  # the printers and multiprocessing's tracker too
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert not all(printed(p) for p in pages)  # it stopped, it did not print the rest first

@@ -31,6 +31,7 @@ class Phases:
         self.hooks: dict[tuple[str, str], Any] = {}  # (phase, student): called as it begins
         self.starters: dict[str, threading.Thread] = {}  # who started each student's kernel
         self.starter_alive: dict[str, bool] = {}  # ... and whether it lived on to its run
+        self.kernels: dict[str, Any] = {}  # the kernel a student's run runs in, if any
         monkeypatch.setattr(runner, "start_submission", self.start)
         monkeypatch.setattr(runner, "run_submission", self.run)
         monkeypatch.setattr(runner, "assess_submission", self.assess)
@@ -53,7 +54,11 @@ class Phases:
         return Started(path, student, student_dir, 0.0, "", None, [], student_dir, {}, [])
 
     def run(self, item: Started, setup: Any) -> Ran:
-        self._phase("run", item.student)
+        item.kernel = self.kernels.get(item.student)
+        try:
+            self._phase("run", item.student)
+        finally:
+            item.kernel = None  # as the real run lets go of its kernel
         self.starter_alive[item.student] = self.starters[item.student].is_alive()
         return Ran(item, SimpleNamespace(), SimpleNamespace(), 0.0, True)
 
@@ -173,3 +178,45 @@ def test_a_grader_error_keeps_the_traceback_of_the_unexpected_failure_it_wraps(t
     wrapped = runner.recorded(path, "s1", _setup(), wraps_a_surprise)
     assert wrapped["status"] == "error" and "wraps_a_surprise" in wrapped["traceback"]
     assert runner.recorded(path, "s1", _setup(), plain)["traceback"] is None
+
+
+@pytest.mark.parametrize("how", ["closed", "interrupted"])
+def test_a_batch_stopped_early_kills_the_running_kernel_and_runs_nothing_more(monkeypatch,
+                                                                             tmp_path, how):
+    """Ctrl-C in the caller: s2's kernel killed, s3 (started ahead) never run, s4 never started."""
+    phases = Phases(monkeypatch)
+    killed = threading.Event()
+    phases.kernels["s2"] = SimpleNamespace(kill=killed.set, stop=lambda: None)
+    phases.hooks["run", "s2"] = lambda: killed.wait(WAIT)  # a cell that runs until killed
+    todo = [(tmp_path / f"{s}.ipynb", s) for s in ("s1", "s2", "s3", "s4")]
+    ready = runner.run_workers(todo, 1, _setup(), tmp_path)
+    assert next(ready)["student"] == "s1"
+    assert phases.wait_for("run begins", "s2") and phases.wait_for("start ends", "s3")
+    began = time.monotonic()
+    if how == "closed":
+        ready.close()
+    else:
+        with pytest.raises(KeyboardInterrupt):
+            ready.throw(KeyboardInterrupt())
+    assert killed.is_set() and time.monotonic() - began < WAIT / 2
+    assert phases.seen("run ends", "s2")  # its worker went on to clean up, and then ended
+    assert not phases.seen("run begins", "s3") and not phases.seen("start begins", "s4")
+    assert not [t for t in threading.enumerate() if t.name == "grade-0"]
+
+
+def test_stored_runs_not_yet_checked_again_are_dropped_when_the_batch_stops(monkeypatch,
+                                                                           tmp_path):
+    """A spec fix's re-check of a large class stops at Ctrl-C instead of checking everyone."""
+    checked: list[str] = []
+
+    def reassess(path: Path, student: str, run: Any, setup: Any, student_dir: Path) -> dict:
+        checked.append(student)
+        time.sleep(0.2)
+        return {"student": student, "status": "graded"}
+
+    monkeypatch.setattr(runner, "reassess", reassess)
+    again = [(tmp_path / f"s{i}.ipynb", f"s{i}", None) for i in range(40)]
+    rechecked = runner.reassess_all(again, 2, _setup(), tmp_path)
+    next(rechecked)
+    rechecked.close()
+    assert len(checked) <= 4  # those already under way when it stopped: two workers' worth

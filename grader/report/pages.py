@@ -6,8 +6,9 @@ import hashlib
 import json
 import multiprocessing
 import os
+import signal
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any
 
@@ -85,11 +86,36 @@ def print_pdfs(pages: Sequence[Path], processes: int = 1) -> None:
                 failures.append(exc)
     else:
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(processes, len(todo)), mp_context=context) as pool:
-            futures = [pool.submit(print_pdf, page) for page in todo]
-        failures = [exc for f in futures if (exc := f.exception()) is not None]
+        pool = context.Pool(min(processes, len(todo)), initializer=ignore_ctrl_c)
+        try:
+            jobs = [pool.apply_async(print_pdf, (page,)) for page in todo]
+            failures = [exc for job in jobs if (exc := _failure(job)) is not None]
+        except BaseException:
+            # Ctrl-C: the printers stop now, mid-page; an unfinished PDF is never current
+            pool.terminate()
+            raise
+        pool.close()
+        pool.join()
     if failures:
         raise failures[0]
+
+
+def ignore_ctrl_c() -> None:
+    """In a printing process: Ctrl-C is the grader's to handle (it stops the printers).
+
+    A printer that Ctrl-C killed while it held the pool's task queue left the other
+    printers waiting on that queue for ever, and the grader waiting on them.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _failure(job: AsyncResult[Path]) -> BaseException | None:
+    """What printing one page raised, once it is done (None: it printed)."""
+    try:
+        job.get()
+    except Exception as exc:  # noqa: BLE001 - every page is tried; the caller raises the first
+        return exc
+    return None
 
 
 def _key_file(page: Path) -> Path:
