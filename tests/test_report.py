@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 import csv
+from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
+
+from grader.errors import ReportError
 from grader.report import plots, render_student, render_summary, write_grades_csv
 
 
@@ -110,6 +114,13 @@ def test_summary_and_csv(tmp_path):
     rows = list(csv.reader(write_grades_csv([result(s) for s in students], ["q1"],
                                             tmp_path / "grades.csv").read_text().splitlines()))
     assert [row[0] for row in rows[1:]] == ["bob", "s9", "s10", "Zoe"]
+    # written whole or not at all: a write that fails half-way leaves the last one
+    broken = result("carol") | {"score": "not a number"}
+    with pytest.raises(ValueError):
+        write_grades_csv([result("alice"), broken], ["q1"], tmp_path / "grades.csv")
+    assert [r[0] for r in csv.reader((tmp_path / "grades.csv").open())][1:] == [
+        "bob", "s9", "s10", "Zoe"]
+    assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_the_summary_counts_students_per_failed_check_with_what_most_were_told(tmp_path):
@@ -196,6 +207,27 @@ def test_pdf_is_the_same_report_printed_on_a4(tmp_path):
     text = subprocess.run(["pdftotext", "-l", "1", str(pdf), "-"], check=True,
                           capture_output=True, text=True).stdout
     assert "Feedback for carol" in text and "3/4" in text.replace(" ", "")
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_pdf_stopped_mid_print_leaves_no_file_to_hand_out(tmp_path, monkeypatch):
+    import weasyprint
+
+    from grader.report.pdf import write_pdf
+
+    class Stopped:  # prints half a file, then the printer is stopped (Ctrl-C, a crash)
+        def __init__(self, **kw):
+            pass
+
+        def write_pdf(self, target):
+            Path(target).write_bytes(b"%PDF-1.7 half")
+            raise RuntimeError("stopped")
+
+    html = render_student(result(), EXPECTED, tmp_path / "report.html")
+    monkeypatch.setattr(weasyprint, "HTML", Stopped)
+    with pytest.raises(ReportError, match="PDF rendering failed"):
+        write_pdf(html)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
 
 
 def test_a_notebook_that_stopped_early_says_why_at_the_top(tmp_path):

@@ -11,6 +11,9 @@ from grader.errors import ReportError
 def write_pdf(html_path: Path, pdf_path: Path | None = None) -> Path:
     """Print an HTML report to PDF beside it (or to ``pdf_path``); return the PDF's path.
 
+    The PDF appears whole or not at all: a printer stopped mid-page (Ctrl-C) leaves no
+    half-written file for anyone to hand out.
+
     Raises:
         ReportError: WeasyPrint (or the system's pango it needs) is missing or failed.
     """
@@ -23,10 +26,14 @@ def write_pdf(html_path: Path, pdf_path: Path | None = None) -> Path:
                           format="pdf") from None
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
+    tmp = pdf_path.with_name(f".{pdf_path.name}.tmp")
     try:
         weasyprint.HTML(filename=str(html_path), base_url=str(html_path.parent)).write_pdf(
-            str(pdf_path))
+            str(tmp))
+        tmp.replace(pdf_path)
     except Exception as exc:  # noqa: BLE001 - any rendering failure is reported with the file
         raise ReportError(f"PDF rendering failed: {type(exc).__name__}: {exc}", path=html_path,
                           format="pdf") from None
+    finally:
+        tmp.unlink(missing_ok=True)  # a printer stopped half-way (Ctrl-C) leaves none
     return pdf_path

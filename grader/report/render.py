@@ -357,12 +357,22 @@ def render_summary(results: Sequence[Mapping[str, Any]], title: str,
 
 def write_grades_csv(results: Sequence[Mapping[str, Any]], question_ids: Sequence[str],
                      out_path: Path) -> Path:
-    """``grades.csv``: student, score, max_score, status, then one column per question."""
-    with out_path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["student", "score", "max_score", "status", *question_ids])
-        for r in sorted(results, key=lambda r: roster_order(r["student"])):
-            by_q = {q["id"]: q["score"] for q in r.get("questions", [])}
-            writer.writerow([r["student"], f"{r['score']:g}", f"{r['max_score']:g}", r["status"],
-                             *(f"{by_q[q]:g}" if q in by_q else "" for q in question_ids)])
+    """``grades.csv``: student, score, max_score, status, then one column per question.
+
+    Written whole or not at all (a temporary file, then renamed): Ctrl-C mid-write never
+    leaves half a class in it.
+    """
+    tmp = out_path.with_name(f".{out_path.name}.tmp")
+    try:
+        with tmp.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["student", "score", "max_score", "status", *question_ids])
+            for r in sorted(results, key=lambda r: roster_order(r["student"])):
+                by_q = {q["id"]: q["score"] for q in r.get("questions", [])}
+                writer.writerow([r["student"], f"{r['score']:g}", f"{r['max_score']:g}",
+                                 r["status"],
+                                 *(f"{by_q[q]:g}" if q in by_q else "" for q in question_ids)])
+        tmp.replace(out_path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return out_path
