@@ -121,10 +121,16 @@ def _fail(exc: GraderError) -> typer.Exit:
 
 def _interrupted(exc: KeyboardInterrupt, done: int, total: int, out: Path) -> typer.Exit:
     """Say what an interrupted ``grader grade`` kept, and how to go on; exit 128 + signal."""
-    err.print(f"[bold yellow]interrupted[/] ({signal_name(exc)}): {done} of {total} "
-              f"submission(s) done and kept in {escape(str(out))}; the same command grades "
-              f"the other {total - done}, and what is done is not run again. `grader report` "
-              "writes grades.csv and the summary of what is done now.", highlight=False)
+    kept = escape(str(out))
+    if done < total:
+        said = (f"{done} of {total} submission(s) done and kept in {kept}; the same command "
+                f"grades the other {total - done}, and what is done is not run again. `grader "
+                "report` writes grades.csv and the summary of what is done now.")
+    else:  # stopped while the class's outputs were written
+        said = (f"all {total} submission(s) are graded and kept in {kept}; `grader report` "
+                "(or the same command) writes what was left: grades.csv, the summary, the PDFs "
+                "not yet printed.")
+    err.print(f"[bold yellow]interrupted[/] ({signal_name(exc)}): {said}", highlight=False)
     return typer.Exit(exit_code(exc))
 
 

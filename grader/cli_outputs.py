@@ -25,6 +25,7 @@ from grader.cli import (
     err,
 )
 from grader.errors import GraderError
+from grader.stopping import exit_code, signal_name, stop_signals
 
 if TYPE_CHECKING:
     from grader.export import BlackboardRows
@@ -53,7 +54,7 @@ def report(
 
     try:
         pack = find_pack(assignment)
-        with _held(out), open_gradebook(out) as book:
+        with stop_signals(), _held(out), open_gradebook(out) as book:
             latest = book.latest(pack.id)
             if overrides is not None:
                 manual = read_overrides(overrides, pack.spec, [r["student"] for r in latest])
@@ -64,6 +65,11 @@ def report(
                                     _times(submitted))
     except GraderError as exc:
         raise _fail(exc) from None
+    except KeyboardInterrupt as exc:  # manual grades, once recorded, stay recorded
+        err.print(f"[bold yellow]interrupted[/] ({signal_name(exc)}): the reports and PDFs not "
+                  "yet written are written by the same command again; what is current is not "
+                  "drawn again.", highlight=False)
+        raise typer.Exit(exit_code(exc)) from None
     pending = sum(r["manual_pending"] for r in results)
     console.print(f"{len(results)} report(s) written to {out}; {pending} answer(s) still "
                   "awaiting manual grade.")

@@ -53,3 +53,17 @@ def test_names_and_exit_codes_are_the_shells():
     assert (signal_name(term), exit_code(term)) == ("SIGTERM", 143)
     assert exit_code(Stopped(signal.SIGHUP)) == 129
     assert pickle.loads(pickle.dumps(term)).signum == signal.SIGTERM
+
+
+def test_an_interrupted_class_is_told_what_is_kept_and_how_to_go_on(capsys, tmp_path):
+    from grader.cli import _interrupted
+
+    exit_ = _interrupted(KeyboardInterrupt(), 3, 8, tmp_path)
+    said = " ".join(capsys.readouterr().err.split())
+    assert exit_.exit_code == 130
+    assert "interrupted (Ctrl-C): 3 of 8 submission(s) done and kept in" in said
+    assert "the same command grades the other 5" in said
+    exit_ = _interrupted(Stopped(signal.SIGTERM), 8, 8, tmp_path)  # while outputs were written
+    said = " ".join(capsys.readouterr().err.split())
+    assert exit_.exit_code == 143 and "all 8 submission(s) are graded and kept" in said
+    assert "the PDFs not yet printed" in said and "other 0" not in said
