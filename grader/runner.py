@@ -327,6 +327,9 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
                         running[n] = item
                     ran = run_one(item, setup)
                     running.pop(n, None)
+                    if stopping.is_set():  # no one records its checks now: none are run
+                        item = upcoming.result()
+                        continue
                     if checking is not None:
                         checking.result()  # one run waits for its checks, never a queue of them
                     checking = checker.submit(lambda r=ran: results.put(assess_one(r, setup)))

@@ -200,6 +200,7 @@ def test_a_batch_stopped_early_kills_the_running_kernel_and_runs_nothing_more(mo
             ready.throw(KeyboardInterrupt())
     assert killed.is_set() and time.monotonic() - began < WAIT / 2
     assert phases.seen("run ends", "s2")  # its worker went on to clean up, and then ended
+    assert not phases.seen("check begins", "s2")  # a killed run's checks would go unrecorded
     assert not phases.seen("run begins", "s3") and not phases.seen("start begins", "s4")
     assert not [t for t in threading.enumerate() if t.name == "grade-0"]
 
