@@ -27,6 +27,7 @@ from grader.kernelenv import batch_kernel_env, font_cache, fork_server
 from grader.pack import Pack
 from grader.sandbox import Sandbox
 from grader.schedule import Device, Devices, default_workers, thread_env
+from grader.spec import Profile
 from grader.students import assign_ids, never_submitted, roster_order
 
 # what the grader writes in a student's output folder: the kernel's log as soon as its
@@ -161,10 +162,7 @@ def grade_batch(
     """
     if regrade:
         check_regrade(regrade, [student for _, student in submissions(paths, root)])
-    profile = pack.spec.profile(profile_name)
-    cell_timeout, notebook_timeout = timeouts
-    profile = replace(profile, cell_timeout=cell_timeout or profile.cell_timeout,
-                      notebook_timeout=notebook_timeout or profile.notebook_timeout)
+    profile = batch_profile(pack, profile_name, timeouts)
     expected = pack.expected(profile.name)
     out_dir, mnist_path = Path(out_dir).resolve(), Path(mnist_path).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -196,6 +194,15 @@ def grade_batch(
                                 parameters=parameters, data=data, on_start=on_start,
                                 on_done=on_done, audience=audience, pdf=pdf, times=times,
                                 scheduler=scheduler, root=root, regrade=frozenset(regrade))
+
+
+def batch_profile(pack: Pack, profile_name: str | None,
+                  timeouts: tuple[int | None, int | None] = (None, None)) -> Profile:
+    """The profile a batch grades under: the spec's, with the time limits given instead."""
+    profile = pack.spec.profile(profile_name)
+    cell_timeout, notebook_timeout = timeouts
+    return replace(profile, cell_timeout=cell_timeout or profile.cell_timeout,
+                   notebook_timeout=notebook_timeout or profile.notebook_timeout)
 
 
 def kernel_environment(pack: Pack, log: Callable[[str], None] | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -163,6 +164,10 @@ def grade(
     kernels_per_gpu: PerGpuOpt = 1,
     scheduler: SchedulerOpt = None,
     fresh_kernels: FreshKernelsOpt = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Say which notebooks would run (and why), which would be checked "
+        "again from their stored runs, and which stand as graded; run and write nothing.")]
+    = False,
 ) -> None:
     """Grade every notebook in FOLDER and write gradebook, grades.csv and reports.
 
@@ -180,9 +185,11 @@ def grade(
             pack = find_pack(assignment)
             prof = pack.spec.profile(profile)
             pack.expected(prof.name)
-            # the folder is this command's alone from before a zip is unpacked into it
-            held.enter_context(holding(out))
-            unzipped = out / ".grader" / "unzipped" / folder.stem
+            if dry_run:  # a zip is unpacked aside; the output folder is only read
+                unzipped = Path(held.enter_context(tempfile.TemporaryDirectory())) / folder.stem
+            else:  # the folder is this command's alone from before a zip is unpacked into it
+                held.enter_context(holding(out))
+                unzipped = out / ".grader" / "unzipped" / folder.stem
             source, damaged = (unpack_submissions(folder, unzipped) if is_archive(folder)
                                else (folder, []))
             paths = discover(source)
@@ -203,6 +210,20 @@ def grade(
                 err.print(f"[bold yellow]warning:[/] {escape(note)}", highlight=False)
         if not paths:
             raise _fail(GraderError("no .ipynb files to grade", path=folder))
+        if dry_run:
+            from grader.batch import batch_profile
+            from grader.cli_views import dry_run_view
+            from grader.plan import plan
+
+            try:
+                would = plan(submissions(paths, root), pack,
+                             batch_profile(pack, prof.name, (cell_timeout, notebook_timeout)),
+                             out, mnist_path, box, parameters=params, data=extra, force=force,
+                             regrade=regrade or (), scheduler=scheduler)
+            except GraderError as exc:
+                raise _fail(exc) from None
+            console.print(dry_run_view(would, out), highlight=False)
+            return
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
         # time left from the notebooks finished in the last 10 minutes: a class's notebooks

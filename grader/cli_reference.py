@@ -31,8 +31,8 @@ def reference_build(
     """Train the reference models and write expected/<profile>.json."""
     from grader.data import locate_mnist
     from grader.pack import find_pack
+    from grader.plan import data_sources
     from grader.reference import build_expected, summarize, write_expected
-    from grader.runner import data_sources
 
     try:
         pack = find_pack(assignment)

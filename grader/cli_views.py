@@ -23,6 +23,7 @@ from grader.students import roster_order
 
 if TYPE_CHECKING:
     from grader.batch import BatchOutcome
+    from grader.plan import Sorted
 
 MARK_COLOURS = {"✔": "green", "✎": "magenta", "–": "dim", "✘": "red"}
 FULL_TABLE_ROWS = 40  # a larger class gets the spread of its scores, not a row each
@@ -150,3 +151,28 @@ def closing_line(outcome: BatchOutcome, summary: Path) -> Text:
     return Text(f"{outcome.new_results} new result(s){f' ({why_text})' if why_text else ''}, "
                 f"{outcome.cached} unchanged (cached): {graded} graded, {errors}. "
                 f"Reports: {summary}")
+
+
+def dry_run_view(plan: Sorted, out: Path) -> Text:
+    """What ``grader grade --dry-run`` found: who would run and why, who is checked again."""
+    from grader.plan import WHY
+
+    def names(students: list[str]) -> str:
+        more = f" and {len(students) - 5} more" if len(students) > 5 else ""
+        return ", ".join(students[:5]) + more
+
+    lines = [f"dry run: nothing was run or written ({out})"]
+    if plan.run:
+        lines.append(f"  would run {len(plan.run)} notebook(s):")
+        lines += [f"    {len(plan.running(why))} {WHY[why]}: {names(plan.running(why))}"
+                  for why in WHY if plan.running(why)]
+    if plan.again:
+        again = [student for _, student, _ in plan.again]
+        lines.append(f"  would check {len(again)} again from their stored runs, without "
+                     "running them (the notebooks are unchanged, the checks or expected "
+                     f"results are not): {names(again)}")
+    if plan.reused:
+        lines.append(f"  {len(plan.reused)} stand as graded: nothing changed")
+    if not (plan.run or plan.again):
+        lines.append("  nothing to grade: the same command would only write the outputs again")
+    return Text("\n".join(lines))

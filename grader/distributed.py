@@ -54,7 +54,8 @@ def _setup(batch: RemoteBatch) -> Any:
     from grader.grade import GradingSetup
     from grader.images import image_sets
     from grader.pack import Pack
-    from grader.runner import EVALUATE_LOG, data_sources, make_evaluator
+    from grader.plan import data_sources
+    from grader.runner import EVALUATE_LOG, make_evaluator
     from grader.spec_toml import load_spec
 
     with _LOCK:

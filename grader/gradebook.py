@@ -18,6 +18,8 @@ from grader.errors import GradebookError
 from grader.overrides import Override
 from grader.students import roster_order
 
+GRADEBOOK = "gradebook.sqlite"  # an output folder's gradebook, by this name
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -124,16 +126,19 @@ class Gradebook:
     def cached(self, assignment: str, student: str, sha256: str,
                fingerprint: str) -> dict[str, Any] | None:
         """The newest result for exactly this notebook under exactly this spec and profile."""
+        result = self.newest(assignment, student)
+        if result is not None and (result["sha256"], result["fingerprint"]) == (sha256,
+                                                                                fingerprint):
+            return result
+        return None
+
+    def newest(self, assignment: str, student: str) -> dict[str, Any] | None:
+        """The student's newest result, whatever notebook and spec it was graded from."""
         row = self._db.execute(
             "SELECT result_json FROM submissions WHERE assignment = ? AND student = ?"
             " ORDER BY id DESC LIMIT 1", (assignment, student),
         ).fetchone()
-        if row is None:
-            return None
-        result = json.loads(row[0])
-        if result["sha256"] == sha256 and result["fingerprint"] == fingerprint:
-            return result
-        return None
+        return None if row is None else json.loads(row[0])
 
     def latest(self, assignment: str) -> list[dict[str, Any]]:
         """The newest result of every student of an assignment, in class-list order."""

@@ -94,7 +94,7 @@ def collect_live(namespace: dict[str, Any], pack: Any, out_dir: Path,
     from grader.images import image_sets
     from grader.kernel import probe_src
     from grader.measure import evaluate_models, verified_models
-    from grader.runner import data_sources
+    from grader.plan import data_sources
 
     profile = pack.spec.profile(_DEFAULTS["profile"])
     expected = pack.expected(profile.name)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GradebookError
-from grader.gradebook import Gradebook
+from grader.gradebook import GRADEBOOK, Gradebook
 from grader.late import apply_late
 from grader.lms_feedback import Packed, canvas_feedback_zip, moodle_feedback_zip
 from grader.overrides import apply_overrides
@@ -21,7 +21,6 @@ from grader.report import render_summary, write_grades_csv
 from grader.report.pages import Pages, print_pdfs
 from grader.schedule import available_memory, usable_cpus
 
-GRADEBOOK = "gradebook.sqlite"
 PDF_PROCESS_MEMORY = 512 << 20  # what one printing process may take, with room to spare
 
 

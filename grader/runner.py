@@ -16,19 +16,18 @@ import time
 import traceback
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from grader.assess import Run, reassess
 from grader.batch import BatchOutcome, Progress, submissions
-from grader.collect import FileDigests, sha256_file
+from grader.collect import FileDigests
 from grader.data import prepare_kernel_copy
 from grader.distributed import RemoteBatch, submit_all
 from grader.envs import KernelEnv
 from grader.envworker import EnvEvaluator
-from grader.errors import DataError, GraderError
+from grader.errors import GraderError
 from grader.evaluate import DataSource, Evaluator
 from grader.forkserver import ForkServers
 from grader.grade import (
@@ -40,16 +39,17 @@ from grader.grade import (
     run_submission,
     start_submission,
 )
-from grader.gradebook import Gradebook, grader_failed
+from grader.gradebook import GRADEBOOK, Gradebook
 from grader.images import image_sets
 from grader.kernels import remove_leftovers
-from grader.outputs import GRADEBOOK, student_result, write_outputs
+from grader.outputs import student_result, write_outputs
 from grader.pack import Pack
+from grader.plan import RETRY, data_sources, fingerprints, sort_batch
 from grader.report.notebook_page import warm_html
 from grader.report.pages import Pages
 from grader.sandbox import Sandbox
 from grader.schedule import Devices
-from grader.spec import MNIST, Profile
+from grader.spec import Profile
 from grader.students import roster_order
 
 T = TypeVar("T")
@@ -72,12 +72,9 @@ def run_batch(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Map
     remove_leftovers()
     outcome = BatchOutcome(out_dir, sandbox_note=sandbox.note)
     sources = data_sources(pack, mnist_path, data or {})
-    data_files = [s.path for n, s in sources.items() if n != MNIST]
-    given = {"parameters": dict(parameters or {}), "sandbox": sandbox.mode,
-             "limits": asdict(sandbox.limits)}
     every_file = [s.path for s in sources.values()]
-    execution = pack.execution_fingerprint(profile, every_file, given, digests)
-    fingerprint = pack.fingerprint(profile.name, data_files, execution, digests)
+    prints = fingerprints(pack, profile, sources, sandbox, parameters, digests)
+    execution, fingerprint = prints.execution, prints.grade
     images = image_sets(pack, mnist_path, out_dir / ".grader" / "pngs")
     measuring = pack.evaluation_fingerprint(every_file, images, digests)
     # one clean evaluation worker per two kernels: measuring takes a fraction of a run,
@@ -91,35 +88,18 @@ def run_batch(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Map
         setup = GradingSetup(pack, profile, expected, kernel_mnist, evaluator, fingerprint,
                              dict(parameters or {}), sandbox, devices, kernel, execution,
                              measuring, threads, forkservers=servers)
-        todo: list[tuple[Path, str]] = []
-        again: list[tuple[Path, str, Run]] = []  # unchanged notebooks whose checks changed
         # stored runs are checked again here, with this machine's evaluator: not when the
         # pack's own Keras lives only on a cluster's workers
         recheck_here = scheduler is None or not pack.spec.kernel_requirements
-        for path, student in submissions(paths, root):
-            try:
-                digest = None if force or student in regrade else sha256_file(path)
-            except OSError:
-                digest = None
-            if digest is None:
-                todo.append((path, student))
-                continue
-            result = book.cached(pack.id, student, digest, fingerprint)
-            if result is not None and grader_failed(result):
-                outcome.retried += 1
-                todo.append((path, student))
-                continue
-            if result is None:
-                run = Run.load(out_dir / student) if recheck_here else None
-                if run is not None and run.reusable(digest, execution, out_dir / student):
-                    again.append((path, student, run))
-                else:
-                    todo.append((path, student))
-                continue
+        sorted_ = sort_batch(submissions(paths, root), book, pack.id, prints, out_dir,
+                             force=force, regrade=regrade, recheck_here=recheck_here)
+        todo, again = sorted_.run, sorted_.again
+        outcome.retried = len(sorted_.running(RETRY))
+        for result in sorted_.reused:
             outcome.cached += 1
             outcome.results.append(result)
             if on_done:
-                on_done(student, "cached")
+                on_done(result["student"], "cached")
 
         if servers is not None and not (todo or again):
             servers.close()  # every submission unchanged: nothing to import TensorFlow for
@@ -190,23 +170,6 @@ def make_evaluator(kernel: KernelEnv | None, sources: Mapping[str, DataSource],
                          processes=processes, log=log)
     return EnvEvaluator(kernel.python, sources, images=images, denoising=pack.spec.denoising,
                         processes=max(1, processes), log=log)
-
-
-def data_sources(pack: Pack, mnist_path: Path, data: Mapping[str, Path]) -> dict[str, DataSource]:
-    """MNIST plus the extra datasets given, each checked before any notebook runs."""
-    sources = {MNIST: DataSource(pack.spec.datasets[MNIST], Path(mnist_path).resolve())}
-    for name, path in data.items():
-        dataset = pack.spec.datasets.get(name)
-        if dataset is None or name == MNIST:
-            known = ", ".join(n for n in pack.spec.datasets if n != MNIST) or "none"
-            raise DataError(f"--data {name}=...: {pack.id} has no dataset {name!r} "
-                            f"(datasets: {known})", path=path)
-        source = DataSource(dataset, Path(path).resolve())
-        if not source.path.exists():
-            raise DataError(f"{name} data file not found", path=path)
-        source.load()
-        sources[name] = source
-    return sources
 
 
 def grade_one(path: Path, student: str, setup: GradingSetup,

@@ -117,6 +117,11 @@ def test_outputs_written(batch):
     assert "not_a_notebook" in summary and "not valid JSON" in summary
 
 
+def _rows(out: Path) -> int:
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        return db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+
+
 def test_second_run_regrades_only_changed_notebooks(batch, mnist_path):
     folder, out = batch["folder"], batch["out"]
     proc = run_cli("grade", str(folder), "-a", "dlcourse_mlp", "--out", str(out),
@@ -132,6 +137,18 @@ def test_second_run_regrades_only_changed_notebooks(batch, mnist_path):
         last = next(r for r in book.latest("dlcourse_mlp") if r["student"] == "too_few_epochs")
         book.record(last | {"status": "error", "error_kind": "grader", "score": 0.0,
                             "error": "EvaluationError: the evaluation worker died"})
+    rows, csv_time = _rows(out), (out / "grades.csv").stat().st_mtime_ns
+    dry = run_cli("grade", str(folder), "-a", "dlcourse_mlp", "--out", str(out),
+                  "--regrade", "wrong_architecture", "--dry-run",
+                  env={"GRADER_MNIST": str(mnist_path)})
+    said = " ".join(dry.stdout.split())
+    assert dry.returncode == 0 and "would run 3 notebook(s):" in said, dry.stdout + dry.stderr
+    for line in ("1 changed since graded: unchanged_starter",
+                 "1 unchanged, but the grader itself failed on them last time: too_few_epochs",
+                 "1 asked for (--force or --regrade): wrong_architecture",
+                 "5 stand as graded: nothing changed"):
+        assert line in said, said
+    assert (_rows(out), (out / "grades.csv").stat().st_mtime_ns) == (rows, csv_time)
     proc = run_cli("grade", str(folder), "-a", "dlcourse_mlp", "--out", str(out),
                    "--regrade", "wrong_architecture", env={"GRADER_MNIST": str(mnist_path)})
     assert ("3 new result(s) (1 unchanged but graded again: the grader had failed on them), "
@@ -233,8 +250,15 @@ def test_a_spec_fix_grades_stored_runs_again_without_executing_them(batch, mnist
                                                                       "version = 2"))
     shutil.copytree(batch["out"], out)
     executed = {p: p.stat().st_mtime_ns for p in out.glob("*/executed.ipynb")}
+    env = {"GRADER_MNIST": str(mnist_path), "GRADER_PACKS": str(packs)}
+    dry = run_cli("grade", str(batch["folder"]), "-a", "dlcourse_mlp", "--out", str(out),
+                  "--dry-run", env=env)
+    said = " ".join(dry.stdout.split())
+    assert "would check 6 again from their stored runs" in said, dry.stdout + dry.stderr
+    assert ("would run 2 notebook(s): 2 unchanged, but no run of them is stored to check "
+            "again") in said  # the two unreadable files: nothing of them ever ran
     proc = run_cli("grade", str(batch["folder"]), "-a", "dlcourse_mlp", "--out", str(out),
-                   env={"GRADER_MNIST": str(mnist_path), "GRADER_PACKS": str(packs)})
+                   env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "8 new result(s) (6 from their stored run" in proc.stdout, proc.stdout
     assert len(executed) == 6

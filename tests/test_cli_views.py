@@ -9,7 +9,13 @@ import typer
 from rich.console import Console
 
 from grader.batch import BatchOutcome
-from grader.cli_views import closing_line, not_graded, results_table, student_view
+from grader.cli_views import (
+    closing_line,
+    dry_run_view,
+    not_graded,
+    results_table,
+    student_view,
+)
 from grader.selfcheck import public_view
 
 
@@ -128,3 +134,21 @@ def test_print_view_exits_1_when_a_public_check_failed_and_0_otherwise():
         with console.capture() as captured, pytest.raises(typer.Exit) as ended:
             print_view(view, "Demo", None)
         assert ended.value.exit_code == code and "Expected 10 parameters." in captured.get()
+
+
+def test_a_dry_run_says_who_would_run_and_why_and_who_stands(tmp_path):
+    from grader.plan import CHANGED, NEW, Sorted
+
+    students = [f"s{i}" for i in range(1, 8)]
+    plan = Sorted(run=[(tmp_path / f"{s}.ipynb", s) for s in students],
+                  why=dict.fromkeys(students, NEW) | {"s7": CHANGED},
+                  again=[(tmp_path / "r.ipynb", "r", None)], reused=[{"student": "x"}] * 3)
+    said = " ".join(_printed(dry_run_view(plan, tmp_path)).split())
+    assert said.startswith("dry run: nothing was run or written")
+    assert "would run 7 notebook(s): 6 never graded here: s1, s2, s3, s4, s5 and 1 more" in said
+    assert "1 changed since graded: s7" in said
+    assert "would check 1 again from their stored runs" in said and said.endswith(
+        "3 stand as graded: nothing changed")
+    nothing = " ".join(_printed(dry_run_view(Sorted(reused=[{"student": "x"}]), tmp_path))
+                       .split())
+    assert "nothing to grade" in nothing and "would run" not in nothing
