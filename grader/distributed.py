@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,7 +85,8 @@ def grade_remote(batch: RemoteBatch, path: str, student: str) -> dict[str, Any]:
 
 
 def submit_all(address: str, batch: RemoteBatch, todo: list[tuple[Path, str]],
-               gpu: bool = False) -> Iterator[tuple[str, dict[str, Any] | BaseException]]:
+               gpu: bool = False,
+               ) -> Generator[tuple[str, dict[str, Any] | BaseException], None, None]:
     """Send every submission to the cluster; yield (student, result or error) as they finish.
 
     Raises:

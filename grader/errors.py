@@ -7,6 +7,7 @@ All of them pickle, so they cross process boundaries intact.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 # the names a cell's failure carries when the grader, not Python, says why it failed
@@ -21,7 +22,8 @@ def _rebuild(cls: type[GraderError], message: str, path: str | None, fields: dic
 class GraderError(Exception):
     """Base class: a problem grader can explain in one line."""
 
-    def __init__(self, message: str, *, path: str | None = None, **fields: Any) -> None:
+    def __init__(self, message: str, *, path: str | os.PathLike[str] | None = None,
+                 **fields: Any) -> None:
         super().__init__(message)
         self.message = message
         self.path = None if path is None else str(path)

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
 from pathlib import Path
@@ -220,7 +220,7 @@ def finish_one(item: Started | dict[str, Any], setup: GradingSetup) -> dict[str,
 
 
 def reassess_all(again: Sequence[tuple[Path, str, Run]], workers: int, setup: GradingSetup,
-                 out_dir: Path) -> Iterator[dict[str, Any]]:
+                 out_dir: Path) -> Generator[dict[str, Any], None, None]:
     """Grade stored runs again (:func:`grader.assess.reassess`), ``workers`` at a time."""
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="recheck") as pool:
         futures = [pool.submit(recorded, path, student, setup,
@@ -235,7 +235,8 @@ def reassess_all(again: Sequence[tuple[Path, str, Run]], workers: int, setup: Gr
 
 
 def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSetup,
-                out_dir: Path, on_start: Progress | None = None) -> Iterator[dict[str, Any]]:
+                out_dir: Path, on_start: Progress | None = None,
+                ) -> Generator[dict[str, Any], None, None]:
     """Grade ``todo`` with ``workers`` threads; yield each result as it is ready.
 
     A worker's kernels run one after another, with nothing of the grader's between

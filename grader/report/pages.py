@@ -89,7 +89,7 @@ def print_pdfs(pages: Sequence[Path], processes: int = 1) -> None:
         pool = context.Pool(min(processes, len(todo)), initializer=ignore_ctrl_c)
         try:
             jobs = [pool.apply_async(print_pdf, (page,)) for page in todo]
-            failures = [exc for job in jobs if (exc := _failure(job)) is not None]
+            failures = [failed for job in jobs if (failed := _failure(job)) is not None]
         except BaseException:
             # Ctrl-C: the printers stop now, mid-page; an unfinished PDF is never current
             pool.terminate()
