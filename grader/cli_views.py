@@ -169,8 +169,8 @@ def dry_run_view(plan: Sorted, out: Path) -> Text:
     if plan.again:
         again = [student for _, student, _ in plan.again]
         lines.append(f"  would check {len(again)} again from their stored runs, without "
-                     "running them (the notebooks are unchanged, the checks or expected "
-                     f"results are not): {names(again)}")
+                     "running them (the notebooks and what their kernels see are unchanged): "
+                     f"{names(again)}")
     if plan.reused:
         lines.append(f"  {len(plan.reused)} stand as graded: nothing changed")
     if not (plan.run or plan.again):
