@@ -126,18 +126,19 @@ def sort_batch(subs: Iterable[tuple[Path, str]], book: Gradebook | None, pack_id
         except OSError:  # unreadable: running it records why, as that student's error
             run(path, student, CHANGED)
             continue
-        last = book.newest(pack_id, student) if book is not None else None
-        if last is not None and (last.get("sha256"), last.get("fingerprint")) == (
-                digest, prints.grade):
-            if grader_failed(last):
+        hit = book.cached(pack_id, student, digest, prints.grade) if book is not None else None
+        if hit is not None:
+            if grader_failed(hit):
                 run(path, student, RETRY)
             else:
-                out.reused.append(last)
+                out.reused.append(hit)
             continue
         stored = Run.load(out_dir / student) if recheck_here else None
         if stored is not None and stored.reusable(digest, prints.execution, out_dir / student):
             out.again.append((path, student, stored))
-        elif last is None or last.get("sha256") != digest:
+            continue
+        last = book.newest(pack_id, student) if book is not None else None  # to say why
+        if last is None or last.get("sha256") != digest:
             run(path, student, NEW if last is None else CHANGED)
         elif stored is None:
             run(path, student, UNSTORED)
