@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import grader
 from grader.answers import find_answer, section_of
+from grader.atomic import write_text_whole
 from grader.checks import CheckInput, CheckResult, Outcome, checks, question_outcome
 from grader.checks.hints import HINTS
 from grader.checks.history import epochs_asked
@@ -179,9 +180,8 @@ class Run:
 
     def save(self, student_dir: Path) -> None:
         """Write ``run.json`` (whole, or not at all: a temporary file, then renamed)."""
-        tmp = student_dir / f".{RUN_FILE}.tmp"
-        tmp.write_text(json.dumps({"run_version": RUN_VERSION} | asdict(self)), encoding="utf-8")
-        os.replace(tmp, student_dir / RUN_FILE)
+        write_text_whole(student_dir / RUN_FILE,
+                         json.dumps({"run_version": RUN_VERSION} | asdict(self)))
 
     @classmethod
     def load(cls, student_dir: Path) -> Run | None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.atomic import written_whole
 from grader.export import canvas_user_id
 from grader.students import moodle_participant, roster_order
 
@@ -167,10 +168,5 @@ def canvas_feedback_zip(results: Sequence[Mapping[str, Any]], out: Path,
 def _zip_to(path: Path) -> Iterator[zipfile.ZipFile]:
     """A zip written beside ``path`` that replaces it only once whole (none left if it fails)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            yield zf
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with written_whole(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        yield zf

@@ -21,6 +21,7 @@ import numpy as np
 
 import grader
 from grader import layers as L
+from grader.atomic import write_text_whole
 from grader.checks import checks
 from grader.data import load_mnist, prepare_kernel_copy
 from grader.denoise import summarize_replicates
@@ -204,9 +205,7 @@ def write_expected(pack: Pack, profile: str, expected: dict[str, Any]) -> Path:
     """Write expected results where the pack keeps them (stable key order, atomically)."""
     path = pack.expected_path(profile)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_text_whole(path, json.dumps(expected, indent=1, sort_keys=True) + "\n")
     return path
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-import os
 import signal
 from collections.abc import Mapping, Sequence
 from multiprocessing.pool import AsyncResult
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import grader
+from grader.atomic import write_text_whole
 from grader.errors import ReportError
 from grader.report.pdf import write_pdf
 from grader.report.render import render_student, templates_dir
@@ -132,8 +132,6 @@ def _made(page: Path) -> dict[str, Any]:
 
 
 def _record(page: Path, made: Mapping[str, Any]) -> None:
-    tmp = _key_file(page).with_suffix(".tmp")
-    tmp.write_text(json.dumps(made), encoding="utf-8")
-    os.replace(tmp, _key_file(page))
+    write_text_whole(_key_file(page), json.dumps(made))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from grader.atomic import written_whole
 from grader.errors import ReportError
 
 
@@ -26,14 +27,11 @@ def write_pdf(html_path: Path, pdf_path: Path | None = None) -> Path:
                           format="pdf") from None
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    tmp = pdf_path.with_name(f".{pdf_path.name}.tmp")
     try:
-        weasyprint.HTML(filename=str(html_path), base_url=str(html_path.parent)).write_pdf(
-            str(tmp))
-        tmp.replace(pdf_path)
+        with written_whole(pdf_path) as tmp:  # a printer stopped half-way leaves no PDF
+            weasyprint.HTML(filename=str(html_path), base_url=str(html_path.parent)).write_pdf(
+                str(tmp))
     except Exception as exc:  # noqa: BLE001 - any rendering failure is reported with the file
         raise ReportError(f"PDF rendering failed: {type(exc).__name__}: {exc}", path=html_path,
                           format="pdf") from None
-    finally:
-        tmp.unlink(missing_ok=True)  # a printer stopped half-way (Ctrl-C) leaves none
     return pdf_path

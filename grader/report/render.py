@@ -18,6 +18,7 @@ import jinja2
 import markupsafe
 
 from grader import layers as L
+from grader.atomic import written_whole
 from grader.cell_advice import across_class, advise_once
 from grader.gradebook import grader_failed
 from grader.report import AUDIENCES, plots
@@ -362,17 +363,11 @@ def write_grades_csv(results: Sequence[Mapping[str, Any]], question_ids: Sequenc
     Written whole or not at all (a temporary file, then renamed): Ctrl-C mid-write never
     leaves half a class in it.
     """
-    tmp = out_path.with_name(f".{out_path.name}.tmp")
-    try:
-        with tmp.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(["student", "score", "max_score", "status", *question_ids])
-            for r in sorted(results, key=lambda r: roster_order(r["student"])):
-                by_q = {q["id"]: q["score"] for q in r.get("questions", [])}
-                writer.writerow([r["student"], f"{r['score']:g}", f"{r['max_score']:g}",
-                                 r["status"],
-                                 *(f"{by_q[q]:g}" if q in by_q else "" for q in question_ids)])
-        tmp.replace(out_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with written_whole(out_path) as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "score", "max_score", "status", *question_ids])
+        for r in sorted(results, key=lambda r: roster_order(r["student"])):
+            by_q = {q["id"]: q["score"] for q in r.get("questions", [])}
+            writer.writerow([r["student"], f"{r['score']:g}", f"{r['max_score']:g}", r["status"],
+                             *(f"{by_q[q]:g}" if q in by_q else "" for q in question_ids)])
     return out_path
