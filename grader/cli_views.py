@@ -66,10 +66,13 @@ def results_table(results: list[dict[str, Any]], title: str) -> Table:
 
 def _count(students: list[str], names: int = 20) -> str:
     """How many, and the first ``names`` of them."""
-    if not students:
-        return "0"
+    return f"{len(students)}: {_first(students, names)}" if students else "0"
+
+
+def _first(students: list[str], names: int) -> str:
+    """The first ``names`` of ``students``, and how many more there are."""
     more = f" and {len(students) - names} more" if len(students) > names else ""
-    return f"{len(students)}: {', '.join(students[:names])}{more}"
+    return ", ".join(students[:names]) + more
 
 
 def _stopped(execution: Mapping[str, Any]) -> str | None:
@@ -157,20 +160,16 @@ def dry_run_view(plan: Sorted, out: Path) -> Text:
     """What ``grader grade --dry-run`` found: who would run and why, who is checked again."""
     from grader.plan import WHY
 
-    def names(students: list[str]) -> str:
-        more = f" and {len(students) - 5} more" if len(students) > 5 else ""
-        return ", ".join(students[:5]) + more
-
     lines = [f"dry run: nothing was run or written ({out})"]
     if plan.run:
         lines.append(f"  would run {len(plan.run)} notebook(s):")
-        lines += [f"    {len(plan.running(why))} {WHY[why]}: {names(plan.running(why))}"
+        lines += [f"    {len(plan.running(why))} {WHY[why]}: {_first(plan.running(why), 5)}"
                   for why in WHY if plan.running(why)]
     if plan.again:
         again = [student for _, student, _ in plan.again]
         lines.append(f"  would check {len(again)} again from their stored runs, without "
                      "running them (the notebooks and what their kernels see are unchanged): "
-                     f"{names(again)}")
+                     f"{_first(again, 5)}")
     if plan.reused:
         lines.append(f"  {len(plan.reused)} stand as graded: nothing changed")
     if not (plan.run or plan.again):
