@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine (see README):
 #   make demo   install, then grade the shipped sample submissions into reports/
-#   make test   install, then lint and run the whole test suite (what CI runs)
+#   make test   install, then lint, type-check and run the whole test suite (what CI runs)
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -37,4 +37,5 @@ demo: install
 
 test: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -ra --durations=25

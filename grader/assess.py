@@ -131,10 +131,11 @@ def grade_questions(
             if dataset not in available:
                 found["dataset_missing"] = dataset
             found["selection"] = selection.to_dict()
-            model = by_id.get(selection.model_id)
+            mid = selection.model_id
+            model = by_id.get(mid) if mid is not None else None
             found["model"] = model
-            found["evaluation"] = evaluations.get(selection.model_id) if model else None
-            found["history"] = _history_for(selection.model_id, histories) if model else None
+            found["evaluation"] = evaluations.get(mid) if mid is not None and model else None
+            found["history"] = _history_for(mid, histories) if mid is not None and model else None
         if q.answer is not None:
             found["answer"] = find_answer(cells, q.answer, [a for a in answers if a != q.answer])
         if q.headings:
@@ -232,7 +233,7 @@ def measure(run: Run, setup: GradingSetup, student_dir: Path) -> dict[int, dict[
     evaluations = evaluate_models(run.probe.get("models", []), setup.pack.spec, setup.evaluator,
                                   student_dir / "collected")
     if setup.evaluation_fingerprint and not any(e.get("transient") for e in evaluations.values()):
-        run = replace(run, evaluations=copy.deepcopy(evaluations),
+        run = replace(run, evaluations={str(k): v for k, v in copy.deepcopy(evaluations).items()},
                       evaluation_fingerprint=setup.evaluation_fingerprint)
     run.save(student_dir)
     return evaluations

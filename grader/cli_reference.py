@@ -64,14 +64,15 @@ def reference_show(
     try:
         pack = find_pack(assignment)
         names = list(pack.spec.profiles) if profile == "all" else [pack.spec.profile(profile).name]
+        profiles = {n: summarize(pack.expected(n)) for n in names}
         doc = {"assignment": pack.id, "title": pack.spec.title, "max_score": pack.spec.max_score,
-               "profiles": {n: summarize(pack.expected(n)) for n in names}}
+               "profiles": profiles}
     except GraderError as exc:
         raise _fail(exc) from None
     if format == "json":
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
-    for name, prof in doc["profiles"].items():
+    for name, prof in profiles.items():
         table = Table(title=f"{pack.id} — {name} profile")
         for col in ("model", "total params", "trainable", "test accuracy", "epochs"):
             table.add_column(col)

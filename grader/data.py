@@ -153,7 +153,7 @@ def prepare_kernel_copy(source: Path, cache_dir: Path, train_limit: int,
         arrays["x_train"] = arrays["x_train"][:train_limit]
         arrays["y_train"] = arrays["y_train"][:train_limit]
     tmp = dest.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, **arrays)
+    np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]  # numpy's stub: allow_pickle
     tmp.replace(dest)
     return dest
 

@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -69,9 +69,11 @@ def _serve() -> None:
     denoising = _tuples(Denoising, init["denoising"]) if init["denoising"] else None
     evaluate._init_worker(sources, images, denoising)
     evaluate._warm()
-    functions = {"evaluate": evaluate._evaluate_many, "denoise": evaluate._denoise_many}
+    functions: dict[str, Callable[[list[Any]], dict[str, dict[str, Any]]]] = {
+        "evaluate": evaluate._evaluate_many, "denoise": evaluate._denoise_many}
     for line in sys.stdin:
         request = json.loads(line)
+        reply: dict[str, Any]
         try:
             reply = {"results": functions[request["fn"]]([tuple(j) for j in request["jobs"]])}
         except Exception as exc:  # noqa: BLE001 - reported back, the worker goes on

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.pool import Pool
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -43,12 +43,36 @@ class DataSource:
         return load_features(self.path, self.dataset.inputs, self.dataset.classes)
 
 
+class Meter(Protocol):
+    """What grading needs of a clean evaluator.
+
+    :class:`Evaluator` here, or :class:`grader.envworker.EnvEvaluator` in the course's
+    own Python.
+    """
+
+    sources: dict[str, DataSource]
+
+    def warm(self) -> None:
+        """Start the workers and import Keras there, ahead of the first request."""
+
+    def evaluate(self, requests: Sequence[tuple[Path, str | None]]) -> dict[str, dict[str, Any]]:
+        """Read (and measure, given a source) each model file; results by resolved path."""
+        ...
+
+    def denoise(self, requests: Sequence[tuple[Path, Path, str]]) -> dict[str, dict[str, Any]]:
+        """Denoising curves for (autoencoder, classifier, scaling); results by path."""
+        ...
+
+    def close(self) -> None:
+        """Stop the workers."""
+
+
 def conv_kernels(model: Any, layers: int = 2, max_filters: int = 32) -> list[list]:
     """Kernels of the first convolution layers, as (filter, row, column) lists.
 
     Only the first input channel of each filter is kept: enough to draw them.
     """
-    out = []
+    out: list[list] = []
     for layer in model.layers:
         if type(layer).__name__ != "Conv2D" or len(out) == layers:
             continue
@@ -339,7 +363,7 @@ class Evaluator:
                 for ae, clf, how in requests]
         return self._run(_denoise_many, jobs)
 
-    def _run(self, fn: Any, jobs: list[tuple[str, ...]]) -> dict[str, dict[str, Any]]:
+    def _run(self, fn: Any, jobs: Sequence[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
         if not jobs:
             return {}
         if self.processes == 0:

@@ -380,7 +380,7 @@ def execute(
     if stopped is not None:
         if died is None:  # a kernel that died in a cell is said with that cell, and why
             notes.append(f"Execution stopped early: {type(stopped).__name__}: {stopped}")
-        hint = start_death_hint(str(stopped), sandbox.limits.memory,
+        hint = start_death_hint(str(stopped), sandbox.limits.memory or 0,
                                 bool(kernel.cgroup and kernel.cgroup.caps_memory),
                                 on_gpu(kernel_env))
         if hint:

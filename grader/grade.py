@@ -18,9 +18,8 @@ import grader
 from grader.assess import RESULT_VERSION, RUN_FILE, Run, assess, hardware, numbered_cells
 from grader.collect import MAX_RECORDS_BYTES, collect, read_figures, sha256_file
 from grader.envs import KernelEnv
-from grader.envworker import EnvEvaluator
 from grader.errors import GraderError, NotebookError, ProbeError
-from grader.evaluate import Evaluator
+from grader.evaluate import Meter
 from grader.execute import ExecutionResult, execute, prepare
 from grader.forkserver import ForkServers
 from grader.inject import compat_cell, probe_cell, setup_cell
@@ -42,7 +41,7 @@ class GradingSetup:
     profile: Profile
     expected: Mapping[str, Any]
     kernel_mnist: Path
-    evaluator: Evaluator | EnvEvaluator
+    evaluator: Meter
     fingerprint: str
     parameters: Mapping[str, Any]
     sandbox: Sandbox = field(default_factory=lambda: Sandbox().resolve())
@@ -123,7 +122,7 @@ def start_submission(path: Path, student: str, setup: GradingSetup, student_dir:
     probe_dir = work_dir / f".probe-{secrets.token_hex(8)}"
     first = setup_cells(setup.pack, setup.profile.seed, setup.kernel_mnist, work_dir / "figures",
                         setup.profile.max_epochs)
-    prepared = prepare(nb, first, probe_cell(probe_dir, calls=list(setup.pack.spec.calls)))
+    prepared = prepare(nb, first, probe_cell(probe_dir, calls=setup.pack.spec.calls))
     params = {**setup.profile.parameters, **setup.parameters}
     data_files = [setup.kernel_mnist, *([setup.kernel.path] if setup.kernel else [])]
     for source in setup.evaluator.sources.values():

@@ -114,7 +114,9 @@ class Gradebook:
                  result.get("traceback"), result.get("started_at"), time.time(),
                  t.get("execute"), t.get("evaluate"), t.get("total"), json.dumps(result)),
             )
-            sub_id = int(cur.lastrowid)
+            sub_id = cur.lastrowid
+            if sub_id is None:  # sqlite3 sets it after every INSERT
+                raise GradebookError("gradebook write failed (no row id)", path=self.path)
             db.executemany(
                 "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(sub_id, q["id"], c["id"], c["outcome"], c["score"], c["max_score"],

@@ -7,6 +7,7 @@ configuration a JSON literal: no value is ever pasted into code.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +55,9 @@ def compat_cell() -> nbformat.NotebookNode:
 
 
 def probe_cell(out_dir: Path, max_models: int = 48,
-               calls: list[dict[str, Any]] | None = None) -> nbformat.NotebookNode:
+               calls: Sequence[Mapping[str, Any]] = ()) -> nbformat.NotebookNode:
     """The cell that collects models, histories and arrays, and makes the spec's calls."""
-    cfg = {"out_dir": str(out_dir), "max_models": max_models, "calls": calls or []}
+    cfg = {"out_dir": str(out_dir), "max_models": max_models, "calls": list(calls)}
     return code_cell(probe_src, cfg, "probe")
 
 

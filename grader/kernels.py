@@ -110,7 +110,7 @@ def kernel_manager_class(command: list[str], log_path: Path,
             self.connection_file = str(sock_dir / "connection.json")
 
         @property
-        def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
+        def kernel_spec(self) -> KernelSpec:
             return spec
 
         async def _async_start_kernel(self, **kw: Any) -> None:

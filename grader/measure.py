@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import layers as L
-from grader.evaluate import Evaluator
+from grader.evaluate import Meter
 from grader.spec import MNIST, Spec
 
 STRUCTURE_KEYS = ("name", "class_name", "built", "input_shape", "output_shape", "total_params",
@@ -19,7 +19,7 @@ STRUCTURE_KEYS = ("name", "class_name", "built", "input_shape", "output_shape", 
                   "compiled")
 
 
-def evaluate_models(models: list[dict[str, Any]], spec: Spec, evaluator: Evaluator,
+def evaluate_models(models: list[dict[str, Any]], spec: Spec, evaluator: Meter,
                     model_dir: Path) -> dict[int, dict[str, Any]]:
     """Read back every saved model in the clean worker and measure it on the dataset it fits.
 
@@ -96,7 +96,7 @@ def best_classifier(models: list[dict[str, Any]],
 
 
 def denoise_models(models: list[dict[str, Any]], evaluations: Mapping[int, Mapping[str, Any]],
-                   evaluator: Evaluator, work_dir: Path) -> dict[int, dict[str, Any]]:
+                   evaluator: Meter, work_dir: Path) -> dict[int, dict[str, Any]]:
     """Denoising curves of each exported autoencoder, measured with the best classifier."""
     autoencoders = [m for m in models if m.get("file") and "layers" in m
                     and L.input_size(m) == 784 and L.output_size(m) == 784]

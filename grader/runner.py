@@ -274,6 +274,9 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
             with contextlib.suppress(Exception):  # a progress display never stops grading
                 on_start(student, Path(path).name)
 
+    def check(ran: Ran | dict[str, Any]) -> None:
+        results.put(assess_one(ran, setup))
+
     def work(n: int) -> None:
         # threads of this worker's own: another worker's slow start or check never holds it up
         with (ThreadPoolExecutor(1, thread_name_prefix=f"start-ahead-{n}") as starter,
@@ -296,7 +299,7 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
                         continue
                     if checking is not None:
                         checking.result()  # one run waits for its checks, never a queue of them
-                    checking = checker.submit(lambda r=ran: results.put(assess_one(r, setup)))
+                    checking = checker.submit(check, ran)
                 except BaseException:
                     later = upcoming.result()
                     if isinstance(later, Started):

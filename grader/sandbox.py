@@ -188,8 +188,8 @@ def bwrap_args(work_dir: Path, read_only: Sequence[Path] = (),
         args += ["--ro-bind-try", d, d]
     for f in SYSTEM_FILES:
         args += ["--ro-bind-try", f, f]
-    for d in python_dirs():
-        args += ["--ro-bind", str(d), str(d)]
+    for py in python_dirs():
+        args += ["--ro-bind", str(py), str(py)]
     for dev in sorted(Path("/dev").glob("nvidia*")):
         args += ["--dev-bind", str(dev), str(dev)]
     for p in read_only:

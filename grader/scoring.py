@@ -74,9 +74,9 @@ def scale(x: np.ndarray, how: str, stats: dict[str, Any]) -> np.ndarray:
 
 def fit_shape(x: np.ndarray, shape: Sequence[int | None]) -> np.ndarray:
     """``x`` reshaped to a model's input ``shape``; ValueError, in words, if it does not fit."""
-    dims = list(shape[1:])
     size = int(np.prod(x.shape[1:]))
-    if any(d is None for d in dims) or int(np.prod(dims)) != size:
+    dims = [d for d in shape[1:] if d is not None]
+    if len(dims) != len(shape) - 1 or int(np.prod(dims)) != size:
         what = "28×28 images" if size == 784 else f"{size} input values"
         raise ValueError(f"its input shape {tuple(shape)} does not take {what}")
     return x.reshape((len(x), *dims))

@@ -210,7 +210,7 @@ def serve_one(conn: socket.socket, keep: set[int], imported: dict[str, str]) -> 
         if "module" in request:
             conn.send(json.dumps({"pid": os.getpid()}).encode())
             conn.close()
-            run_worker(request, *fds, keep)
+            run_worker(request, fds[0], fds[1], keep)
         log, hold = fds
         limit(request)
         last_cap = int(Path("/proc/sys/kernel/cap_last_cap").read_text())

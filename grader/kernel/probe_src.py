@@ -188,10 +188,9 @@ class Walker:
         target.append((obj, [path]))
 
     def _array(self, value: Any, path: str) -> None:
-        shape = getattr(value, "shape", None)
         try:
-            shape = tuple(int(d) for d in shape)
-        except Exception:  # noqa: BLE001
+            shape = tuple(int(d) for d in value.shape)
+        except Exception:  # noqa: BLE001 - no shape, or not one of whole numbers
             return
         if len(shape) == 2 and shape[0] == shape[1] and 2 <= shape[0] <= 100:
             import numpy as np

@@ -35,8 +35,11 @@ def cell_key(source: str) -> str:
     return hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
 
 
-def kernel_state() -> types.ModuleType:
-    """The grader's state in the kernel: current cell key and the fit log."""
+def kernel_state() -> Any:
+    """The grader's state in the kernel: a module holding the current cell key and the fit log.
+
+    Typed ``Any``: its attributes (``cell``, ``fits``, ``when_imported``) are set at run time.
+    """
     state = sys.modules.get(KERNEL_STATE)
     if state is None:
         state = types.ModuleType(KERNEL_STATE)
@@ -216,7 +219,7 @@ def offline_mnist(source: str) -> None:
             module = importlib.import_module(name)
         except ImportError:
             continue
-        module.load_data = load_data
+        module.load_data = load_data  # type: ignore[attr-defined]
 
 
 class OnImport:
@@ -273,7 +276,7 @@ def main(cfg: dict[str, Any]) -> None:
     np.random.seed(seed)
     capture = FigureCapture(cfg["figures_dir"])
     state = kernel_state()
-    state.when_imported = when_imported  # type: ignore[attr-defined] - for the compat cell
+    state.when_imported = when_imported  # for the compat cell
     ip = get_ipython()
     if ip is not None:
 

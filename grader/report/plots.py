@@ -20,16 +20,14 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from grader.checks.history import metric_series  # noqa: E402
 
-# text as <text> in the viewer's sans-serif; ids from a fixed salt: the same plot, the same bytes
-SVG_STYLE = {"svg.fonttype": "none", "svg.hashsalt": "grader"}
-
 
 def _data_uri(fig: Any, tight: bool = True, svg: bool = True) -> str:
     """The figure as a base64 data URI (an ``<img>`` source: no script of an SVG ever runs)."""
     bbox = "tight" if tight else None
     if svg:
         text = io.StringIO()
-        with matplotlib.rc_context(SVG_STYLE):
+        # text as <text> in the viewer's sans-serif; ids from a fixed salt: same plot, same bytes
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "grader"}):
             fig.savefig(text, format="svg", bbox_inches=bbox, metadata={"Date": None})
         data, kind = text.getvalue().encode(), "svg+xml"
     else:
