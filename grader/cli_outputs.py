@@ -125,8 +125,10 @@ def export_grades(
 
 
 def _names(students: list[str]) -> str:
-    """The first five of ``students``, escaped for rich."""
-    return escape(", ".join(students[:5]) + (", …" if len(students) > 5 else ""))
+    """The first five of ``students`` and how many more, escaped for rich."""
+    from grader.cli_views import first_names  # as cli.py does: not at the command's start
+
+    return escape(first_names(students, 5))
 
 
 def _say_blackboard(rows: BlackboardRows) -> None:

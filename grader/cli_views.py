@@ -66,10 +66,10 @@ def results_table(results: list[dict[str, Any]], title: str) -> Table:
 
 def _count(students: list[str], names: int = 20) -> str:
     """How many, and the first ``names`` of them."""
-    return f"{len(students)}: {_first(students, names)}" if students else "0"
+    return f"{len(students)}: {first_names(students, names)}" if students else "0"
 
 
-def _first(students: list[str], names: int) -> str:
+def first_names(students: list[str], names: int) -> str:
     """The first ``names`` of ``students``, and how many more there are."""
     more = f" and {len(students) - names} more" if len(students) > names else ""
     return ", ".join(students[:names]) + more
@@ -163,13 +163,13 @@ def dry_run_view(plan: Sorted, out: Path) -> Text:
     lines = [f"dry run: nothing was run or written ({out})"]
     if plan.run:
         lines.append(f"  would run {len(plan.run)} notebook(s):")
-        lines += [f"    {len(plan.running(why))} {WHY[why]}: {_first(plan.running(why), 5)}"
+        lines += [f"    {len(plan.running(why))} {WHY[why]}: {first_names(plan.running(why), 5)}"
                   for why in WHY if plan.running(why)]
     if plan.again:
         again = [student for _, student, _ in plan.again]
         lines.append(f"  would check {len(again)} again from their stored runs, without "
                      "running them (the notebooks and what their kernels see are unchanged): "
-                     f"{_first(again, 5)}")
+                     f"{first_names(again, 5)}")
     if plan.reused:
         lines.append(f"  {len(plan.reused)} stand as graded: nothing changed")
     if not (plan.run or plan.again):
