@@ -145,7 +145,9 @@ class Sandbox:
             # memory instead, what its arrays and tensors take.
             rlimits["DATA" if on_gpu(env) else "AS"] = lim.memory
         if lim.processes and not (cgroup and cgroup.caps_processes):
-            rlimits["NPROC"] = user_processes() + lim.processes
+            running = user_processes()
+            if running is not None:  # uncounted, a cap could fall below what already runs
+                rlimits["NPROC"] = running + lim.processes
         cfg: dict[str, object] = {"rlimits": rlimits, "env": dict(env), "parent": os.getpid(),
                                   "cgroup_procs": cgroup.procs_files if cgroup else []}
         if forkserver and self.mode == "bwrap":
@@ -159,17 +161,29 @@ class Sandbox:
         return [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(cfg), "--", *inner]
 
 
-def user_processes() -> int:
-    """Processes and threads of this user now (RLIMIT_NPROC counts them all)."""
-    uid, count = os.getuid(), 0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    count += len(os.listdir(entry / "task"))
-            except OSError:
-                continue
-    return count
+def user_processes(proc: Path = Path("/proc")) -> int | None:
+    """What ``RLIMIT_NPROC`` counts of this user now; None where it cannot be counted.
+
+    On Linux that is every process and thread (``/proc``); elsewhere (macOS, where a
+    student may self-check) every process, as ``ps`` lists them.
+    """
+    uid = os.getuid()
+    if (proc / "self" / "task").is_dir():
+        count = 0
+        for entry in proc.iterdir():
+            if entry.name.isdigit():
+                try:
+                    if entry.stat().st_uid == uid:
+                        count += len(os.listdir(entry / "task"))
+                except OSError:
+                    continue
+        return count
+    try:
+        listed = subprocess.run(["ps", "-A", "-o", "uid="], capture_output=True, text=True,
+                                timeout=20, check=True).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return sum(1 for owner in listed if owner == str(uid))
 
 
 def python_dirs() -> list[Path]:

@@ -20,6 +20,7 @@ from grader.sandbox import (
     bwrap_args,
     bwrap_problem,
     parse_size,
+    user_processes,
 )
 
 
@@ -74,6 +75,24 @@ def test_command_starts_the_launcher_with_caps_and_a_clean_environment(tmp_path)
     assert cfg["env"] == {"HOME": str(tmp_path)}
     assert cfg["rlimits"]["AS"] == 2 * GIB and cfg["rlimits"]["CPU"] == 100
     assert cfg["rlimits"]["NPROC"] >= 50 and cfg["rlimits"]["CORE"] == 0
+
+
+def test_without_proc_processes_are_counted_as_ps_lists_them(tmp_path):
+    """A Mac has no /proc: there RLIMIT_NPROC counts processes, and ps lists them."""
+    with_threads = user_processes()  # Linux: every process and thread of this user
+    processes = user_processes(proc=tmp_path)  # an empty folder, as on macOS
+    assert with_threads is not None and processes is not None
+    assert 1 <= processes <= with_threads + 1  # ps counts itself
+
+
+def test_no_process_cap_where_processes_cannot_be_counted(tmp_path, monkeypatch):
+    """A cap under what already runs would stop the kernel from starting at all."""
+    import grader.sandbox
+
+    monkeypatch.setattr(grader.sandbox, "user_processes", lambda: None)
+    box = Sandbox("none", Limits(memory=2 * GIB, cpu_seconds=100, processes=50))
+    rlimits = json.loads(box.command(["python"], work_dir=tmp_path, env={})[4])["rlimits"]
+    assert "NPROC" not in rlimits and rlimits["AS"] == 2 * GIB and rlimits["CPU"] == 100
 
 
 def test_a_kernel_on_a_gpu_has_its_data_capped_not_its_address_space(tmp_path):
