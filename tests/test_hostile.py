@@ -206,6 +206,20 @@ def test_lambda_layer_is_refused_on_load(hostile):
     assert r["score"] == 0
 
 
+def test_scripts_in_outputs_run_nowhere_the_pages_are_opened(hostile):
+    """Its outputs stay in its page, under a policy that no browser runs a script of."""
+    student = hostile.out / "scripts_in_its_outputs"
+    page = (student / "executed.html").read_text()
+    head = page.lower().index("<head")
+    policy = page.index('http-equiv="Content-Security-Policy"')
+    assert head < policy < page.lower().index("<script")  # governs every script after it
+    assert "script-src 'none'" in page[policy:policy + 200]
+    assert "document.title='PWNED-html'" in page  # the output is shown as it was...
+    report = (student / "report.html").read_text()  # what it quotes, escaped
+    assert "<script>document.title" not in report and 'onerror="document' not in report
+    assert hostile.results["scripts_in_its_outputs"]["status"] == "graded"
+
+
 @pytest.mark.parametrize(("student", "words"), [
     ("ten_thousand_cells", "10,000 cells"),
     ("invalid_json", "not valid JSON"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,13 @@ import nbformat
 from grader.inject import is_injected
 
 _HTML_LOCK = threading.Lock()
+
+# The page holds the student's outputs as they were: any HTML, scripts among them. It
+# is opened in the instructor's browser and may be served by an LMS as feedback, so no
+# script, plugin or frame of it runs or loads there (math stays as its TeX source).
+NO_SCRIPTS = ("<meta http-equiv=\"Content-Security-Policy\" content=\"script-src 'none'; "
+              "object-src 'none'; frame-src 'none'; worker-src 'none'; base-uri 'none'; "
+              "form-action 'none'\">")
 
 
 @functools.cache
@@ -52,12 +60,25 @@ def warm_html() -> None:
 def export_html(executed: Path) -> Path:
     """The executed notebook as a standalone HTML page beside it (nbconvert's classic look).
 
-    Injected grader cells are left out: students see their own notebook as it ran.
+    Injected grader cells are left out: students see their own notebook as it ran. The
+    page forbids scripts (:data:`NO_SCRIPTS`, first in its head).
     """
     nb = nbformat.read(executed, as_version=4)
     nb.cells = [c for c in nb.cells if not is_injected(c)]
     with _HTML_LOCK:
         body, _ = html_exporter().from_notebook_node(nb)
     out = executed.with_suffix(".html")
-    out.write_text(body, encoding="utf-8")
+    out.write_text(without_scripts(body), encoding="utf-8")
     return out
+
+
+def without_scripts(page: str) -> str:
+    """``page`` with :data:`NO_SCRIPTS` first in its head, before anything it could govern.
+
+    Raises:
+        ValueError: The page has no ``<head>`` (nbconvert's templates all have one).
+    """
+    head = re.search(r"<head(\s[^>]*)?>", page, re.IGNORECASE)
+    if head is None:
+        raise ValueError("nbconvert's page has no <head> to put the script policy in")
+    return page[:head.end()] + "\n" + NO_SCRIPTS + page[head.end():]
