@@ -55,6 +55,9 @@ def test_student_report_has_plots_and_escapes_student_text(tmp_path):
     path = render_student(result(), EXPECTED, tmp_path / "alice" / "report.html")
     html = path.read_text()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    # and were anything to get through, it would not run: the page's policy comes first
+    policy = html.index('<meta http-equiv="Content-Security-Policy" content="default-src \'none\';')
+    assert html.index("<head>") < policy < html.index("<style>") and "<script" not in html
     assert html.count("data:image/svg+xml;base64,") == 1  # the curves
     table = html[html.index('<table class="confusion">'):]
     table = table[:table.index("</table>")]  # the confusion matrix, shaded by share of the top
