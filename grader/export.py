@@ -91,6 +91,16 @@ def canvas_user_id(file: str) -> str:
     return match.group("user") if match else ""
 
 
+def as_text(value: str) -> str:
+    """A student's own words (a name on the LMS) as a spreadsheet cell that runs nothing.
+
+    A cell that starts like a formula (``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return) gets a leading apostrophe, so opening the CSV in a spreadsheet shows it
+    instead of computing it (CSV injection). The LMS imports match on other columns.
+    """
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def _feedback(result: Mapping[str, Any]) -> str:
     if result.get("status") != "graded":
         return f"Not graded: {result.get('error')}"
@@ -136,7 +146,7 @@ def _moodle(results: Sequence[Mapping[str, Any]], title: str, out: Path,
                 timespec="seconds") if r.get("started_at") else "")
             # Moodle keeps feedback comments as HTML: one line each, the text escaped
             comments = "<br>".join(html.escape(line) for line in _feedback(r).split("\n"))
-            writer.writerow([f"Participant {participant}" if participant else "", name,
+            writer.writerow([f"Participant {participant}" if participant else "", as_text(name),
                              r["student"], f"{r['score']:g}", f"{r['max_score']:g}", graded,
                              comments])
     return [path]

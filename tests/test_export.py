@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from grader.export import blackboard_rows, canvas_user_id, export, gradescope_results
+from grader.export import as_text, blackboard_rows, canvas_user_id, export, gradescope_results
 
 
 def result(student, score, file=None, comment=""):
@@ -100,6 +100,16 @@ def test_moodle_csv_is_a_grading_worksheet_moodle_uploads(tmp_path):
     [path] = export([lines], "moodle", "A7", tmp_path, ["q1"])
     comments = next(csv.DictReader(path.open()))["Feedback comments"]
     assert comments == "Q1: 1/2 (x &lt; y)<br>Q2: 1/2 (x &lt; y)"  # Moodle keeps it as HTML
+
+
+def test_a_name_that_starts_like_a_formula_is_kept_as_text(tmp_path):
+    """A student's LMS name is theirs to choose: opened in a spreadsheet, it computes nothing."""
+    odd = result("x_4711", 1.0, "/in/=1+2 Doe_4711_assignsubmission_file_/mlp.ipynb")
+    [path] = export([odd], "moodle", "A7", tmp_path, ["q1"])
+    row = next(csv.DictReader(path.open()))
+    assert row["Full name"] == "'=1+2 Doe" and row["Identifier"] == "Participant 4711"
+    assert [as_text(v) for v in ("@SUM(A1)", "-2", "\tx", "Jane", "", "O'Neil")] == [
+        "'@SUM(A1)", "'-2", "'\tx", "Jane", "", "O'Neil"]
 
 
 def test_gradescope_results_per_submission(tmp_path):
