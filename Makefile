@@ -16,6 +16,10 @@ install: $(VENV)/.installed system-deps
 # poppler-utils (pdftoppm, pdftotext) for the tests that look at the PDFs. Installed
 # only when missing (needs root or sudo).
 SYSTEM_PACKAGES := poppler-utils libpango-1.0-0 libpangoft2-1.0-0 bubblewrap
+# What Qt WebEngine (Chromium, the tests' browser: tests/browser.py) loads; best effort,
+# as package names differ between distributions.
+BROWSER_PACKAGES := libnss3 libgbm1 libasound2 libxkbfile1 libxcomposite1 libxdamage1 \
+	libxrandr2 libxtst6 libxkbcommon0 libegl1 libgl1 libfontconfig1 libdbus-1-3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
 	@if ! command -v pdftoppm >/dev/null || ! command -v bwrap >/dev/null || \
@@ -24,6 +28,13 @@ system-deps:
 	  $(SUDO) apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get update -q >/dev/null && \
 	    $(SUDO) apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; }; \
+	fi
+	@if ! ldconfig -p | grep -q 'libnss3\.so ' || ! ldconfig -p | grep -q 'libxkbfile\.so\.1 '; then \
+	  echo "installing $(BROWSER_PACKAGES)"; \
+	  $(SUDO) apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES) >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null 2>&1 && \
+	    $(SUDO) apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES) >/dev/null 2>&1; } || \
+	  echo "could not install them: the tests that draw pages in a browser will be skipped"; \
 	fi
 
 $(VENV)/.installed: pyproject.toml

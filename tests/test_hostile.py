@@ -19,7 +19,9 @@ import nbformat
 import pytest
 
 from grader.gradebook import Gradebook
+from grader.report.notebook_page import NO_SCRIPTS
 from grader.sandbox import bwrap_problem
+from tests.browser import in_browser
 from tests.conftest import ROOT, SAMPLES, run_cli
 
 pytestmark = pytest.mark.kernel
@@ -218,6 +220,15 @@ def test_scripts_in_outputs_run_nowhere_the_pages_are_opened(hostile):
     report = (student / "report.html").read_text()  # what it quotes, escaped
     assert "<script>document.title" not in report and 'onerror="document' not in report
     assert hostile.results["scripts_in_its_outputs"]["status"] == "graded"
+
+
+def test_a_browser_runs_none_of_the_scripts_on_its_page(hostile, tmp_path):
+    """Its outputs set the page's title when they run: in Chromium, under the policy, none does."""
+    page = hostile.out / "scripts_in_its_outputs" / "executed.html"
+    assert not in_browser(page, "document.title").startswith("PWNED")
+    unguarded = tmp_path / "executed.html"  # the same page without the policy: they do run
+    unguarded.write_text(page.read_text().replace(NO_SCRIPTS, ""))
+    assert in_browser(unguarded, "document.title").startswith("PWNED")
 
 
 @pytest.mark.parametrize(("student", "words"), [
