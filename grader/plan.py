@@ -82,6 +82,15 @@ def fingerprints(pack: Pack, profile: Profile, sources: Mapping[str, DataSource]
     return Fingerprints(execution, pack.fingerprint(profile.name, data_files, execution, digests))
 
 
+def rechecks_here(pack: Pack, scheduler: str | None) -> bool:
+    """Whether stored runs are checked again on this machine, with its evaluator.
+
+    Not when the batch goes to a cluster and the pack's own Keras (``[kernel]
+    requirements``) lives only on the cluster's workers: then they run there.
+    """
+    return scheduler is None or not pack.spec.kernel_requirements
+
+
 @dataclass
 class Sorted:
     """A batch's submissions, sorted by what grading them takes.
@@ -164,8 +173,7 @@ def plan(subs: Iterable[tuple[Path, str]], pack: Pack, profile: Profile, out_dir
     book = Gradebook(path) if path.is_file() else None  # none yet: it is not made here
     try:
         return sort_batch(subs, book, pack.id, prints, Path(out_dir).resolve(), force=force,
-                          regrade=regrade,
-                          recheck_here=scheduler is None or not pack.spec.kernel_requirements)
+                          regrade=regrade, recheck_here=rechecks_here(pack, scheduler))
     finally:
         if book is not None:
             book.close()

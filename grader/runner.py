@@ -44,7 +44,7 @@ from grader.images import image_sets
 from grader.kernels import remove_leftovers
 from grader.outputs import student_result, write_outputs
 from grader.pack import Pack
-from grader.plan import RETRY, data_sources, fingerprints, sort_batch
+from grader.plan import RETRY, data_sources, fingerprints, rechecks_here, sort_batch
 from grader.report.notebook_page import warm_html
 from grader.report.pages import Pages
 from grader.sandbox import Sandbox
@@ -88,11 +88,9 @@ def run_batch(paths: Sequence[Path], pack: Pack, profile: Profile, expected: Map
         setup = GradingSetup(pack, profile, expected, kernel_mnist, evaluator, fingerprint,
                              dict(parameters or {}), sandbox, devices, kernel, execution,
                              measuring, threads, forkservers=servers)
-        # stored runs are checked again here, with this machine's evaluator: not when the
-        # pack's own Keras lives only on a cluster's workers
-        recheck_here = scheduler is None or not pack.spec.kernel_requirements
         sorted_ = sort_batch(submissions(paths, root), book, pack.id, prints, out_dir,
-                             force=force, regrade=regrade, recheck_here=recheck_here)
+                             force=force, regrade=regrade,
+                             recheck_here=rechecks_here(pack, scheduler))
         todo, again = sorted_.run, sorted_.again
         outcome.retried = len(sorted_.running(RETRY))
         for result in sorted_.reused:
