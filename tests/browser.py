@@ -30,9 +30,7 @@ def in_browser(page: Path, expression: str, width: int = 1000, height: int = 200
     The expression runs after the page loaded and a short settle; its value must be JSON.
     """
     needs_browser()
-    proc = subprocess.run([sys.executable, __file__, str(page), expression, str(width),
-                           str(height)], env=os.environ | ENV, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = _child(page, expression, width, height, timeout)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, f"the browser failed ({proc.returncode}):\n" \
         f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
@@ -44,9 +42,7 @@ def browser_problem() -> str | None:
     """Why no page can be drawn here, or None when one can (tried once per session)."""
     probe = Path(__file__).with_name("fixtures") / "browser_probe.html"
     try:
-        proc = subprocess.run([sys.executable, __file__, str(probe), "document.title", "200",
-                               "200"], env=os.environ | ENV, capture_output=True, text=True,
-                              timeout=120)
+        proc = _child(probe, "document.title", 200, 200, 120)
     except subprocess.TimeoutExpired:
         return "Qt WebEngine did not draw a page within 120 s"
     if '"drawn"' not in proc.stdout:
@@ -61,6 +57,14 @@ def needs_browser() -> None:
         pytest.fail(f"GRADER_REQUIRE_BROWSER=1, but {problem}")
     if problem:
         pytest.skip(problem)
+
+
+def _child(page: Path, expression: str, width: int, height: int,
+           timeout: float) -> subprocess.CompletedProcess[str]:
+    """This file run as the child that draws ``page`` (see :func:`_draw`)."""
+    return subprocess.run([sys.executable, __file__, str(page), expression, str(width),
+                           str(height)], env=os.environ | ENV, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def _draw(page: str, expression: str, width: int, height: int) -> None:
