@@ -19,7 +19,7 @@ from pathlib import Path
 
 from common import GRADER, ROOT, grader_env
 
-from grader.gradebook import Gradebook
+from grader.gradebook.store import Gradebook
 
 PACKS = ["dlcourse_mlp", "zhaw_cnn", "centralesupelec_lab7", "kit_blatt10", "dat405_a7"]
 

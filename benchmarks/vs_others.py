@@ -46,9 +46,9 @@ from common import GRADER, ROOT, grader_env
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
-from grader.data import prepare_kernel_copy
-from grader.envs import grader_path
-from grader.pack import find_pack
+from grader.assignment.pack import find_pack
+from grader.evaluate.data import prepare_kernel_copy
+from grader.execute.virtualenvs import grader_path
 
 IMPORTS = "import tensorflow, keras, ipykernel.kernelapp"
 # a pure-Python loop (the kind of work a kernel's Keras tracing is) that times itself

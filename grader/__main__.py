@@ -1,5 +1,5 @@
 """Allow ``python -m grader``."""
 
-from grader.cli import main
+from grader.cli.main import main
 
 main()

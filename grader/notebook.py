@@ -3,13 +3,14 @@
 A submission is untrusted input: it may be no notebook at all, a notebook of a
 future format, or one built to be too large to grade. Each is refused here, before
 anything runs, with a :class:`~grader.errors.NotebookError` naming the file. Nothing
-heavier than nbformat is imported, so a student's kernel may use it (:mod:`grader.live`).
+heavier than nbformat is imported, so a student's kernel may use it (:mod:`grader.grading.live`).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -74,3 +75,11 @@ def _declared_version(text: str) -> int | None:
 def has_parameters_cell(nb: nbformat.NotebookNode) -> bool:
     """Whether a cell is tagged ``parameters`` (papermill's convention)."""
     return any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
+
+
+INJECTED_TAG = "grader-injected"  # on every cell the grader adds to a notebook
+
+
+def is_injected(cell: Any) -> bool:
+    """Whether a cell was added by the grader."""
+    return INJECTED_TAG in cell.get("metadata", {}).get("tags", [])

@@ -14,13 +14,12 @@ import tomllib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.answers import find_answer
+from grader.assignment.pack import find_pack
+from grader.assignment.spec_toml import load_spec
 from grader.errors import GraderError, NotebookError
-from grader.execute import prepare
-from grader.inject import INJECTED_TAG
-from grader.notebook import read_notebook
-from grader.pack import find_pack
-from grader.spec_toml import load_spec
+from grader.execute.engine import prepare
+from grader.grading.answers import find_answer
+from grader.notebook import INJECTED_TAG, read_notebook
 from tests.conftest import ROOT
 
 PACKS = sorted(p.parent.name for p in (ROOT / "reference").glob("*/spec.toml"))

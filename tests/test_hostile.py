@@ -18,9 +18,9 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
-from grader.gradebook import Gradebook
+from grader.execute.sandbox import bwrap_problem
+from grader.gradebook.store import Gradebook
 from grader.report.notebook_page import NO_SCRIPTS
-from grader.sandbox import bwrap_problem
 from tests.browser import in_browser
 from tests.conftest import ROOT, SAMPLES, run_cli
 

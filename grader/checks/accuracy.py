@@ -8,7 +8,7 @@ from typing import Any
 from grader.checks.base import CheckInput, CheckResult, Outcome, checks
 from grader.checks.hints import HINTS
 from grader.checks.params import no_model, reference_model
-from grader.report.markup import pct
+from grader.text import pct
 
 
 def _bound(params: Mapping[str, Any], reference: Mapping[str, Any], which: str) -> float:

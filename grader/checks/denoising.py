@@ -8,7 +8,7 @@ from typing import Any
 from grader.checks.base import CheckInput, CheckResult, Outcome, checks
 from grader.checks.params import no_model
 from grader.errors import CheckError
-from grader.report.markup import pct
+from grader.text import pct
 
 CURVES = {"noisy": "noisy images", "denoised": "denoised images"}
 

@@ -9,7 +9,7 @@ from typing import Any
 from grader.checks.base import CheckInput, CheckResult, Outcome, checks
 from grader.checks.params import no_model
 from grader.errors import CheckError
-from grader.report.markup import pct
+from grader.text import pct
 
 
 def _expect_values(params: Mapping[str, Any], reference: Mapping[str, Any]) -> dict[str, Any]:

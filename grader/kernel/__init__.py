@@ -2,6 +2,6 @@
 
 The modules here are ordinary, importable Python (the reference builder imports
 :mod:`grader.kernel.probe_src` to describe reference models the same way); the
-grader injects their *source* into the kernel with :func:`grader.inject.code_cell`,
+grader injects their *source* into the kernel with :func:`grader.execute.inject.code_cell`,
 passing configuration as a JSON literal, never as pasted values.
 """

@@ -29,7 +29,7 @@ The reply is ``{"pid": KERNEL_PID}`` or ``{"error": "..."}`` (the launcher then
 starts a fresh kernel instead).
 
 The grader also asks it for its evaluation workers, which need the same Keras and
-never run a student's code: ``{"module": "grader.envworker", "path": [...], "env":
+never run a student's code: ``{"module": "grader.evaluate.env_workers", "path": [...], "env":
 {...}}`` with the worker's stdin and stdout. That fork stays outside any sandbox and
 runs the module as ``python -m`` would, with TensorFlow already imported.
 """

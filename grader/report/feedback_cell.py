@@ -16,10 +16,9 @@ from typing import Any
 import nbformat
 from papermill.execute import ERROR_MARKER_TAG
 
-from grader.inject import is_injected
-from grader.notebook import MAX_FILE_BYTES
+from grader.notebook import MAX_FILE_BYTES, is_injected
 from grader.report.render import template
-from grader.selfcheck import failed_cells, hidden_line, public_view, stopped_early
+from grader.report.selfcheck import failed_cells, hidden_line, public_view, stopped_early
 
 FEEDBACK_TAG = "grader-feedback"
 OUTCOMES = {"skipped": "not graded"}

@@ -13,11 +13,6 @@ from html import escape
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
 
 
-def pct(x: float | None) -> str:
-    """A share (0.9213) as the grader writes it (92.13 %); a dash for none."""
-    return "–" if x is None else f"{100 * float(x):.2f} %"
-
-
 def code_spans(text: object) -> str:
     """``text`` escaped for HTML, each `` `span` `` in it made ``<code>span</code>``.
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import nbformat
 
-from grader.inject import is_injected
+from grader.notebook import is_injected
 
 _HTML_LOCK = threading.Lock()
 

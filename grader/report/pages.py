@@ -11,11 +11,12 @@ from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any
 
-import grader
-from grader.atomic import write_text_whole
 from grader.errors import ReportError
+from grader.files import write_text_whole
+from grader.paths import PACKAGE
 from grader.report.pdf import write_pdf
 from grader.report.render import render_student, templates_dir
+from grader.version import VERSION
 
 
 class Pages:
@@ -29,9 +30,9 @@ class Pages:
     def __init__(self, expected: Mapping[str, Any], audience: str) -> None:
         self.expected, self.audience = expected, audience
         h = hashlib.sha256(json.dumps({"expected": expected, "audience": audience,
-                                       "grader": grader.__version__},
+                                       "grader": VERSION},
                                       sort_keys=True, default=str).encode())
-        drawing = [*(Path(grader.__file__).parent / "report").glob("*.py"),
+        drawing = [*(PACKAGE / "report").glob("*.py"),
                    *templates_dir().rglob("*")]
         for path in sorted(p for p in drawing if p.is_file()):
             h.update(path.name.encode() + path.read_bytes())

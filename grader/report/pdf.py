@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from grader.atomic import written_whole
 from grader.errors import ReportError
+from grader.files import written_whole
 
 
 def write_pdf(html_path: Path, pdf_path: Path | None = None) -> Path:

@@ -18,13 +18,14 @@ import jinja2
 import markupsafe
 
 from grader import layers as L
-from grader.atomic import written_whole
-from grader.cell_advice import across_class, advise_once
-from grader.gradebook import grader_failed
+from grader.files import written_whole
+from grader.gradebook.store import grader_failed
 from grader.report import AUDIENCES, plots
-from grader.report.markup import code_spans, pct
-from grader.selfcheck import hint_to_show, stopped_early
+from grader.report.cell_advice import across_class, advise_once
+from grader.report.markup import code_spans
+from grader.report.selfcheck import hint_to_show, stopped_early
 from grader.students import roster_order
+from grader.text import pct
 
 TEMPLATES_ENV = "GRADER_TEMPLATES"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

@@ -1,0 +1,1 @@
+"""What an assignment asks: specs, packs and student editions."""

@@ -1,0 +1,211 @@
+"""Assignment specs: the declarative description of questions, points and checks.
+
+A spec is a TOML file (``spec.toml``) in an assignment pack, read and checked by
+:func:`grader.assignment.spec_toml.load_spec`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from grader.errors import SpecError
+
+PREFER = ("closest", "best", "last")
+KINDS = ("any", "mlp", "cnn", "autoencoder")
+SCALINGS = ("unit", "raw", "standard", "pixel_standard")
+MNIST = "mnist"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Data a question's models are measured on.
+
+    ``mnist`` always exists; a spec may declare others (e.g. precomputed features)
+    that an instructor supplies with ``--data NAME=PATH``.
+
+    Attributes:
+        name: How the spec and the command line name it.
+        inputs: Values per example a model must take.
+        classes: Number of classes a model must output.
+        description: What the file holds, for messages.
+        parameter: Notebook parameter that receives the file's path, if any.
+        scalings: Input scalings the grader may apply, the course's convention first.
+        standardise_on: Training images whose per-pixel statistics ``pixel_standard`` uses.
+    """
+
+    name: str
+    inputs: int
+    classes: int
+    description: str = ""
+    parameter: str | None = None
+    scalings: tuple[str, ...] = ("unit", "raw", "standard")
+    standardise_on: int = 0
+
+
+@dataclass(frozen=True)
+class Denoising:
+    """How the grader draws denoising curves (``[denoising]`` in a spec).
+
+    Attributes:
+        levels: Salt-and-pepper noise levels, each in [0, 1].
+        images: How many test images (the first ones) are used; 0 for all.
+        seed: Seed of the noise, the same for every submission.
+        autoencoder: The reference autoencoder model.
+        classifier: The reference classifier the reference curves are measured with.
+        replicates: Reference trainings (classifier and autoencoder, different seeds)
+            whose spread sets the tolerance band.
+    """
+
+    levels: tuple[float, ...]
+    images: int
+    seed: int
+    autoencoder: str
+    classifier: str
+    replicates: int = 3
+
+
+@dataclass(frozen=True)
+class LateRule:
+    """The late-submission rule (``[late]`` in a spec).
+
+    Attributes:
+        due: The deadline, with its time zone.
+        penalty_per_day: Fraction of the earned score lost per started day late.
+        max_penalty: The largest fraction that can be lost.
+        grace_minutes: Minutes after ``due`` that still count as on time.
+    """
+
+    due: datetime
+    penalty_per_day: float
+    max_penalty: float = 1.0
+    grace_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How hard the grader trains: the data students get and the time limits."""
+
+    name: str
+    description: str
+    train_limit: int
+    cell_timeout: int
+    notebook_timeout: int
+    seed: int
+    parameters: Mapping[str, Any]
+    max_epochs: int = 0
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Which of the notebook's models a question grades.
+
+    Attributes:
+        names: Variable names tried first, in order (``"models"`` matches ``models[2]``).
+        kind: ``"mlp"`` (dense layers only), ``"cnn"`` (with convolutions), ``"any"``,
+            or ``"autoencoder"`` (images in, images of the same size out).
+        prefer: Among structural candidates: ``closest`` to ``reference``, ``best``
+            test accuracy, or ``last`` defined.
+        reference: The reference model ``closest`` compares with.
+        same_as: Reuse another question's selection.
+        dataset: The dataset whose inputs and classes the model must fit.
+        max_edits: Only models within this many layer changes of ``reference`` qualify.
+    """
+
+    names: tuple[str, ...] = ()
+    kind: str = "any"
+    prefer: str = "last"
+    reference: str | None = None
+    same_as: str | None = None
+    dataset: str = MNIST
+    max_edits: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One check of a question: a registered check name, its points and params."""
+
+    name: str
+    points: float
+    params: Mapping[str, Any]
+    public: bool = True
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How to find a written answer: a regex over Markdown cells and the starter's placeholder."""
+
+    pattern: str
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class Question:
+    """A graded question.
+
+    ``section`` is a regex for the Markdown heading where the question's cells start
+    (its answer's heading when unset); the cells run to the next question's heading.
+    """
+
+    id: str
+    title: str
+    points: float
+    checks: tuple[CheckSpec, ...]
+    select: Selector | None = None
+    answer: Answer | None = None
+    section: str | None = None
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        """Patterns of the headings that start this question's cells."""
+        return tuple(p for p in (self.section, self.answer.pattern if self.answer else None) if p)
+
+    @property
+    def manual(self) -> bool:
+        """Whether its points are given by hand (written answers)."""
+        return all(c.name == "answer_present" for c in self.checks)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A whole assignment."""
+
+    id: str
+    title: str
+    version: int
+    path: Path
+    reference_models: tuple[str, ...]
+    profiles: Mapping[str, Profile]
+    questions: tuple[Question, ...]
+    datasets: Mapping[str, Dataset]
+    model_datasets: Mapping[str, str]
+    default_profile: str = "fast"
+    kernel_files: tuple[str, ...] = ()
+    kernel_requirements: tuple[str, ...] = ()
+    kernel_preload: tuple[str, ...] = ("keras",)
+    compat: bool = True
+    calls: tuple[Mapping[str, Any], ...] = ()
+    example_images: str | None = None
+    own_images: int = 0
+    denoising: Denoising | None = None
+    late: LateRule | None = None
+
+    def dataset_of(self, reference_model: str) -> Dataset:
+        """The dataset a reference model is trained and measured on."""
+        return self.datasets[self.model_datasets.get(reference_model, MNIST)]
+
+    @property
+    def max_score(self) -> float:
+        """Total points of the assignment."""
+        return sum(q.points for q in self.questions)
+
+    def profile(self, name: str | None) -> Profile:
+        """A profile by name (the spec's default when None), with a clear error."""
+        name = name or self.default_profile
+        if name not in self.profiles:
+            raise SpecError(f"no profile {name!r} (profiles: {', '.join(self.profiles)})",
+                            path=self.path, key="profiles")
+        return self.profiles[name]

@@ -1,0 +1,285 @@
+"""Reading ``spec.toml``: every key checked, each error naming the file and the key.
+
+:func:`load_spec` turns an assignment pack's TOML into the frozen dataclasses of
+:mod:`grader.assignment.spec`, so a typo fails before any notebook runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from grader.assignment.spec import (
+    KINDS,
+    MNIST,
+    PREFER,
+    SCALINGS,
+    Answer,
+    CheckSpec,
+    Dataset,
+    Denoising,
+    LateRule,
+    Profile,
+    Question,
+    Selector,
+    Spec,
+)
+from grader.checks import checks
+from grader.errors import CheckError, SpecError
+
+
+class _Reader:
+    """Typed access to a TOML table that names the key in every error."""
+
+    def __init__(self, path: Path, table: Mapping[str, Any], where: str) -> None:
+        if not isinstance(table, Mapping):
+            raise SpecError(f"{where or 'the spec'}: should be a table, got "
+                            f"{type(table).__name__} {table!r}"[:300], path=path, key=where)
+        self.path, self.table, self.where = path, table, where
+
+    def _err(self, key: str, msg: str) -> SpecError:
+        full = f"{self.where}.{key}" if self.where else key
+        return SpecError(f"{full}: {msg}", path=self.path, key=full)
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        if key not in self.table:
+            if default is ...:
+                raise self._err(key, "missing")
+            return default
+        value = self.table[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            names = " or ".join(k.__name__ for k in kinds)
+            raise self._err(key, f"should be {names}, got {type(value).__name__} {value!r}")
+        return value
+
+    def items(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> list[Any]:
+        """A list whose every item is of ``kind``."""
+        values = self.get(key, list, default)
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        for i, value in enumerate(values):
+            if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+                names = " or ".join(k.__name__ for k in kinds)
+                raise self._err(f"{key}[{i}]", f"should be {names}, got {value!r}")
+        return list(values)
+
+    def sub(self, key: str, where: str) -> _Reader:
+        return _Reader(self.path, self.get(key, dict, {}), where)
+
+
+def _profile(r: _Reader, name: str) -> Profile:
+    return Profile(
+        name=name,
+        description=r.get("description", str, ""),
+        train_limit=r.get("train_limit", int, 0),
+        cell_timeout=r.get("cell_timeout", int, 600),
+        notebook_timeout=r.get("notebook_timeout", int, 1800),
+        seed=r.get("seed", int, 0),
+        parameters=dict(r.get("parameters", dict, {})),
+        max_epochs=_non_negative(r, "max_epochs"),
+    )
+
+
+def _non_negative(r: _Reader, key: str) -> int:
+    value = r.get(key, int, 0)
+    if value < 0:
+        raise r._err(key, f"should be 0 (no cap) or more, got {value}")
+    return value
+
+
+def _selector(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]) -> Selector:
+    sel = Selector(
+        names=tuple(r.items("names", str, [])),
+        kind=r.get("kind", str, "any"),
+        prefer=r.get("prefer", str, "last"),
+        reference=r.get("reference", str, None),
+        same_as=r.get("same_as", str, None),
+        dataset=r.get("dataset", str, MNIST),
+        max_edits=r.get("max_edits", int, None),
+    )
+    if sel.kind not in KINDS:
+        raise r._err("kind", f"should be one of {', '.join(KINDS)}, got {sel.kind!r}")
+    if sel.dataset not in datasets:
+        raise r._err("dataset", f"names no dataset (known: {', '.join(datasets)})")
+    if sel.prefer not in PREFER:
+        raise r._err("prefer", f"should be one of {', '.join(PREFER)}, got {sel.prefer!r}")
+    if (sel.prefer == "closest" or sel.max_edits is not None) and sel.reference not in refs:
+        raise r._err("reference",
+                     f"'closest' and max_edits need a reference model, one of {list(refs)}")
+    return sel
+
+
+def _check(r: _Reader, refs: tuple[str, ...]) -> CheckSpec:
+    name = r.get("check", str)
+    try:
+        checks.get(name)
+    except CheckError as exc:
+        raise r._err("check", exc.message) from None
+    points = float(r.get("points", (int, float)))
+    if points < 0 or not math.isfinite(points):
+        raise r._err("points", f"should be a non-negative number, got {points}")
+    params = {k: v for k, v in r.table.items() if k not in ("check", "points", "public")}
+    for key in ("reference", "lower_model", "upper_model"):
+        if key in params and params[key] not in refs:
+            raise r._err(key, f"names no reference model (known: {', '.join(refs)})")
+    return CheckSpec(name, points, params, r.get("public", bool, True))
+
+
+def _question(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset],
+              seen: set[str]) -> Question:
+    qid = r.get("id", str)
+    if qid in seen:
+        raise r._err("id", f"duplicate question id {qid!r}")
+    seen.add(qid)
+    raw_checks = r.get("checks", list)
+    if not raw_checks:
+        raise r._err("checks", "a question needs at least one check")
+    specs = tuple(
+        _check(_Reader(r.path, c if isinstance(c, dict) else {}, f"{r.where}.checks[{i}]"), refs)
+        for i, c in enumerate(raw_checks)
+    )
+    points = float(r.get("points", (int, float)))
+    if not math.isclose(points, sum(c.points for c in specs)):
+        raise r._err("points", f"is {points:g} but its checks add up to "
+                               f"{sum(c.points for c in specs):g}")
+    select = (_selector(r.sub("select", f"{r.where}.select"), refs, datasets)
+              if "select" in r.table else None)
+    if select is None and any(checks.get(c.name).needs_model for c in specs):
+        raise r._err("select", "missing: this question's checks grade a model")
+    answer = None
+    if "answer" in r.table:
+        a = r.sub("answer", f"{r.where}.answer")
+        answer = Answer(a.get("pattern", str), a.get("placeholder", str, ""))
+    section = r.get("section", str, None)
+    return Question(qid, r.get("title", str), points, specs, select, answer, section)
+
+
+def load_spec(path: Path | str) -> Spec:
+    """Read and validate a ``spec.toml``; raise :class:`SpecError` naming file and key."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError("spec file not found", path=path, key="") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpecError(f"not valid TOML: {exc}", path=path, key="") from None
+    r = _Reader(path, data, "")
+    refs = tuple(r.items("reference_models", str))
+    profiles = {name: _profile(r.sub("profiles", "profiles").sub(name, f"profiles.{name}"), name)
+                for name in r.get("profiles", dict)}
+    if not profiles:
+        raise r._err("profiles", "at least one profile is needed")
+    default = r.get("default_profile", str, "fast")
+    if default not in profiles:
+        raise r._err("default_profile", f"{default!r} is not one of the profiles")
+    datasets = _datasets(r)
+    model_datasets = dict(r.get("model_datasets", dict, {}))
+    for model, name in model_datasets.items():
+        if model not in refs or not isinstance(name, str) or name not in datasets:
+            raise r._err(f"model_datasets.{model}", "should map a reference model to a dataset")
+    seen: set[str] = set()
+    questions = tuple(
+        _question(_Reader(path, q if isinstance(q, dict) else {}, f"questions[{i}]"), refs,
+                  datasets, seen)
+        for i, q in enumerate(r.get("questions", list))
+    )
+    for q in questions:
+        if q.select and q.select.same_as and q.select.same_as not in seen:
+            raise SpecError(f"questions.{q.id}.select.same_as names no question",
+                            path=path, key=f"{q.id}.select.same_as")
+    kernel = r.sub("kernel", "kernel")
+    files = tuple(kernel.items("files", str, []))
+    images = r.sub("images", "images")
+    examples = images.get("examples", str, None)
+    if examples is not None and not (path.parent / examples).exists():
+        raise images._err("examples", f"no file {examples!r} in the pack")
+    return Spec(
+        id=r.get("id", str), title=r.get("title", str), version=r.get("version", int, 1),
+        path=path, reference_models=refs, profiles=profiles, questions=questions,
+        datasets=datasets, model_datasets=model_datasets, default_profile=default,
+        kernel_files=files, kernel_requirements=tuple(kernel.items("requirements", str, [])),
+        compat=kernel.get("compat", bool, True), kernel_preload=_preload(kernel),
+        calls=_calls(r, path.parent), example_images=examples,
+        own_images=images.get("own", int, 0),
+        denoising=_denoising(r, refs) if "denoising" in data else None,
+        late=_late(r) if "late" in data else None,
+    )
+
+
+def _preload(r: _Reader) -> tuple[str, ...]:
+    """Modules a kernel imports while it starts (``[kernel] preload``; default Keras)."""
+    names = tuple(r.items("preload", str, ["keras"]))
+    for i, name in enumerate(names):
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise r._err(f"preload[{i}]", f"{name!r} is not a module name")
+    return names
+
+
+def _late(r: _Reader) -> LateRule:
+    d = r.sub("late", "late")
+    due = d.get("due", datetime)
+    if due.tzinfo is None:
+        raise d._err("due", "needs a time zone, e.g. 2026-12-01T23:59:00+01:00")
+    rule = LateRule(due, float(d.get("penalty_per_day", (int, float))),
+                    float(d.get("max_penalty", (int, float), 1.0)),
+                    d.get("grace_minutes", int, 0))
+    for key in ("penalty_per_day", "max_penalty"):
+        if not 0 <= getattr(rule, key) <= 1:
+            raise d._err(key, "should be a fraction between 0 and 1")
+    return rule
+
+
+def _denoising(r: _Reader, refs: tuple[str, ...]) -> Denoising:
+    d = r.sub("denoising", "denoising")
+    levels = tuple(float(v) for v in d.items("levels", (int, float)))
+    if not levels or any(not 0.0 <= v <= 1.0 for v in levels):
+        raise d._err("levels", "should be a list of noise levels in [0, 1]")
+    out = Denoising(levels=levels, images=d.get("images", int, 0), seed=d.get("seed", int, 0),
+                    autoencoder=d.get("autoencoder", str), classifier=d.get("classifier", str),
+                    replicates=d.get("replicates", int, 3))
+    for key in ("autoencoder", "classifier"):
+        if getattr(out, key) not in refs:
+            raise d._err(key, f"names no reference model (known: {', '.join(refs)})")
+    if out.replicates < 1:
+        raise d._err("replicates", "should be at least 1")
+    return out
+
+
+def _calls(r: _Reader, root: Path) -> tuple[dict[str, Any], ...]:
+    """Functions the probe calls in the kernel; ``args = "files:GLOB"`` lists pack files."""
+    out = []
+    for i, table in enumerate(r.get("calls", list, [])):
+        c = _Reader(r.path, table if isinstance(table, dict) else {}, f"calls[{i}]")
+        args = c.get("args", (list, str))
+        if isinstance(args, str):
+            if not args.startswith("files:"):
+                raise c._err("args", "should be a list, or \"files:GLOB\" for pack files")
+            args = sorted(p.name for p in root.glob(args.removeprefix("files:")))
+            if not args:
+                raise c._err("args", f"no pack file matches {c.table['args']!r}")
+        out.append({"function": c.get("function", str), "args": list(args)})
+    return tuple(out)
+
+
+def _datasets(r: _Reader) -> dict[str, Dataset]:
+    """MNIST (settings under ``[data]``) and the datasets declared under ``[datasets.NAME]``."""
+    data = r.sub("data", "data")
+    scalings = tuple(data.get("scalings", list, ["unit", "raw", "standard"]))
+    unknown = [s for s in scalings if s not in SCALINGS]
+    if unknown or not scalings:
+        raise data._err("scalings", f"should list some of {', '.join(SCALINGS)}")
+    out = {MNIST: Dataset(MNIST, 784, data.get("classes", int, 10), "MNIST digits", None,
+                          scalings, data.get("standardise_on", int, 0))}
+    for name, table in r.get("datasets", dict, {}).items():
+        d = _Reader(r.path, table, f"datasets.{name}")
+        if name == MNIST:
+            raise d._err("", "mnist is built in; configure it under [data]")
+        out[name] = Dataset(name, d.get("inputs", int), d.get("classes", int),
+                            d.get("description", str, ""), d.get("parameter", str, None),
+                            ("raw",), 0)
+    return out

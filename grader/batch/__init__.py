@@ -1,0 +1,1 @@
+"""A class's folder graded: intake, plan, workers, cluster, folder lock, stopping."""

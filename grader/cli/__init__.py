@@ -1,0 +1,1 @@
+"""The `grader` command: its sub-commands and what they print."""

@@ -1,0 +1,165 @@
+"""``grader report`` and ``grader export``: what an earlier ``grader grade`` left, written again.
+
+Nothing runs: the gradebook holds every result. Both hold the output folder while they
+write (:mod:`grader.batch.folder_lock`), as ``grader grade`` does.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from grader.batch.stopping import exit_code, signal_name, stop_signals
+from grader.cli.common import (
+    AssignmentOpt,
+    AudienceOpt,
+    PdfOpt,
+    SubmittedOpt,
+    check_audience,
+    console,
+    err,
+    fail,
+    parse_times,
+)
+from grader.errors import GraderError
+
+if TYPE_CHECKING:
+    from grader.report.export import BlackboardRows
+
+
+def _held(out: Path) -> AbstractContextManager[None]:
+    """``out`` held for this command alone (:mod:`grader.batch.folder_lock`), if it exists."""
+    from grader.batch.folder_lock import holding
+
+    return holding(out) if out.is_dir() else nullcontext()
+
+
+def report(
+    out: Annotated[Path, typer.Argument(help="Output folder of an earlier `grader grade`.")],
+    assignment: AssignmentOpt,
+    overrides: Annotated[Path | None, typer.Option(
+        help="Manual grades: CSV or YAML with student, question, points, comment.")] = None,
+    audience: AudienceOpt = "student",
+    pdf: PdfOpt = True,
+    submitted: SubmittedOpt = None,
+) -> None:
+    """Re-render grades.csv, reports and the summary from the gradebook (nothing runs)."""
+    from grader.assignment.pack import find_pack
+    from grader.gradebook.overrides import read_overrides
+    from grader.report.outputs import open_gradebook, write_outputs
+
+    try:
+        pack = find_pack(assignment)
+        with stop_signals(), _held(out), open_gradebook(out) as book:
+            latest = book.latest(pack.id)
+            if overrides is not None:
+                manual = read_overrides(overrides, pack.spec, [r["student"] for r in latest])
+                book.record_overrides(pack.id, manual, overrides)
+                console.print(f"recorded {len(manual)} manual grade(s) from {overrides}")
+            expected = pack.expected(latest[0]["profile"]) if latest else {}
+            results = write_outputs(book, pack, expected, out, check_audience(audience), pdf,
+                                    parse_times(submitted))
+    except GraderError as exc:
+        raise fail(exc) from None
+    except KeyboardInterrupt as exc:  # manual grades, once recorded, stay recorded
+        err.print(f"[bold yellow]interrupted[/] ({signal_name(exc)}): the reports and PDFs not "
+                  "yet written are written by the same command again; what is current is not "
+                  "drawn again.", highlight=False)
+        raise typer.Exit(exit_code(exc)) from None
+    pending = sum(r["manual_pending"] for r in results)
+    console.print(f"{len(results)} report(s) written to {out}; {pending} answer(s) still "
+                  "awaiting manual grade.")
+
+
+def export_grades(
+    out: Annotated[Path, typer.Argument(help="Output folder of an earlier `grader grade`.")],
+    assignment: AssignmentOpt,
+    format: Annotated[str, typer.Option(
+        "--format", help="csv, canvas, moodle, blackboard or gradescope.")] = "csv",
+    column_id: Annotated[str, typer.Option(
+        help="canvas, blackboard: the LMS's id of the assignment's column, so the grades go "
+             "into it (else the LMS makes a new one).")] = "",
+    to: Annotated[Path | None, typer.Option(help="Where the files go (default OUT/exports).")]
+    = None,
+    submitted: SubmittedOpt = None,
+    pdf: Annotated[bool, typer.Option(
+        "--pdf/--no-pdf", help="moodle: the feedback files are PDF reports (else HTML).")]
+    = True,
+) -> None:
+    """Write the grades (manual grades included) in a format an LMS imports.
+
+    With --format moodle, each student's report is also packed as Moodle's feedback
+    files zip; with --format canvas, each student's notebook as it ran, feedback on top,
+    as the zip Canvas' "re-upload submissions" takes.
+    """
+    from grader.assignment.pack import find_pack
+    from grader.report.export import blackboard_rows, check_options, export
+    from grader.report.outputs import (
+        canvas_feedback,
+        class_results,
+        moodle_feedback,
+        open_gradebook,
+    )
+
+    try:
+        check_options(format, column_id)
+    except ValueError as exc:
+        raise fail(GraderError(str(exc))) from None
+    try:
+        pack = find_pack(assignment)
+        times = parse_times(submitted)
+        with _held(out):
+            with open_gradebook(out) as book:
+                results = class_results(book, pack, times)
+            target = to or out / "exports"
+            written = export(results, format, pack.spec.title, target,
+                             [q.id for q in pack.spec.questions], column_id)
+            packed = (moodle_feedback(results, pack, target, pdf) if format == "moodle" else
+                      canvas_feedback(results, pack, target) if format == "canvas" else None)
+    except GraderError as exc:
+        raise fail(exc) from None
+    console.print(f"wrote {len(written)} {format} file(s) under {target}")
+    if packed is not None:
+        _say_packed(packed, format)
+    if format == "blackboard":
+        _say_blackboard(blackboard_rows(results))
+
+
+def _names(students: list[str]) -> str:
+    """The first five of ``students`` and how many more, escaped for rich."""
+    from grader.cli.views import first_names  # as cli.py does: not at the command's start
+
+    return escape(first_names(students, 5))
+
+
+def _say_blackboard(rows: BlackboardRows) -> None:
+    """Who Blackboard's upload leaves out, and whose username is only a guess."""
+    if rows.earlier:
+        err.print(f"[bold yellow]warning:[/] {len(rows.earlier)} earlier attempt(s) not in "
+                  f"blackboard.csv (a later attempt of the same username is): "
+                  f"{_names(rows.earlier)}", highlight=False)
+    if rows.unnamed:
+        err.print(f"[bold yellow]warning:[/] {len(rows.unnamed)} student(s) whose file names "
+                  "are not from Blackboard's download: their student id stands in for the "
+                  f"username, which Blackboard may not know: {_names(rows.unnamed)}",
+                  highlight=False)
+
+
+def _say_packed(packed: Any, lms: str) -> None:
+    """What went into the LMS's feedback zip, and who could not."""
+    how = {"moodle": ("report(s) as Moodle feedback files (assignment > Upload multiple "
+                      "feedback files in a zip)", "participant number"),
+           "canvas": ("notebook(s) with feedback on top (assignment > Re-Upload "
+                      "Submissions)", "Canvas user and file ids")}[lms]
+    if packed.zip_path is not None:
+        console.print(f"{escape(str(packed.zip_path))}: {packed.students} {how[0]}",
+                      highlight=False)
+    if packed.left_out:
+        err.print(f"[bold yellow]warning:[/] {len(packed.left_out)} student(s) not in the "
+                  f"feedback zip: their file names are not from the {lms.capitalize()} "
+                  f"download, so they have no {how[1]}: {_names(packed.left_out)}",
+                  highlight=False)

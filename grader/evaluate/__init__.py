@@ -1,0 +1,1 @@
+"""The grader's own measurements in clean workers: data, scoring, denoising, images."""

@@ -1,0 +1,1 @@
+"""Running a notebook: engine, kernels, sandbox, caps, environments, fork servers, probe I/O."""

@@ -1,0 +1,1 @@
+"""Where grades live: the SQLite store, manual overrides and the late rule."""

@@ -1,0 +1,1 @@
+"""One submission graded: its run, assessment, selection, answers; references; live checks."""

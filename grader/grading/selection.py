@@ -1,0 +1,162 @@
+"""Which object in the notebook a question grades, and why.
+
+Pure functions over the probe's model summaries. A question names variables to
+try first; otherwise the structural candidates (models that take a 28×28 image
+and give one score per class, optionally dense-only) are ranked as the spec asks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from grader import layers as L
+from grader.assignment.spec import Dataset, Selector
+from grader.text import pct
+
+KIND_WORDS = {"mlp": "an MLP (Dense layers only)", "cnn": "a convolutional network",
+              "any": "a Keras model", "autoencoder": "an autoencoder"}
+
+
+def _outputs(selector: Selector, dataset: Dataset) -> int:
+    """Output width a selector asks for: the classes, or the inputs again for an autoencoder."""
+    return dataset.inputs if selector.kind == "autoencoder" else dataset.classes
+
+
+def looked_for(selector: Selector, dataset: Dataset) -> str:
+    """A sentence naming what a selector accepts, for 'not found' messages."""
+    names = (f" named {' or '.join(f'`{n}`' for n in selector.names)}, or"
+             if selector.names else "")
+    takes = "28×28 = 784 pixels" if dataset.inputs == 784 else f"{dataset.inputs} inputs"
+    gives = ("as many values back" if selector.kind == "autoencoder"
+             else f"{dataset.classes} class outputs")
+    return f"{KIND_WORDS[selector.kind]}{names} taking {takes} and giving {gives}"
+
+
+def _kind_ok(selector: Selector, model: Mapping[str, Any]) -> bool:
+    if selector.kind == "mlp":
+        return L.is_mlp(model)
+    if selector.kind == "cnn":
+        return L.is_cnn(model)
+    return True
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The model chosen for a question, or None, with the reason in words."""
+
+    model_id: int | None
+    path: str | None
+    reason: str
+    looked_for: str
+    candidates: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form."""
+        return {"model_id": self.model_id, "path": self.path, "reason": self.reason,
+                "looked_for": self.looked_for, "candidates": list(self.candidates)}
+
+
+def root_name(path: str) -> str:
+    """``models[2]`` → ``models``; ``results['relu'].model`` → ``results``."""
+    return re.split(r"[\[.]", path, maxsplit=1)[0]
+
+
+def _accuracy(evaluations: Mapping[int, Mapping[str, Any]], model: Mapping[str, Any]) -> float:
+    acc = evaluations.get(model["id"], {}).get("accuracy")
+    return -1.0 if acc is None else float(acc)
+
+
+def _rank(
+    pool: Sequence[Mapping[str, Any]],
+    selector: Selector,
+    evaluations: Mapping[int, Mapping[str, Any]],
+    reference: Mapping[str, Any] | None,
+) -> tuple[Mapping[str, Any], str]:
+    n = len(pool)
+    of = f"of {n} candidate model{'s' * (n != 1)}"
+    if selector.prefer == "closest" and reference is not None:
+        best = min(pool, key=lambda m: (*L.distance(m, reference), -_accuracy(evaluations, m)))
+        return best, (f"the model most like the reference `{selector.reference}` "
+                      f"({L.describe(reference['layers'])}) {of}")
+    if selector.prefer == "best":
+        best = max(pool, key=lambda m: (_accuracy(evaluations, m), m["id"]))
+        acc = _accuracy(evaluations, best)
+        measured = f" ({pct(acc)})" if acc >= 0 else ""
+        return best, f"the best test accuracy measured by the grader{measured} {of}"
+    return pool[-1], f"the last model defined {of}"
+
+
+def select_model(
+    selector: Selector,
+    models: Sequence[Mapping[str, Any]],
+    evaluations: Mapping[int, Mapping[str, Any]],
+    reference: Mapping[str, Any] | None = None,
+    dataset: Dataset | None = None,
+) -> Selection:
+    """Choose the model a question grades.
+
+    Args:
+        selector: The question's selector from the spec.
+        models: The probe's model summaries (each with ``id``, ``path``, ``paths``).
+        evaluations: Grader-measured results by model id.
+        reference: The reference model summary ``selector.reference`` names, if any.
+        dataset: The data candidates must fit (MNIST when None).
+    """
+    dataset = dataset or Dataset("mnist", 784, 10)
+    wanted = looked_for(selector, dataset)
+    models = [m for m in models if not m.get("fit_only")]  # only variables can be measured
+    fits = [m for m in models if "layers" in m and _kind_ok(selector, m)
+            and L.fits(m, dataset.inputs, _outputs(selector, dataset))
+            and _near(selector, m, reference)]
+    names = [p for m in fits for p in m["paths"]]
+    for name in selector.names:
+        named = [m for m in fits if any(root_name(p) == name for p in m["paths"])]
+        if named:
+            best, why = _rank(named, selector, evaluations, reference)
+            path = next(p for p in best["paths"] if root_name(p) == name)
+            if len(named) == 1:
+                why = f"the variable `{name}`, a name this assignment uses"
+            return Selection(best["id"], path, why, wanted, tuple(names))
+    named_unfit = [m for m in models if any(root_name(p) in selector.names for p in m["paths"])]
+    if named_unfit:  # the assignment's own variable exists: never grade another object instead
+        m = named_unfit[0]
+        return Selection(None, None,
+                         f"`{m['path']}` {why_unfit(m, selector, dataset, reference)}", wanted,
+                         tuple(names))
+    if fits:
+        best, why = _rank(fits, selector, evaluations, reference)
+        return Selection(best["id"], best["path"], why, wanted, tuple(names))
+    if models:
+        seen = "; ".join(f"`{m['path']}` {why_unfit(m, selector, dataset, reference)}"
+                         for m in models[:4])
+        return Selection(None, None, f"no model fits ({wanted}): {seen}", wanted)
+    return Selection(None, None, f"no Keras model found (looked for {wanted})", wanted)
+
+
+def _near(selector: Selector, model: Mapping[str, Any],
+          reference: Mapping[str, Any] | None) -> bool:
+    """Within ``max_edits`` layer edits of the reference, when the selector sets a limit."""
+    if selector.max_edits is None or reference is None:
+        return True
+    return L.distance(model, reference)[0] <= selector.max_edits
+
+
+def why_unfit(model: Mapping[str, Any], selector: Selector, dataset: Dataset,
+              reference: Mapping[str, Any] | None = None) -> str:
+    """Why a model cannot be graded for a selector, in a few words."""
+    if model.get("unverified"):
+        return f"could not be read back by the grader: {model['unverified']}"
+    if not model.get("layers") or not model.get("built", True):
+        return "was never built (did its cell fail?)"
+    inputs, outputs = L.input_size(model), L.output_size(model)
+    want = _outputs(selector, dataset)
+    if inputs != dataset.inputs or outputs != want:
+        return f"takes {inputs} inputs and gives {outputs} outputs, not {dataset.inputs} and {want}"
+    if not _kind_ok(selector, model):
+        return f"is not {KIND_WORDS[selector.kind]}"
+    assert reference is not None
+    return (f"is {L.describe(model['layers'])}, more than {selector.max_edits} layer change(s) "
+            f"from {L.describe(reference['layers'])}")

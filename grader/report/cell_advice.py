@@ -1,0 +1,134 @@
+"""What to do about a cell that failed only because the grader is not the student's machine.
+
+A notebook that ran on a laptop or on Colab can fail in the grader for reasons a student
+cannot see from the error alone: the grader runs offline, in plain Jupyter, with only the
+notebook and the course's packages, and lets a notebook write only in its own folder.
+Each rule here matches such an error (by exception name and message) and says what to
+change. Errors that are the notebook's own (a ``NameError``, a shape mismatch) get none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from grader.errors import KERNEL_DIED
+from grader.students import roster_order
+
+DISK_CAP = "the grader's disk cap, --disk"  # in every such kernel death's message
+
+_MODULE = re.compile(r"No module named '([^']+)'")
+_MAGIC = re.compile(r"(?:Line|Cell) magic function `([^`]+)` not found")
+_NETWORK = re.compile(r"Temporary failure in name resolution|Name or service not known|"
+                      r"Network is unreachable|URL fetch failure|Failed to resolve|"
+                      r"Failed to establish a new connection|nodename nor servname")
+_NETWORK_ERRORS = {"URLError", "gaierror", "ConnectionError", "NewConnectionError",
+                   "MaxRetryError", "ConnectTimeout", "HTTPError", "ConnectionRefusedError"}
+_OUT_OF_MEMORY = {"MemoryError", "ResourceExhaustedError", "OutOfMemoryError"}
+
+COLAB = ("The grader runs your notebook in plain Jupyter, not Colab: `google.colab` "
+         "(Drive, file uploads) is not there. Leave Colab-only cells out, or put them under "
+         "`if \"google.colab\" in sys.modules:` so that they run only on Colab.")
+OFFLINE = ("The grader runs your notebook without internet access. Load MNIST with "
+           "`keras.datasets.mnist.load_data()` (the grader supplies it) and download nothing "
+           "else.")
+READ_ONLY = ("The grader lets your notebook write only in its own folder, and read only "
+             "that folder and the course's data: use relative paths, such as `model.keras` "
+             "or `figures/loss.png`.")
+NO_FILE = ("The grader has only your notebook: files beside it on your computer or in "
+           "Google Drive are not there. Load MNIST with `keras.datasets.mnist.load_data()` "
+           "(the grader supplies it), or make the file in an earlier cell.")
+NO_INPUT = ("Nobody can type into `input()` while the grader runs your notebook: set the "
+            "value in the code instead.")
+NO_WIDGETS = ("The grader's Jupyter has no widgets (ipywidgets), so `tqdm.notebook` cannot "
+              "draw its bar: use `from tqdm.auto import tqdm`, which falls back to a text "
+              "bar.")
+OUT_OF_MEMORY = ("Your notebook ran out of the memory the grader gives each notebook: "
+                 "train with smaller batches or a smaller model, and delete large arrays "
+                 "you no longer need.")
+
+TOO_MANY_FILES = ("Your notebook wrote more files than the grader allows each notebook: "
+                  "save your model once, after training (or with `ModelCheckpoint("
+                  "save_best_only=True)`), and keep datasets and images in memory instead "
+                  "of writing them to disk.")
+
+
+def _missing_magic(evalue: str) -> str:
+    """A magic of Colab's or of an extension the grader's Jupyter does not load."""
+    found = _MAGIC.search(evalue)
+    name = found.group(1) if found else "this magic"
+    return (f"The grader's Jupyter has no `{name}` magic: it comes from Colab or from an "
+            "extension the grader does not load. Leave it out.")
+
+
+def _missing_module(evalue: str) -> str:
+    """A module the grader's Python lacks: the student's own file, or a package not installed."""
+    found = _MODULE.search(evalue)
+    name = found.group(1) if found else "it"
+    return (f"The grader's Python has no module `{name}`: it runs only your notebook, "
+            "offline, with the course's packages, so a file of your own next to the "
+            "notebook or a package you installed yourself is not there. Put your own "
+            "code in a cell of the notebook and use the packages the starter imports.")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An error the grader's setting causes, and what to do about it."""
+
+    matches: Callable[[str, str], bool]
+    advice: Callable[[str], str]
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(lambda e, v: e == "ModuleNotFoundError" and "google.colab" in v, lambda v: COLAB),
+    Rule(lambda e, v: e == "ModuleNotFoundError", _missing_module),
+    Rule(lambda e, v: e in _NETWORK_ERRORS or bool(_NETWORK.search(v)), lambda v: OFFLINE),
+    Rule(lambda e, v: e == "PermissionError" or "Read-only file system" in v,
+         lambda v: READ_ONLY),
+    Rule(lambda e, v: e == "FileNotFoundError", lambda v: NO_FILE),
+    Rule(lambda e, v: e == "StdinNotImplementedError", lambda v: NO_INPUT),
+    Rule(lambda e, v: e == "UsageError" and bool(_MAGIC.search(v)), _missing_magic),
+    Rule(lambda e, v: e == "ImportError" and "IProgress not found" in v, lambda v: NO_WIDGETS),
+    Rule(lambda e, v: e in _OUT_OF_MEMORY, lambda v: OUT_OF_MEMORY),
+    # the grader's own words when it stopped a kernel (grader.execute.engine, .diskcap)
+    Rule(lambda e, v: e == KERNEL_DIED and "of memory" in v, lambda v: OUT_OF_MEMORY),
+    Rule(lambda e, v: e == KERNEL_DIED and DISK_CAP in v, lambda v: TOO_MANY_FILES),
+)
+
+
+def advice(ename: str, evalue: str) -> str | None:
+    """What to change when a cell failed only because the grader is not the student's machine."""
+    for rule in RULES:
+        if rule.matches(ename, evalue):
+            return rule.advice(evalue)
+    return None
+
+
+def advise_once(failures: Iterable[Mapping[str, Any]]) -> list[str | None]:
+    """Each failure's advice, given at the first failure it fits only (said once)."""
+    said: set[str] = set()
+    out: list[str | None] = []
+    for f in failures:
+        text = advice(str(f.get("ename") or ""), str(f.get("evalue") or ""))
+        out.append(text if text and text not in said else None)
+        if text:
+            said.add(text)
+    return out
+
+
+def across_class(results: Iterable[Mapping[str, Any]], names: int = 10) -> list[dict[str, Any]]:
+    """For the class summary: each piece of advice, the students whose cells it fits, most first.
+
+    What an instructor can tell the whole class at once ("leave Colab's cells out"),
+    instead of each student finding it in their own report.
+    """
+    students: dict[str, list[str]] = {}
+    for r in results:
+        failures = (r.get("execution") or {}).get("failures") or []
+        for text in {t for t in advise_once(failures) if t}:
+            students.setdefault(text, []).append(str(r.get("student")))
+    rows = [{"advice": text, "students": len(who), "names": sorted(who, key=roster_order)[:names],
+             "more": max(0, len(who) - names)} for text, who in students.items()]
+    return sorted(rows, key=lambda row: (-row["students"], row["advice"]))

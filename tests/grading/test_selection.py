@@ -1,0 +1,133 @@
+"""Which model a question grades: names first, then structure, with a reason."""
+
+from __future__ import annotations
+
+from grader import layers as L
+from grader.assignment.spec import Dataset, Selector
+from grader.grading.selection import root_name, select_model
+
+
+def mlp(mid, path, hidden, total=None):
+    layers = [{"class_name": "InputLayer"}]
+    for h in hidden:
+        layers.append({"class_name": "Dense", "units": h, "activation": "relu"})
+    layers.append({"class_name": "Dense", "units": 10, "activation": "softmax"})
+    return {"id": mid, "path": path, "paths": [path], "layers": layers,
+            "total_params": total or sum(hidden) * 800, "input_shape": [None, 784],
+            "output_shape": [None, 10]}
+
+
+CNN = {"id": 9, "path": "cnn", "paths": ["cnn"], "total_params": 5000,
+       "input_shape": [None, 28, 28, 1], "output_shape": [None, 10],
+       "layers": [{"class_name": "Conv2D", "filters": 4, "activation": "relu"},
+                  {"class_name": "Flatten"},
+                  {"class_name": "Dense", "units": 10, "activation": "softmax"}]}
+STARTER = mlp(-1, "ref", [16], total=12730)
+
+
+def test_blocks_fold_activation_layers():
+    layers = [{"class_name": "Dense", "units": 16, "activation": "linear"},
+              {"class_name": "ReLU"}, {"class_name": "Dense", "units": 10},
+              {"class_name": "Activation", "activation": "softmax"}]
+    assert L.describe(layers) == "Dense(16, relu) → Dense(10, softmax)"
+
+
+def test_root_name():
+    assert root_name("models[2]") == "models"
+    assert root_name("results['relu'].history") == "results"
+
+
+def test_named_variable_wins_over_structure():
+    models = [mlp(0, "model", [256]), mlp(1, "baseline", [16], total=12730)]
+    sel = select_model(Selector(names=("baseline",), prefer="best"), models, {})
+    assert sel.path == "baseline" and "variable `baseline`" in sel.reason
+
+
+def test_closest_to_reference():
+    models = [mlp(0, "model", [512, 256]), mlp(1, "small", [16], total=12730)]
+    sel = select_model(Selector(prefer="closest", reference="starter"), models, {}, STARTER)
+    assert sel.path == "small" and "most like the reference" in sel.reason
+
+
+def test_best_uses_grader_measured_accuracy_and_models_in_containers():
+    models = [mlp(0, "models[0]", [16]), mlp(1, "models[1]", [64]), mlp(2, "zoo['big']", [256])]
+    evals = {0: {"accuracy": 0.9}, 1: {"accuracy": 0.97}, 2: {"accuracy": 0.95}}
+    sel = select_model(Selector(prefer="best"), models, evals)
+    assert sel.path == "models[1]" and "97.00 %" in sel.reason
+    assert set(sel.candidates) == {"models[0]", "models[1]", "zoo['big']"}
+
+
+def test_mlp_kind_skips_cnn_and_explains():
+    sel = select_model(Selector(kind="mlp", prefer="last"), [CNN], {})
+    assert sel.model_id is None
+    assert "no model fits" in sel.reason and "`cnn` is not an MLP" in sel.reason
+    sel = select_model(Selector(kind="mlp", prefer="last"), [CNN, mlp(0, "m", [32])], {})
+    assert sel.path == "m"
+
+
+def test_named_variable_that_does_not_fit_is_not_replaced_by_another():
+    unbuilt = {"id": 3, "path": "model_cnn1", "paths": ["model_cnn1"], "layers": [],
+               "built": False, "total_params": 0, "input_shape": None, "output_shape": None}
+    sel = select_model(Selector(names=("model_cnn1",), kind="cnn", prefer="closest",
+                                reference="cnn1"), [unbuilt, CNN], {}, CNN)
+    assert sel.model_id is None and "`model_cnn1` was never built" in sel.reason
+
+
+def test_cnn_kind_and_other_datasets():
+    faces = {"id": 4, "path": "head", "paths": ["head"], "total_params": 10,
+             "input_shape": [None, 4096], "output_shape": [None, 8],
+             "layers": [{"class_name": "Dense", "units": 8, "activation": "softmax"}]}
+    assert select_model(Selector(kind="cnn"), [mlp(0, "m", [8]), CNN], {}).path == "cnn"
+    sel = select_model(Selector(dataset="faces"), [CNN, faces], {}, None,
+                       Dataset("faces", 4096, 8))
+    assert sel.path == "head" and "4096 inputs" in sel.looked_for
+
+
+def test_nothing_found():
+    sel = select_model(Selector(names=("net",)), [], {})
+    assert sel.model_id is None and "`net`" in sel.looked_for
+
+
+AUTOENCODER = {"id": 4, "path": "autoencoder", "paths": ["autoencoder"], "total_params": 226416,
+               "input_shape": [None, 784], "output_shape": [None, 784],
+               "layers": [{"class_name": "Dense", "units": u, "activation": "relu"}
+                          for u in (128, 96, 128, 784)]}
+
+
+def test_autoencoder_kind_takes_images_back_out_and_classifiers_do_not_fit():
+    selector = Selector(kind="autoencoder", prefer="last")
+    reshaped = {**AUTOENCODER, "id": 5, "path": "ae2", "paths": ["ae2"],
+                "output_shape": [None, 28, 28]}  # ends in Reshape((28, 28)): 784 values too
+    chosen = select_model(selector, [mlp(0, "model", [64]), AUTOENCODER, reshaped], {})
+    assert chosen.model_id == 5 and "as many values back" in chosen.looked_for
+    none = select_model(selector, [mlp(0, "model", [64])], {})
+    assert none.model_id is None and "gives 10 outputs, not 784 and 784" in none.reason
+
+
+def test_models_seen_only_through_fit_are_never_selected():
+    overwritten = {**mlp(1, "fit #2.model", [500, 300]), "fit_only": True}
+    chosen = select_model(Selector(prefer="last"), [mlp(0, "model", [64]), overwritten], {})
+    assert chosen.model_id == 0
+
+
+def test_max_edits_keeps_a_different_network_from_standing_in_for_the_reference():
+    big = mlp(-2, "ref500", [500, 300], total=545_810)
+    selector = Selector(kind="mlp", prefer="closest", reference="ref500", max_edits=1)
+    starter = mlp(0, "model", [64, 64])
+    none = select_model(selector, [starter], {}, big)
+    assert none.model_id is None
+    assert "more than 1 layer change(s) from Dense(500, relu)" in none.reason
+    wide = mlp(1, "mlp", [500, 300])
+    assert select_model(selector, [starter, wide], {}, big).model_id == 1
+
+
+def test_layer_tables_side_by_side_mark_the_rows_that_differ():
+    mine = mlp(0, "model", [32, 16])
+    rows = L.compare(mine, STARTER)
+    assert rows[0] == {"yours": "Dense(32, relu)", "reference": None, "same": False}
+    assert rows[1] == {"yours": "Dense(16, relu)", "reference": "Dense(16, relu)", "same": True}
+    wider = L.compare(mlp(1, "m", [64]), STARTER)[0]
+    assert wider == {"yours": "Dense(64, relu)", "reference": "Dense(16, relu)", "same": False}
+    assert rows[-1] == {"yours": "Dense(10, softmax)", "reference": "Dense(10, softmax)",
+                        "same": True}
+    assert all(r["same"] for r in L.compare(STARTER, STARTER))

@@ -1,0 +1,130 @@
+"""The zhaw_cnn pack end to end: CNNs, batch norm, per-pixel standardisation, extra data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from grader.gradebook.store import Gradebook
+from tests.conftest import FIXTURES, ROOT, grade_folder, run_cli
+from tests.conftest import check_of as check
+from tests.conftest import question as q
+
+pytestmark = pytest.mark.kernel
+SAMPLES = ROOT / "submissions" / "zhaw_cnn"
+
+
+@pytest.fixture(scope="module")
+def zhaw(tmp_path_factory, mnist_path):
+    return grade_folder(SAMPLES, "zhaw_cnn", tmp_path_factory.mktemp("zhaw"), mnist_path,
+                        "--no-pdf")[1]
+
+
+def test_full_solution_model_sizes_match_the_handout(zhaw):
+    r = zhaw["full_solution"]
+    by_path = {m["path"]: m for m in r["models"]}
+    assert (by_path["model_fc"]["total_params"], by_path["model_fc"]["non_trainable_params"]) == (
+        420_260, 1_100)
+    assert by_path["model_cnn1"]["total_params"] == 251_210
+    assert (by_path["model_cnn2"]["total_params"], by_path["model_cnn2"]["trainable_params"]) == (
+        695_970, 695_186)
+    assert by_path["model_faces"]["total_params"] == 1_805_608
+    for qid in ("q1_fc", "q2_cnn1", "q3_cnn1_training", "q5_faces"):
+        assert q(r, qid)["outcome"] == "pass", qid
+    assert check(r, "q4_cnn2", "param_count")["outcome"] == "pass"
+    assert check(r, "q2_cnn1", "scaling_used")["details"]["found"].startswith("each pixel")
+
+
+def test_faces_accuracy_is_skipped_without_data_and_counts_zero_of_zero(zhaw):
+    acc = check(zhaw["full_solution"], "q5_faces", "accuracy_threshold")
+    assert acc["outcome"] == "skipped" and acc["max_score"] == 0
+    assert "--data faces=PATH" in acc["message"]
+    assert zhaw["full_solution"]["max_score"] == 16  # 17 points, 1 not measurable
+
+
+def test_unchanged_starter_misses_the_cnn2_block_and_the_faces_head(zhaw):
+    r = zhaw["unchanged_starter"]
+    assert check(r, "q4_cnn2", "param_count")["outcome"] == "fail"
+    assert "MaxPooling2D" in check(r, "q4_cnn2", "param_count")["message"]  # the spec's hint
+    faces = check(r, "q5_faces", "param_count")
+    assert faces["outcome"] == "fail" and "4096 inputs" in faces["message"]
+    assert q(r, "q1_fc")["score"] == 2 and q(r, "q2_cnn1")["score"] == 3
+
+
+def test_missing_batchnorm_changes_the_parameter_count(zhaw):
+    r = zhaw["cnn2_without_batchnorm"]
+    count = check(r, "q4_cnn2", "param_count")
+    assert count["outcome"] == "fail" and "695,714" in count["message"]
+
+
+def test_data_not_standardised_is_detected_on_training_images(zhaw):
+    r = zhaw["not_standardised"]
+    assert check(r, "q2_cnn1", "scaling_used")["outcome"] == "fail"
+    assert check(r, "q2_cnn1", "param_count")["outcome"] == "pass"
+
+
+def test_keras1_spelling_fails_its_cell_and_the_rest_is_graded(zhaw):
+    r = zhaw["keras1_conv_raises_in_cell8"]
+    assert r["status"] == "graded"
+    assert r["execution"]["failures"][0]["cell"] == 8
+    assert q(r, "q2_cnn1")["score"] == 0
+    assert "`model_cnn1` was never built" in q(r, "q2_cnn1")["selection"]["reason"]
+    assert q(r, "q1_fc")["score"] == 2 and check(r, "q4_cnn2", "param_count")["score"] == 1.5
+
+
+def test_faces_accuracy_measured_with_instructor_data(tmp_path, mnist_path):
+    """Generated features stand in for the 8-faces data the course cannot ship."""
+    rng = np.random.default_rng(0)
+    centers = rng.normal(0, 1, (8, 4096)).astype("float32")
+
+    def split(n):
+        y = rng.integers(0, 8, n)
+        return centers[y] + rng.normal(0, 0.5, (n, 4096)).astype("float32"), y
+
+    (x_train, y_train), (x_test, y_test) = split(320), split(160)
+    features = tmp_path / "faces.npz"
+    np.savez(features, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    shutil.copytree(ROOT / "reference" / "zhaw_cnn", tmp_path / "packs" / "zhaw_cnn")
+    env = {"GRADER_MNIST": str(mnist_path), "GRADER_PACKS": str(tmp_path / "packs")}
+    wrong = run_cli("reference", "build", "zhaw_cnn", "--only", "vgg", env=env, cwd=tmp_path)
+    assert wrong.returncode == 2 and "no reference model 'vgg' (the spec's: fc, cnn1" in (
+        " ".join(wrong.stderr.split()))
+    # the faces data arrived: only its model is trained again, the MNIST ones are kept
+    built = run_cli("reference", "build", "zhaw_cnn", "--data", f"faces={features}",
+                    "--only", "faces", env=env, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    shown = run_cli("reference", "show", "zhaw_cnn", "--profile", "fast", "--format", "json",
+                    env=env, cwd=tmp_path)
+    assert '"accuracy": null' not in shown.stdout
+    committed = json.loads((ROOT / "reference/zhaw_cnn/expected/fast.json").read_text())
+    rebuilt = json.loads((tmp_path / "packs/zhaw_cnn/expected/fast.json").read_text())
+    assert rebuilt["generated_with"]["rebuilt"] == ["faces"]
+    assert rebuilt["generated_with"]["datasets"] == ["faces", "mnist"]
+    for name in ("fc", "cnn1", "cnn2"):
+        assert rebuilt["models"][name] == committed["models"][name]
+    assert committed["models"]["faces"]["evaluation"] is None
+    assert rebuilt["models"]["faces"]["evaluation"]["accuracy"] > 0.9
+    # only the full solution's faces cells: the MNIST networks are graded by the fixture above
+    proc = run_cli("check", str(FIXTURES / "zhaw_faces_head_only.ipynb"), "-a", "zhaw_cnn",
+                   "--data", f"faces={features}", "--out", str(tmp_path / "out"), env=env,
+                   cwd=tmp_path)
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    with Gradebook(tmp_path / "out" / "gradebook.sqlite") as book:
+        (r,) = book.latest("zhaw_cnn")
+    acc = check(r, "q5_faces", "accuracy_threshold")
+    assert acc["outcome"] == "pass" and acc["details"]["accuracy"] > 0.9
+    assert r["max_score"] == 17
+
+
+def test_bad_data_option_is_one_clear_line(tmp_path, mnist_path):
+    proc = run_cli("grade", str(SAMPLES), "-a", "zhaw_cnn", "--data", "vgg=/nope.npz", "--out",
+                   str(tmp_path), env={"GRADER_MNIST": str(mnist_path)})
+    assert proc.returncode == 2 and "has no dataset 'vgg' (datasets: faces)" in proc.stderr
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, x_test=np.zeros((3, 10)), y_test=np.zeros(3))
+    proc = run_cli("grade", str(SAMPLES), "-a", "zhaw_cnn", "--data", f"faces={bad}", "--out",
+                   str(tmp_path), env={"GRADER_MNIST": str(mnist_path)})
+    assert proc.returncode == 2 and "x_test has shape (3, 10); expected (N, 4096)" in proc.stderr

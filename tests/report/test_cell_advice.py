@@ -1,0 +1,86 @@
+"""Advice for cells that failed only because the grader is not the student's machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.report.cell_advice import (
+    COLAB,
+    NO_FILE,
+    NO_INPUT,
+    NO_WIDGETS,
+    OFFLINE,
+    OUT_OF_MEMORY,
+    READ_ONLY,
+    TOO_MANY_FILES,
+    across_class,
+    advice,
+    advise_once,
+)
+
+
+@pytest.mark.parametrize(("ename", "evalue", "said"), [
+    ("ModuleNotFoundError", "No module named 'google.colab'", COLAB),
+    ("OSError", "[Errno 30] Read-only file system: '/content'", READ_ONLY),
+    ("PermissionError", "[Errno 13] Permission denied: '/home/student/model.keras'", READ_ONLY),
+    ("FileNotFoundError", "[Errno 2] No such file or directory: 'C:\\\\Users\\\\me\\\\x.npz'",
+     NO_FILE),
+    ("Exception", "URL fetch failure on https://example.org/x.npz: None -- [Errno -3] "
+     "Temporary failure in name resolution", OFFLINE),
+    ("URLError", "<urlopen error [Errno -3] Temporary failure in name resolution>", OFFLINE),
+    ("ConnectionError", "HTTPSConnectionPool(host='x', port=443): Max retries exceeded",
+     OFFLINE),
+    ("StdinNotImplementedError", "raw_input was called, but this frontend does not support "
+     "input requests.", NO_INPUT),
+    ("ResourceExhaustedError", "OOM when allocating tensor with shape[60000,784]",
+     OUT_OF_MEMORY),
+    ("MemoryError", "Unable to allocate 4.00 GiB for an array", OUT_OF_MEMORY),
+    ("ImportError", "IProgress not found. Please update jupyter and ipywidgets.", NO_WIDGETS),
+])
+def test_failures_the_grader_causes_say_what_to_change(ename, evalue, said):
+    assert advice(ename, evalue) == said
+
+
+def test_kernels_the_grader_stopped_for_memory_or_disk_get_the_advice_that_fits(tmp_path):
+    from grader.execute.diskcap import DiskWatch
+    from grader.execute.engine import killed_for_memory
+
+    watch = DiskWatch(tmp_path, 0, lambda: None)
+    (tmp_path / "x").write_bytes(b"x" * 10_000)
+    assert watch.check() and watch.exceeded
+    assert advice("KernelDied", watch.exceeded) == TOO_MANY_FILES
+    assert advice("KernelDied", killed_for_memory(4 << 30)) == OUT_OF_MEMORY
+    assert advice("KernelDied", "the kernel died while running this cell") is None
+
+
+def test_a_missing_module_or_magic_is_named_and_the_students_own_errors_get_no_advice():
+    said = advice("ModuleNotFoundError", "No module named 'my_helpers'")
+    assert said is not None and "no module `my_helpers`" in said and "in a cell" in said
+    said = advice("UsageError", "Line magic function `%load_ext_colab` not found.")
+    assert said is not None and "no `%load_ext_colab` magic" in said
+    assert advice("UsageError", "%timeit: not enough arguments") is None
+    for ename, evalue in [("NameError", "name 'x' is not defined"),
+                          ("ValueError", "Shapes (None, 10) and (None, 1) are incompatible"),
+                          ("KernelDied", "the kernel died"), ("SystemExit", "")]:
+        assert advice(ename, evalue) is None
+
+
+def test_the_same_advice_is_given_once_at_the_first_cell_it_fits():
+    failures = [{"ename": "FileNotFoundError", "evalue": "a.npz"},
+                {"ename": "NameError", "evalue": "x"},
+                {"ename": "FileNotFoundError", "evalue": "b.npz"},
+                {"ename": "OSError", "evalue": "[Errno 30] Read-only file system: '/content'"}]
+    assert advise_once(failures) == [NO_FILE, None, None, READ_ONLY]
+
+
+def test_across_the_class_each_piece_of_advice_counts_each_student_once():
+    colab = {"ename": "ModuleNotFoundError", "evalue": "No module named 'google.colab'"}
+    drive = {"ename": "OSError", "evalue": "[Errno 30] Read-only file system: '/content'"}
+    results = [{"student": "amy", "execution": {"failures": [colab, drive, colab]}},
+               {"student": "bo", "execution": {"failures": [colab]}},
+               {"student": "cy", "execution": {"failures": [
+                   {"ename": "NameError", "evalue": "name 'x' is not defined"}]}},
+               {"student": "di", "execution": None}]
+    rows = across_class(results, names=1)
+    assert [(r["advice"], r["students"]) for r in rows] == [(COLAB, 2), (READ_ONLY, 1)]
+    assert rows[0]["names"] == ["amy"] and rows[0]["more"] == 1
