@@ -17,6 +17,7 @@ from typing import Any
 
 from grader.assignment.pack import Pack, user_packs_dir
 from grader.assignment.spec_toml import load_spec
+from grader.checks.base import PACK_CHECKS
 from grader.errors import SpecError
 
 EDITION_KEY = "edition"
@@ -46,6 +47,8 @@ def _pack_files(pack: Pack) -> list[Path]:
         files += sorted(pack.root.glob(pattern))
     if pack.spec.example_images:
         files.append(pack.root / pack.spec.example_images)
+    if (pack.root / PACK_CHECKS).is_file():  # the pack's own checks: self-check runs them
+        files.append(pack.root / PACK_CHECKS)
     return [f for f in dict.fromkeys(files) if f.resolve() != pack.reference_file.resolve()]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from grader.assignment.spec import Profile, Spec
 from grader.assignment.spec_toml import load_spec
+from grader.checks.base import PACK_CHECKS
 from grader.errors import AssignmentNotFound, ReferenceResultsMissing, SpecError
 from grader.files import FileDigests
 from grader.paths import KERNEL_SIDE_CODE, MEASURING_CODE, SOURCE_TREE
@@ -166,8 +167,9 @@ class Pack:
         """Hash of what decides a grade besides the notebook.
 
         That is the spec, the expected results, the grader's version, the pack's
-        files kernels see or the grader labels with, the extra data files an
-        instructor supplied, and the run's :meth:`execution_fingerprint`.
+        files kernels see or the grader labels with, its own checks (``checks.py``),
+        the extra data files an instructor supplied, and the run's
+        :meth:`execution_fingerprint`.
         """
         digests = digests or FileDigests()
         h = hashlib.sha256(self.spec.path.read_bytes())
@@ -175,6 +177,8 @@ class Pack:
         pack_files = [f for pattern in self.spec.kernel_files for f in self.root.glob(pattern)]
         if self.spec.example_images:
             pack_files.append(self.root / self.spec.example_images)
+        if (self.root / PACK_CHECKS).is_file():
+            pack_files.append(self.root / PACK_CHECKS)
         for path in sorted(pack_files) + sorted(Path(p) for p in data_files):
             h.update(digests(path).encode())
         path = self.expected_path(profile)

@@ -30,6 +30,7 @@ from grader.assignment.spec import (
     Spec,
 )
 from grader.checks import checks
+from grader.checks.base import PACK_CHECKS
 from grader.errors import CheckError, SpecError
 
 
@@ -169,6 +170,10 @@ def load_spec(path: Path | str) -> Spec:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SpecError(f"not valid TOML: {exc}", path=path, key="") from None
     r = _Reader(path, data, "")
+    try:  # the pack's own checks (checks.py beside the spec) register before names are read
+        checks.load_pack_checks(path.parent)
+    except CheckError as exc:
+        raise SpecError(str(exc), path=path.parent / PACK_CHECKS, key="") from exc
     refs = tuple(r.items("reference_models", str))
     profiles = {name: _profile(r.sub("profiles", "profiles").sub(name, f"profiles.{name}"), name)
                 for name in r.get("profiles", dict)}

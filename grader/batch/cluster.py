@@ -26,6 +26,7 @@ from grader.evaluate.data import data_sources
 from grader.evaluate.images import image_sets
 from grader.execute.sandbox import Sandbox
 from grader.execute.virtualenvs import kernel_environment
+from grader.gradebook.result import Result
 from grader.grading.setup import Fingerprints, GradingSetup, grading_setup
 from grader.grading.submission import grade_one
 
@@ -67,14 +68,14 @@ def _setup(batch: RemoteBatch) -> GradingSetup:
         return _SETUPS[batch.key]
 
 
-def grade_remote(batch: RemoteBatch, path: str, student: str) -> dict[str, Any]:
+def grade_remote(batch: RemoteBatch, path: str, student: str) -> Result:
     """Grade one submission on a worker; every failure comes back as a recorded result."""
     return grade_one(Path(path), student, _setup(batch), Path(batch.out_dir) / student)
 
 
 def submit_all(address: str, batch: RemoteBatch, todo: list[tuple[Path, str]],
                gpu: bool = False,
-               ) -> Generator[tuple[str, dict[str, Any] | BaseException], None, None]:
+               ) -> Generator[tuple[str, Result | BaseException], None, None]:
     """Send every submission to the cluster; yield (student, result or error) as they finish.
 
     Raises:

@@ -17,6 +17,7 @@ from grader.execute.devices import Devices
 from grader.execute.forkservers import ForkServers
 from grader.execute.sandbox import Sandbox
 from grader.execute.virtualenvs import KernelEnv
+from grader.gradebook.result import Result
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class BatchOutcome:
     """What a batch did."""
 
     out_dir: Path
-    results: list[dict[str, Any]] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
     new_results: int = 0  # executed, or checked again from a stored run
     rechecked: int = 0  # of the new results, those from a stored run
     cached: int = 0  # results of the last run, reused unchanged

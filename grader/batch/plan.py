@@ -19,6 +19,7 @@ from grader.assignment.spec import MNIST, Profile
 from grader.evaluate.data import DataSource, data_sources
 from grader.execute.sandbox import Sandbox
 from grader.files import FileDigests, sha256_file
+from grader.gradebook.result import Result
 from grader.gradebook.store import GRADEBOOK, Gradebook, grader_failed
 from grader.grading.assess import Run
 from grader.grading.setup import Fingerprints
@@ -74,7 +75,7 @@ class Sorted:
 
     run: list[tuple[Path, str]] = field(default_factory=list)
     again: list[tuple[Path, str, Run]] = field(default_factory=list)
-    reused: list[dict[str, Any]] = field(default_factory=list)
+    reused: list[Result] = field(default_factory=list)
     why: dict[str, str] = field(default_factory=dict)
 
     def running(self, reason: str) -> list[str]:

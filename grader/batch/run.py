@@ -16,7 +16,6 @@ from collections.abc import Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from grader.assignment.pack import Pack
 from grader.batch.cluster import RemoteBatch, submit_all
@@ -27,11 +26,19 @@ from grader.evaluate.data import data_sources
 from grader.evaluate.images import image_sets
 from grader.execute.kernels import remove_leftovers
 from grader.files import FileDigests
+from grader.gradebook.result import Result
 from grader.gradebook.store import GRADEBOOK, Gradebook
 from grader.grading.assess import Run, reassess
-from grader.grading.setup import grading_setup
-from grader.grading.submission import Ran, Started, assess_one, begin_one, error_result, recorded, run_one
-from grader.grading.setup import GradingSetup
+from grader.grading.setup import GradingSetup, grading_setup
+from grader.grading.submission import (
+    Ran,
+    Started,
+    assess_one,
+    begin_one,
+    error_result,
+    recorded,
+    run_one,
+)
 from grader.report.notebook_page import warm_html
 from grader.report.outputs import student_result, write_outputs
 from grader.report.pages import Pages
@@ -83,7 +90,7 @@ def run_batch(paths: Sequence[Path], pack: Pack, out_dir: Path, mnist_path: Path
             threading.Thread(target=warm_html, name="html-warm", daemon=True).start()
         pages = Pages(expected, audience)
 
-        def finished(result: dict[str, Any]) -> None:
+        def finished(result: Result) -> None:
             book.record(result)  # one thread writes the gradebook, one result at a time
             outcome.new_results += 1
             outcome.rechecked += bool(result.get("rechecked"))
@@ -124,7 +131,7 @@ def run_batch(paths: Sequence[Path], pack: Pack, out_dir: Path, mnist_path: Path
 
 
 def reassess_all(again: Sequence[tuple[Path, str, Run]], workers: int, setup: GradingSetup,
-                 out_dir: Path) -> Generator[dict[str, Any], None, None]:
+                 out_dir: Path) -> Generator[Result, None, None]:
     """Grade stored runs again (:func:`grader.grading.assess.reassess`), ``workers`` at a time."""
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="recheck") as pool:
         futures = [pool.submit(recorded, path, student, setup,
@@ -140,7 +147,7 @@ def reassess_all(again: Sequence[tuple[Path, str, Run]], workers: int, setup: Gr
 
 def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSetup,
                 out_dir: Path, on_start: Progress | None = None,
-                ) -> Generator[dict[str, Any], None, None]:
+                ) -> Generator[Result, None, None]:
     """Grade ``todo`` with ``workers`` threads; yield each result as it is ready.
 
     A worker's kernels run one after another, with nothing of the grader's between
@@ -158,11 +165,11 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
     jobs: queue.SimpleQueue[tuple[Path, str]] = queue.SimpleQueue()
     for job in todo:
         jobs.put(job)
-    results: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+    results: queue.SimpleQueue[Result] = queue.SimpleQueue()
     stopping = threading.Event()
     running: dict[int, Started] = {}  # each worker's submission whose notebook runs now
 
-    def take() -> Started | dict[str, Any] | None:
+    def take() -> Started | Result | None:
         if stopping.is_set():
             return None
         try:
@@ -171,14 +178,14 @@ def run_workers(todo: Sequence[tuple[Path, str]], workers: int, setup: GradingSe
             return None
         return begin_one(path, student, setup, out_dir / student, ahead=True)
 
-    def announce(item: Started | dict[str, Any]) -> None:
+    def announce(item: Started | Result) -> None:
         if on_start:
             path, student = ((item["file"], item["student"]) if isinstance(item, dict)
                              else (item.path, item.student))
             with contextlib.suppress(Exception):  # a progress display never stops grading
                 on_start(student, Path(path).name)
 
-    def check(ran: Ran | dict[str, Any]) -> None:
+    def check(ran: Ran | Result) -> None:
         results.put(assess_one(ran, setup))
 
     def work(n: int) -> None:

@@ -8,9 +8,14 @@ name they were registered under, as papermill refers to engines.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import hashlib
+import importlib.util
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from grader.errors import CheckError
@@ -123,11 +128,24 @@ def _no_expectation(params: Mapping[str, Any], reference: Mapping[str, Any]) -> 
     return {}
 
 
+ENTRY_POINTS = "grader.checks"  # the entry-point group installed packages register checks in
+PACK_CHECKS = "checks.py"  # a pack's own checks, beside its spec.toml
+
+
 class CheckRegistry:
-    """Checks by name; one instance, :data:`checks`, serves the whole package."""
+    """Checks by name; one instance, :data:`checks`, serves the whole package.
+
+    Built-in checks register when :mod:`grader.checks` is imported. Checks from outside
+    the package register through the same :meth:`register`: installed packages name a
+    module in the ``grader.checks`` entry-point group (loaded on the first look-up, as
+    papermill loads its engines), and a pack's own ``checks.py`` is loaded with its spec
+    (:meth:`load_pack_checks`).
+    """
 
     def __init__(self) -> None:
         self._checks: dict[str, RegisteredCheck] = {}
+        self._plugins_loaded = False
+        self._pack_files: dict[Path, str] = {}  # a pack's checks.py: the digest loaded
 
     def register(
         self, name: str, *, expect: ExpectFn | None = None, needs_model: bool = True
@@ -149,8 +167,67 @@ class CheckRegistry:
 
         return decorate
 
+    def load_plugins(self) -> None:
+        """Import each module of the ``grader.checks`` entry-point group once; they register.
+
+        Raises:
+            CheckError: an entry point that cannot be loaded, naming it.
+        """
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        for ep in entry_points(group=ENTRY_POINTS):
+            try:
+                ep.load()
+            except CheckError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - named, with the cause kept
+                raise CheckError(f"the checks of entry point {ep.name!r} ({ep.value}) could "
+                                 f"not be loaded: {type(exc).__name__}: {exc}",
+                                 check=ep.name) from exc
+
+    def load_pack_checks(self, pack_root: Path) -> list[str]:
+        """Import a pack's ``checks.py`` (if it has one) so that its checks register.
+
+        A file already loaded is not loaded again; a changed one (a new pack version in
+        the same folder) is refused rather than mixed with the old. Returns the names it
+        registered (empty when there is no file or it was loaded before).
+
+        Raises:
+            CheckError: the file fails to import, or registers a name already taken.
+        """
+        path = (Path(pack_root) / PACK_CHECKS).resolve()
+        if not path.is_file():
+            return []
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if path in self._pack_files:
+            if self._pack_files[path] != digest:
+                raise CheckError(f"{path} changed since this process loaded it: start the "
+                                 "command again", check=path.parent.name)
+            return []
+        before = set(self._checks)
+        module_name = f"grader_pack_checks_{digest[:12]}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise CheckError(f"{path} cannot be imported", check=path.parent.name)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except CheckError:
+            sys.modules.pop(module_name, None)
+            raise
+        except Exception as exc:  # noqa: BLE001 - named, with the cause kept
+            sys.modules.pop(module_name, None)
+            raise CheckError(f"{path} failed to load: {type(exc).__name__}: {exc}",
+                             check=path.parent.name) from exc
+        self._pack_files[path] = digest
+        return sorted(set(self._checks) - before)
+
     def get(self, name: str) -> RegisteredCheck:
         """The check registered as ``name``; a clear error if there is none."""
+        if name not in self._checks:
+            self.load_plugins()
         try:
             return self._checks[name]
         except KeyError:
@@ -158,8 +235,13 @@ class CheckRegistry:
             raise CheckError(f"unknown check {name!r} (known: {known})", check=name) from None
 
     def names(self) -> list[str]:
-        """All registered names, sorted."""
+        """All registered names, sorted (installed plugins' included)."""
+        self.load_plugins()
         return sorted(self._checks)
+
+    def __iter__(self) -> Iterator[RegisteredCheck]:
+        """Every registered check, by name."""
+        return iter([self._checks[name] for name in self.names()])
 
 
 checks = CheckRegistry()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import statistics
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from grader.gradebook.result import Result
 from grader.gradebook.store import grader_failed
 from grader.report.selfcheck import View, failed_cells, hidden_line, raised_cells, stopped_early
 from grader.students import roster_order
@@ -29,7 +30,7 @@ MARK_COLOURS = {"✔": "green", "✎": "magenta", "–": "dim", "✘": "red"}
 FULL_TABLE_ROWS = 40  # a larger class gets the spread of its scores, not a row each
 
 
-def results_table(results: list[dict[str, Any]], title: str) -> Table:
+def results_table(results: Sequence[Result], title: str) -> Table:
     """Each student's score and run; for a large class, the spread and who needs a look.
 
     Who needs a look: the submissions in error and those that stopped early. Every

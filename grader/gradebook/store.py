@@ -16,6 +16,7 @@ from typing import Any
 
 from grader.errors import GradebookError
 from grader.gradebook.overrides import Override
+from grader.gradebook.result import Result
 from grader.students import roster_order
 
 GRADEBOOK = "gradebook.sqlite"  # an output folder's gradebook, by this name
@@ -99,7 +100,7 @@ class Gradebook:
         except sqlite3.DatabaseError as exc:
             raise GradebookError(f"gradebook write failed ({exc})", path=self.path) from None
 
-    def record(self, result: dict[str, Any]) -> int:
+    def record(self, result: Result) -> int:
         """Store one grading result and its checks atomically; return its row id."""
         t = result.get("timings", {})
         with self._transaction() as db:
@@ -126,7 +127,7 @@ class Gradebook:
         return sub_id
 
     def cached(self, assignment: str, student: str, sha256: str,
-               fingerprint: str) -> dict[str, Any] | None:
+               fingerprint: str) -> Result | None:
         """The newest result for exactly this notebook under exactly this spec and profile."""
         result = self.newest(assignment, student)
         if result is not None and (result["sha256"], result["fingerprint"]) == (sha256,
@@ -134,7 +135,7 @@ class Gradebook:
             return result
         return None
 
-    def newest(self, assignment: str, student: str) -> dict[str, Any] | None:
+    def newest(self, assignment: str, student: str) -> Result | None:
         """The student's newest result, whatever notebook and spec it was graded from."""
         row = self._db.execute(
             "SELECT result_json FROM submissions WHERE assignment = ? AND student = ?"

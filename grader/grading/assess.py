@@ -28,13 +28,13 @@ from grader.evaluate.measure import evaluate_models, verified_models
 from grader.execute.collect import cell_numbers, locate, locate_lines
 from grader.files import write_text_whole
 from grader.gradebook.late import file_time
+from grader.gradebook.result import RESULT_VERSION, Result
 from grader.grading.answers import find_answer, section_of
 from grader.grading.selection import Selection, select_model
 from grader.grading.setup import GradingSetup
 from grader.notebook import read_notebook
 from grader.version import VERSION
 
-RESULT_VERSION = 1
 RUN_FILE = "run.json"
 RUN_VERSION = 1
 
@@ -247,7 +247,7 @@ def numbered_cells(nb: Any) -> list[dict[str, Any]]:
 
 def assess(run: Run, path: Path, student: str, cells: list[dict[str, Any]],
            setup: GradingSetup, student_dir: Path, turn: float,
-           rechecked: bool = False) -> dict[str, Any]:
+           rechecked: bool = False) -> Result:
     """Measure the run's models in the clean worker, select and check: the result document.
 
     ``turn`` is when the submission's turn came (its total time counts from there);
@@ -265,7 +265,7 @@ def assess(run: Run, path: Path, student: str, cells: list[dict[str, Any]],
     questions = grade_questions(setup.pack, setup.expected, probe, evaluations, figures, cells,
                                 setup.evaluator.sources)
     execute_seconds = float(run.execution.get("seconds") or 0.0)
-    result = {
+    result: Result = {
         "result_version": RESULT_VERSION,
         "student": student, "assignment": setup.pack.id, "title": setup.pack.spec.title,
         "file": str(path), "sha256": run.sha256, "file_time": file_time(path),
@@ -300,7 +300,7 @@ def assess(run: Run, path: Path, student: str, cells: list[dict[str, Any]],
 
 
 def reassess(path: Path, student: str, run: Run, setup: GradingSetup,
-             student_dir: Path) -> dict[str, Any]:
+             student_dir: Path) -> Result:
     """Grade a stored run again under the batch's spec, without executing the notebook.
 
     The result says so in its notes (with the date of the run) and in ``rechecked``.

@@ -24,7 +24,8 @@ from grader.execute.environ import batch_kernel_env, font_cache
 from grader.execute.inject import compat_cell, probe_cell, setup_cell
 from grader.execute.kernels import KERNEL_LOG, Kernel, launch
 from grader.files import sha256_file
-from grader.grading.assess import RESULT_VERSION, RUN_FILE, Run, assess, hardware, numbered_cells
+from grader.gradebook.result import RESULT_VERSION, Result
+from grader.grading.assess import RUN_FILE, Run, assess, hardware, numbered_cells
 from grader.grading.setup import GradingSetup
 from grader.notebook import read_notebook
 from grader.report.notebook_page import export_html
@@ -173,7 +174,7 @@ def run_submission(item: Started, setup: GradingSetup) -> Ran:
     return Ran(item, run, device, turn, prestarted)
 
 
-def assess_submission(ran: Ran, setup: GradingSetup) -> dict:
+def assess_submission(ran: Ran, setup: GradingSetup) -> Result:
     """What the run left, collected, measured in the clean worker and checked: the result.
 
     Needs no kernel: a worker runs the next notebook meanwhile. Everything the grader
@@ -201,7 +202,7 @@ def assess_submission(ran: Ran, setup: GradingSetup) -> dict:
 
 
 def error_result(path: Path, student: str, setup: GradingSetup, exc: BaseException,
-                 tb: str | None) -> dict[str, Any]:
+                 tb: str | None) -> Result:
     """The recorded result of a submission that could not be graded at all."""
     try:
         digest = sha256_file(path)
@@ -225,13 +226,13 @@ def error_result(path: Path, student: str, setup: GradingSetup, exc: BaseExcepti
 
 
 def grade_one(path: Path, student: str, setup: GradingSetup,
-              student_dir: Path) -> dict[str, Any]:
+              student_dir: Path) -> Result:
     """Grade one notebook; whatever goes wrong comes back as its recorded error result."""
     return finish_one(begin_one(path, student, setup, student_dir), setup)
 
 
 def recorded(path: Path, student: str, setup: GradingSetup,
-             step: Callable[[], T]) -> T | dict[str, Any]:
+             step: Callable[[], T]) -> T | Result:
     """``step()``, or the submission's error result if it raises (never lost, never raised)."""
     try:
         return step()
@@ -245,20 +246,20 @@ def recorded(path: Path, student: str, setup: GradingSetup,
 
 
 def begin_one(path: Path, student: str, setup: GradingSetup, student_dir: Path,
-              ahead: bool = False) -> Started | dict[str, Any]:
+              ahead: bool = False) -> Started | Result:
     """:func:`start_submission`, or the submission's error result if it cannot start."""
     return recorded(path, student, setup,
                     lambda: start_submission(path, student, setup, student_dir, ahead=ahead))
 
 
-def run_one(item: Started | dict[str, Any], setup: GradingSetup) -> Ran | dict[str, Any]:
+def run_one(item: Started | Result, setup: GradingSetup) -> Ran | Result:
     """:func:`run_submission`, or the error result it became; never raises."""
     if isinstance(item, dict):
         return item
     return recorded(item.path, item.student, setup, lambda: run_submission(item, setup))
 
 
-def assess_one(ran: Ran | dict[str, Any], setup: GradingSetup) -> dict[str, Any]:
+def assess_one(ran: Ran | Result, setup: GradingSetup) -> Result:
     """:func:`assess_submission`, or the error result it became; never raises."""
     if isinstance(ran, dict):
         return ran
@@ -266,6 +267,6 @@ def assess_one(ran: Ran | dict[str, Any], setup: GradingSetup) -> dict[str, Any]
                     lambda: assess_submission(ran, setup))
 
 
-def finish_one(item: Started | dict[str, Any], setup: GradingSetup) -> dict[str, Any]:
+def finish_one(item: Started | Result, setup: GradingSetup) -> Result:
     """:func:`run_submission`, then :func:`assess_submission`: the result; never raises."""
     return assess_one(run_one(item, setup), setup)
