@@ -136,9 +136,13 @@ class CheckSpec:
 
 @dataclass(frozen=True)
 class Answer:
-    """How to find a written answer: a regex over Markdown cells and the starter's placeholder."""
+    """How to recognise a written answer: the starter's placeholder, and its own heading.
 
-    pattern: str
+    ``pattern`` (a regex over Markdown cells) finds the pack's own answer heading when
+    the question's ``labels`` locate nothing; it is optional.
+    """
+
+    pattern: str = ""
     placeholder: str = ""
 
 
@@ -146,8 +150,11 @@ class Answer:
 class Question:
     """A graded question.
 
-    ``section`` is a regex for the Markdown heading where the question's cells start
-    (its answer's heading when unset); the cells run to the next question's heading.
+    ``labels`` are what students write for it (``"2D"``, ``"2.4"``, ``"Q2.4"``): where
+    one stands in the notebook's outline, the question's cells and answer are (see
+    :mod:`grader.grading.outline`). ``section`` is a regex for the Markdown heading
+    where the question's cells start when no label is found (its answer's heading when
+    unset); the cells run to the next question's heading.
     """
 
     id: str
@@ -157,6 +164,7 @@ class Question:
     select: Selector | None = None
     answer: Answer | None = None
     section: str | None = None
+    labels: tuple[str, ...] = ()
 
     @property
     def headings(self) -> tuple[str, ...]:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -155,9 +156,17 @@ def _question(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]
     answer = None
     if "answer" in r.table:
         a = r.sub("answer", f"{r.where}.answer")
-        answer = Answer(a.get("pattern", str), a.get("placeholder", str, ""))
+        answer = Answer(a.get("pattern", str, ""), a.get("placeholder", str, ""))
+        if answer.pattern:
+            try:
+                re.compile(answer.pattern)
+            except re.error as exc:
+                raise a._err("pattern", f"not a regular expression: {exc}") from None
     section = r.get("section", str, None)
-    return Question(qid, r.get("title", str), points, specs, select, answer, section)
+    labels = tuple(r.items("labels", str)) if "labels" in r.table else ()
+    if any(not label.strip() for label in labels):
+        raise r._err("labels", "a label cannot be empty")
+    return Question(qid, r.get("title", str), points, specs, select, answer, section, labels)
 
 
 def load_spec(path: Path | str) -> Spec:

@@ -50,19 +50,45 @@ def plots_present(inp: CheckInput) -> CheckResult:
                       expected=expected, found=found)
 
 
+def _where(answer: Mapping[str, Any]) -> str:
+    """Where an answer was found, as a marker and the student read it."""
+    cells = answer.get("cells") or [answer["cell"], answer["cell"]]
+    span = f"cell {cells[0]}" if cells[0] == cells[-1] else f"cells {cells[0]}–{cells[-1]}"
+    how = answer.get("how", "heading")
+    if how == "guess":
+        return f"located by guess: {span} (no label in the notebook names this question)"
+    if how == "comments":
+        return f"written as code comments in {span}"
+    if how == "label" and answer.get("label"):
+        return f"under its label `{answer['label']}` ({span})"
+    return span
+
+
 @checks.register("answer_present", needs_model=False)
 def answer_present(inp: CheckInput) -> CheckResult:
-    """A written answer exists; its points are given by hand, never automatically."""
+    """A written answer exists; its points are given by hand, never automatically.
+
+    An answer no label locates is never called missing while the notebook holds prose
+    under no question's label: the marker reads those cells.
+    """
     answer = inp.found.get("answer")
     prompt = str(inp.params.get("prompt", "this question"))
     expected = f"a written answer to: {prompt}"
     if answer and answer.get("text", "").strip():
         return inp.result(
             Outcome.MANUAL, 0.0,
-            f"Answer found (cell {answer['cell']}); awaiting manual grade.",
+            f"Answer found, {_where(answer)}; awaiting manual grade.",
             expected=expected, found=f"{len(answer['text'].split())} words",
-            answer=answer["text"], cell=answer["cell"],
+            answer=answer["text"], cell=answer["cell"], how=answer.get("how", "heading"),
         )
+    unlocated = list(inp.found.get("unlocated") or [])
+    if unlocated:
+        cells = ", ".join(str(c) for c in unlocated[:8]) + (" …" if len(unlocated) > 8 else "")
+        return inp.result(
+            Outcome.MANUAL, 0.0,
+            f"No answer located by a label for this question; cells {cells} hold text under "
+            "no question's label, which the marker reads.",
+            expected=expected, found="not located", unlocated=unlocated)
     return inp.failed(f"No answer found to \u201c{prompt}\u201d. {HINTS['answer_present']}",
                       expected=expected, found="no answer")
 

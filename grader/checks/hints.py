@@ -9,8 +9,9 @@ from __future__ import annotations
 HINTS: dict[str, str] = {
     "accuracy_threshold": "Train longer or make the network bigger, then re-run the notebook "
                           "from the top and check the test accuracy it prints.",
-    "answer_present": "Write your answer in a Markdown cell right under the question's "
-                      "heading, replacing the placeholder text.",
+    "answer_present": "Write your answer in a Markdown cell under a heading that names the "
+                      "question (`### Question 2A`, `### 2a)` or `**Q2.1**` all do), "
+                      "replacing any placeholder text.",
     "apply_agrees": "Call your function on a few test images and compare with "
                     "`model.predict(...).argmax(axis=1)`: both must agree.",
     "confusion_matrix_present": "Compute the confusion matrix of the test set from "

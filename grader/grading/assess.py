@@ -29,7 +29,7 @@ from grader.execute.collect import cell_numbers, locate, locate_lines
 from grader.files import write_text_whole
 from grader.gradebook.late import file_time
 from grader.gradebook.result import RESULT_VERSION, Result
-from grader.grading.answers import find_answer, section_of
+from grader.grading.answers import answers_and_sections, starter_text, unmapped_labels
 from grader.grading.selection import Selection, select_model
 from grader.grading.setup import GradingSetup
 from grader.notebook import read_notebook
@@ -109,7 +109,7 @@ def grade_questions(
     by_id = {m["id"]: m for m in models}
     histories = probe.get("histories", [])
     refs = expected.get("models", {})
-    answers = [q.answer for q in pack.spec.questions if q.answer]
+    written = answers_and_sections(pack.spec, cells, starter_text(pack.starter))
     selections: dict[str, tuple[Selection, str]] = {}
     out = []
     for q in pack.spec.questions:
@@ -134,11 +134,12 @@ def grade_questions(
             found["model"] = model
             found["evaluation"] = evaluations.get(mid) if mid is not None and model else None
             found["history"] = _history_for(mid, histories) if mid is not None and model else None
+        where = written[q.id]
         if q.answer is not None:
-            found["answer"] = find_answer(cells, q.answer, [a for a in answers if a != q.answer])
-        if q.headings:
-            stops = [h for other in pack.spec.questions if other is not q for h in other.headings]
-            found["section"] = section_of(cells, q.headings[0], stops)
+            found["answer"] = where["answer"]
+            found["unlocated"] = where["unlocated"]
+        if where["section"] is not None:
+            found["section"] = where["section"]
         results = [run_check(c, q, found, expected) for c in q.checks]
         out.append({
             "id": q.id, "title": q.title, "manual": q.manual,
@@ -279,7 +280,8 @@ def assess(run: Run, path: Path, student: str, cells: list[dict[str, Any]],
                               if c["outcome"] == "manual"),
         "questions": questions,
         "execution": run.execution,
-        "notes": [*run.notes, *([_rechecked(run)] if rechecked else [])],
+        "notes": [*run.notes, *_unmapped_note(setup.pack.spec, cells),
+                  *([_rechecked(run)] if rechecked else [])],
         "seed": setup.profile.seed,
         "models": [m | {"evaluation": evaluations.get(m["id"])} for m in probe.get("models", [])],
         "histories": probe.get("histories", []), "figures": figures,
@@ -307,6 +309,16 @@ def reassess(path: Path, student: str, run: Run, setup: GradingSetup,
     """
     return assess(run, path, student, numbered_cells(read_notebook(path)), setup, student_dir,
                   time.time(), rechecked=True)
+
+
+def _unmapped_note(spec: Any, cells: list[dict[str, Any]]) -> list[str]:
+    """What the report says of labels in the notebook that name no question."""
+    labels = unmapped_labels(spec, cells)
+    if not labels:
+        return []
+    shown = ", ".join(f"`{label}`" for label in labels[:8]) + (" …" if len(labels) > 8 else "")
+    return [f"Labels in the notebook that name no question of this assignment: {shown}. "
+            "Text under them is not taken as an answer; a marker reads it."]
 
 
 def _rechecked(run: Run) -> str:

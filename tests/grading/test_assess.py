@@ -65,7 +65,9 @@ def test_answers_are_found_in_cells():
               "metadata": {"grader": {"cell": 3}}}]
     qs = grade([], cells=cells)
     assert qs["a1_parameters"]["outcome"] == "manual"
-    assert qs["a1_parameters"]["answer"] == {"cell": 3, "text": "In dense_1."}
+    answer = qs["a1_parameters"]["answer"]
+    assert (answer["cell"], answer["text"], answer["how"]) == (3, "In dense_1.", "label")
+    assert "under its label `A1`" in qs["a1_parameters"]["checks"][0]["message"]
     assert qs["a2_overfitting"]["outcome"] == "fail"
 
 
