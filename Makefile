@@ -12,10 +12,11 @@ export GRADER_MNIST
 
 install: $(VENV)/.installed system-deps
 
-# Debian packages: bubblewrap (the kernels' sandbox), pango for WeasyPrint's PDFs, and
-# poppler-utils (pdftoppm, pdftotext) for the tests that look at the PDFs. Installed
+# Debian packages: bubblewrap (the kernels' sandbox), pango for WeasyPrint's PDFs,
+# poppler-utils (pdftoppm, pdftotext) for the tests that look at the PDFs, and graphviz
+# (`dot`, which keras.utils.plot_model draws with in students' notebooks). Installed
 # only when missing (needs root or sudo).
-SYSTEM_PACKAGES := poppler-utils libpango-1.0-0 libpangoft2-1.0-0 bubblewrap
+SYSTEM_PACKAGES := poppler-utils libpango-1.0-0 libpangoft2-1.0-0 bubblewrap graphviz
 # What Qt WebEngine (Chromium, the tests' browser: tests/browser.py) loads; best effort,
 # as package names differ between distributions.
 BROWSER_PACKAGES := libnss3 libgbm1 libasound2 libxkbfile1 libxcomposite1 libxdamage1 \
@@ -23,6 +24,7 @@ BROWSER_PACKAGES := libnss3 libgbm1 libasound2 libxkbfile1 libxcomposite1 libxda
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
 	@if ! command -v pdftoppm >/dev/null || ! command -v bwrap >/dev/null || \
+	    ! command -v dot >/dev/null || \
 	    ! ldconfig -p | grep -q libpangoft2-1.0; then \
 	  echo "installing $(SYSTEM_PACKAGES)"; \
 	  $(SUDO) apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null 2>&1 || \

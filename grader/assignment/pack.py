@@ -123,7 +123,8 @@ class Pack:
             "grader": VERSION,
             "profile": {f.name: getattr(profile, f.name) for f in fields(profile)}
             | {"parameters": dict(profile.parameters)},
-            "kernel": {"requirements": spec.kernel_requirements, "preload": spec.kernel_preload,
+            "kernel": {"requirements": spec.kernel_requirements, "packages": spec.kernel_packages,
+                       "preload": spec.kernel_preload,
                        "compat": spec.compat, "files": spec.kernel_files},
             "calls": [dict(c) for c in spec.calls],
             "datasets": {name: d.parameter for name, d in spec.datasets.items()},

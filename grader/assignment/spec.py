@@ -193,6 +193,7 @@ class Spec:
     default_profile: str = "fast"
     kernel_files: tuple[str, ...] = ()
     kernel_requirements: tuple[str, ...] = ()
+    kernel_packages: tuple[str, ...] = ()  # added to the grader's own stack (or requirements)
     kernel_preload: tuple[str, ...] = ("keras",)
     compat: bool = True
     calls: tuple[Mapping[str, Any], ...] = ()

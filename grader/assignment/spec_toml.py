@@ -217,6 +217,7 @@ def load_spec(path: Path | str) -> Spec:
         path=path, reference_models=refs, profiles=profiles, questions=questions,
         datasets=datasets, model_datasets=model_datasets, default_profile=default,
         kernel_files=files, kernel_requirements=tuple(kernel.items("requirements", str, [])),
+        kernel_packages=tuple(kernel.items("packages", str, [])),
         compat=kernel.get("compat", bool, True), kernel_preload=_preload(kernel),
         calls=_calls(r, path.parent), example_images=examples,
         own_images=images.get("own", int, 0),

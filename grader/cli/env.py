@@ -19,17 +19,19 @@ def build_env(
     assignment: Annotated[str, typer.Argument(help="Assignment id.")],
     force: Annotated[bool, typer.Option(help="Rebuild even if it exists.")] = False,
 ) -> None:
-    """Create the virtual environment the pack's `[kernel] requirements` name (pip, once)."""
+    r"""Create the environment the pack's `\[kernel]` requirements or packages name (pip, once)."""
     from grader.assignment.pack import find_pack
     from grader.execute.virtualenvs import KernelEnv, build
 
     try:
         pack = find_pack(assignment)
-        if not pack.spec.kernel_requirements:
-            console.print(f"{assignment} names no kernel requirements: its notebooks run in "
-                          "the grader's own environment")
+        spec = pack.spec
+        if not spec.kernel_requirements and not spec.kernel_packages:
+            console.print(f"{assignment} names no kernel requirements or packages: its "
+                          "notebooks run in the grader's own environment")
             return
-        env = KernelEnv.for_requirements(pack.spec.kernel_requirements)
+        env = KernelEnv.for_requirements(spec.kernel_requirements,
+                                         packages=spec.kernel_packages)
         was_ready = env.ready()
         build(env, log=lambda msg: err.print(msg, highlight=False, markup=False), force=force)
     except GraderError as exc:

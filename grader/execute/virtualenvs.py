@@ -4,10 +4,13 @@ A pack may declare ``[kernel] requirements`` (e.g. ``tensorflow-cpu==2.15.1``, w
 brings Keras 2). The grader then builds one virtual environment for that list, with
 pip from the package registry, plus what the grader needs in it (ipykernel for the
 kernel, matplotlib for figure capture), and runs both the student's kernel and the
-grader-side evaluation of that submission with its Python. Environments are cached
-by the hash of the requirement list and the Python version, built once (under a
-lock, so parallel workers and batches wait for one build) and reused. Without
-requirements, kernels use the grader's own environment.
+grader-side evaluation of that submission with its Python. A pack that only adds
+``[kernel] packages`` (``session-info``, say) gets an environment that sees the
+grader's own stack (Keras, scikit-learn, seaborn, pandas, ...) and installs just those
+packages on top. Environments are cached by the hash of what they hold and the
+Python version, built once (under a lock, so parallel workers and batches wait for
+one build) and reused. With neither, kernels use the grader's own environment.
+Kernels never reach a registry: environments are built before any notebook runs.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -31,8 +35,9 @@ from grader.assignment.pack import Pack
 from grader.errors import EnvironmentBuildError
 from grader.paths import PACKAGE
 
-ENV_FORMAT = 1
+ENV_FORMAT = 2
 GRADER_NEEDS = ("ipykernel", "matplotlib")
+INHERITED = "grader-stack.pth"  # makes the grader's own packages visible in an environment
 MARKER = "grader-env.json"
 
 
@@ -50,22 +55,40 @@ def _normalise(requirements: Sequence[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class KernelEnv:
-    """One environment for one requirement list (on this Python version)."""
+    """One environment for one requirement list (on this Python version).
+
+    With ``requirements``, a complete environment of its own; with only ``packages``,
+    one that sees the grader's own packages and adds these.
+    """
 
     requirements: tuple[str, ...]
     root: Path
+    packages: tuple[str, ...] = ()
 
     @classmethod
     def for_requirements(cls, requirements: Sequence[str], root: Path | None = None,
-                         ) -> KernelEnv:
+                         packages: Sequence[str] = ()) -> KernelEnv:
         """The environment for ``requirements`` under ``root`` (default :func:`env_root`)."""
-        return cls(_normalise(requirements), Path(root or env_root()))
+        return cls(_normalise(requirements), Path(root or env_root()), _normalise(packages))
+
+    @property
+    def inherits(self) -> bool:
+        """Whether it sees the grader's own packages (no requirements of its own)."""
+        return not self.requirements
+
+    @property
+    def everything(self) -> tuple[str, ...]:
+        """Requirements and packages, as one list (for messages and listings)."""
+        return (*self.requirements, *self.packages)
 
     @property
     def key(self) -> str:
         """Hash of what makes the environment: requirements, Python version, layout."""
-        text = json.dumps([ENV_FORMAT, sys.version_info[:2], self.requirements, GRADER_NEEDS])
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        given: list = [ENV_FORMAT, sys.version_info[:2], self.requirements, GRADER_NEEDS]
+        if self.packages:
+            given.append({"packages": self.packages,
+                          "inherits": _grader_site() if self.inherits else []})
+        return hashlib.sha256(json.dumps(given).encode()).hexdigest()[:16]
 
     @property
     def path(self) -> Path:
@@ -105,21 +128,43 @@ def build(env: KernelEnv, log: Callable[[str], None] | None = None,
         if env.path.exists():
             shutil.rmtree(env.path)
         say = log or (lambda _msg: None)
-        say(f"building the kernel environment {env.key} ({', '.join(env.requirements)}) "
+        say(f"building the kernel environment {env.key} ({', '.join(env.everything)}) "
             f"in {env.path}")
         started = time.monotonic()
         _run([sys.executable, "-m", "venv", str(env.path)], env, "create the environment")
+        wanted = [*env.requirements, *env.packages, *GRADER_NEEDS]
+        if env.inherits:
+            _inherit(env)
+            wanted = list(env.packages)
         _run([str(env.python), "-m", "pip", "install", "--disable-pip-version-check",
-              "--no-input", "-q", *env.requirements, *GRADER_NEEDS], env, "install "
-             + ", ".join(env.requirements))
+              "--no-input", "-q", *wanted], env, "install " + ", ".join(env.everything))
         versions = _versions(env)
-        marker = {"requirements": list(env.requirements), "python": ".".join(
+        marker = {"requirements": list(env.requirements), "packages": list(env.packages),
+                  "inherits": env.inherits, "python": ".".join(
             map(str, sys.version_info[:3])), "built_at": time.time(),
             "seconds": round(time.monotonic() - started, 1), **versions}
         (env.path / MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
         say(f"kernel environment ready in {marker['seconds']:.0f} s: "
             f"Keras {versions.get('keras') or '?'}, TensorFlow {versions.get('tensorflow') or '?'}")
     return env
+
+
+def _grader_site() -> list[str]:
+    """The grader's own package folders (its virtual environment's site-packages)."""
+    paths = sysconfig.get_paths()
+    return list(dict.fromkeys([paths["purelib"], paths["platlib"]]))
+
+
+def _inherit(env: KernelEnv) -> None:
+    """Let ``env`` see the grader's packages, after its own (a ``.pth`` file)."""
+    proc = subprocess.run([str(env.python), "-c", "import sysconfig; "
+                           "print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=False)
+    site_dir = Path(proc.stdout.strip())
+    if proc.returncode != 0 or not site_dir.is_dir():
+        raise EnvironmentBuildError("could not find the new environment's site-packages",
+                                    path=env.path, requirements=list(env.everything))
+    (site_dir / INHERITED).write_text("\n".join(_grader_site()) + "\n", encoding="utf-8")
 
 
 def _run(command: list[str], env: KernelEnv, what: str) -> None:
@@ -129,7 +174,7 @@ def _run(command: list[str], env: KernelEnv, what: str) -> None:
     if proc.returncode != 0:
         tail = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-6:]
         raise EnvironmentBuildError(f"could not {what}: " + " | ".join(tail)[-800:],
-                                    path=log_path, requirements=list(env.requirements))
+                                    path=log_path, requirements=list(env.everything))
 
 
 def _versions(env: KernelEnv) -> dict[str, str | None]:
@@ -184,6 +229,8 @@ def grader_path() -> Path:
 def kernel_environment(pack: Pack, log: Callable[[str], None] | None = None,
                        ) -> KernelEnv | None:
     """The pack's kernel environment, built first if needed; None: the grader's own Python."""
-    if not pack.spec.kernel_requirements:
+    spec = pack.spec
+    if not spec.kernel_requirements and not spec.kernel_packages:
         return None
-    return build(KernelEnv.for_requirements(pack.spec.kernel_requirements), log)
+    return build(KernelEnv.for_requirements(spec.kernel_requirements,
+                                            packages=spec.kernel_packages), log)

@@ -90,6 +90,40 @@ def record_fits(keras: Any, state: types.ModuleType, max_epochs: int = 0) -> Non
     keras.Model.fit = fit
 
 
+def safe_drawing(keras: Any, state: types.ModuleType) -> None:
+    """``plot_model`` never takes a cell down: where it cannot draw, a note instead.
+
+    It needs pydot and Graphviz's ``dot``; the grader has both, but a kernel
+    environment of a pack's own may not. The note goes to the cell's output and to the
+    kernel's list of translations (``shims``), which the report lists.
+    """
+    utils = getattr(keras, "utils", None)
+    original = getattr(utils, "plot_model", None)
+    if utils is None or original is None or getattr(original, "_grader_wrapped", False):
+        return
+
+    def plot_model(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(*args, **kwargs)
+        except (ImportError, OSError, RuntimeError, ValueError) as exc:
+            note = (f"plot_model could not draw here ({type(exc).__name__}: "
+                    f"{str(exc)[:160]}); the grader skipped the drawing")
+            shims = getattr(state, "shims", None)
+            if not isinstance(shims, list):
+                shims = []
+                setattr(state, "shims", shims)  # noqa: B010 - a module's dynamic attribute
+            shims.append({"shim": "plot_model", "cell": state.cell, "line": None,
+                          "code": "plot_model(...)", "modern": note})
+            print(f"[grader] {note}")
+            return None
+
+    plot_model._grader_wrapped = True  # type: ignore[attr-defined]
+    utils.plot_model = plot_model
+    vis = getattr(utils, "vis_utils", None)  # Keras 2's home of it
+    if vis is not None and hasattr(vis, "plot_model"):
+        vis.plot_model = plot_model
+
+
 def describe_figure(fig: Any, number: int) -> dict[str, Any]:
     """Plain-data description of a matplotlib figure: axes, titles, lines and images."""
     axes = []
@@ -308,6 +342,7 @@ def main(cfg: dict[str, Any]) -> None:
         with contextlib.suppress(Exception):  # mid-import of TensorFlow: its own hook seeds
             keras.utils.set_random_seed(seed)
         record_fits(keras, state, int(cfg.get("max_epochs", 0)))
+        safe_drawing(keras, state)
         offline_mnist(cfg["mnist_path"])
 
     when_imported("tensorflow", seed_tensorflow)

@@ -9,8 +9,9 @@ change. Errors that are the notebook's own (a ``NameError``, a shape mismatch) g
 
 from __future__ import annotations
 
+import ast
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,13 +65,52 @@ def _missing_magic(evalue: str) -> str:
 
 
 def _missing_module(evalue: str) -> str:
-    """A module the grader's Python lacks: the student's own file, or a package not installed."""
+    """A module the grader's Python lacks: a package no pack declared, or the student's file."""
     found = _MODULE.search(evalue)
-    name = found.group(1) if found else "it"
-    return (f"The grader's Python has no module `{name}`: it runs only your notebook, "
-            "offline, with the course's packages, so a file of your own next to the "
-            "notebook or a package you installed yourself is not there. Put your own "
-            "code in a cell of the notebook and use the packages the starter imports.")
+    name = found.group(1).split(".")[0] if found else "it"
+    return (f"`{name}` is not available on the grader: the instructor can declare it in the "
+            "pack (`[kernel] packages`), or remove it from the notebook. The grader runs "
+            "offline with the course's packages; a file of your own next to the notebook "
+            "is not there either: put its code in a cell. The notebook went on without it.")
+
+
+_NAME_ERROR = re.compile(r"name '([^']+)' is not defined")
+
+
+def _bound_names(source: str) -> set[str]:
+    """Names a cell's code would define: imports, assignments, functions, classes."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set(re.findall(r"(?m)^\s*(?:from\s+\S+\s+)?import\s+.*?\b(\w+)\s*$", source))
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            out.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            out.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            out.add(node.id)
+    return out
+
+
+def explained_by(failures: Sequence[Mapping[str, Any]]) -> list[int | None]:
+    """For each failure, the earlier failed cell that explains it (a ``NameError`` only).
+
+    A name is undefined because the cell that would have defined it failed first (its
+    import raised, say): the later error is that one's consequence, not a second fault.
+    """
+    out: list[int | None] = []
+    for n, f in enumerate(failures):
+        cause = None
+        name = _NAME_ERROR.search(str(f.get("evalue") or ""))
+        if str(f.get("ename")) == "NameError" and name:
+            for earlier in reversed(failures[:n]):
+                if name.group(1) in _bound_names(str(earlier.get("source") or "")):
+                    cause = int(earlier.get("cell") or 0) or None
+                    break
+        out.append(cause)
+    return out
 
 
 @dataclass(frozen=True)
@@ -106,11 +146,21 @@ def advice(ename: str, evalue: str) -> str | None:
     return None
 
 
-def advise_once(failures: Iterable[Mapping[str, Any]]) -> list[str | None]:
-    """Each failure's advice, given at the first failure it fits only (said once)."""
+def advise_once(failures: Iterable[Mapping[str, Any]], tie: bool = True) -> list[str | None]:
+    """Each failure's advice, given at the first failure it fits only (said once).
+
+    With ``tie``, a ``NameError`` an earlier failed cell explains is tied to that cell.
+    """
+    failures = list(failures)
     said: set[str] = set()
     out: list[str | None] = []
-    for f in failures:
+    for f, cause in zip(failures, explained_by(failures), strict=True):
+        if cause is not None and tie:
+            name = _NAME_ERROR.search(str(f.get("evalue") or ""))
+            what = f"`{name.group(1)}`" if name else "This name"
+            out.append(f"{what} is undefined because cell {cause} failed before it could "
+                       f"define it: fix cell {cause}, and this cell runs too.")
+            continue
         text = advice(str(f.get("ename") or ""), str(f.get("evalue") or ""))
         out.append(text if text and text not in said else None)
         if text:
@@ -127,7 +177,7 @@ def across_class(results: Iterable[Mapping[str, Any]], names: int = 10) -> list[
     students: dict[str, list[str]] = {}
     for r in results:
         failures = (r.get("execution") or {}).get("failures") or []
-        for text in {t for t in advise_once(failures) if t}:
+        for text in {t for t in advise_once(failures, tie=False) if t}:
             students.setdefault(text, []).append(str(r.get("student")))
     rows = [{"advice": text, "students": len(who), "names": sorted(who, key=roster_order)[:names],
              "more": max(0, len(who) - names)} for text, who in students.items()]

@@ -55,7 +55,7 @@ def test_kernels_the_grader_stopped_for_memory_or_disk_get_the_advice_that_fits(
 
 def test_a_missing_module_or_magic_is_named_and_the_students_own_errors_get_no_advice():
     said = advice("ModuleNotFoundError", "No module named 'my_helpers'")
-    assert said is not None and "no module `my_helpers`" in said and "in a cell" in said
+    assert said is not None and "`my_helpers` is not available" in said and "in a cell" in said
     said = advice("UsageError", "Line magic function `%load_ext_colab` not found.")
     assert said is not None and "no `%load_ext_colab` magic" in said
     assert advice("UsageError", "%timeit: not enough arguments") is None
@@ -84,3 +84,23 @@ def test_across_the_class_each_piece_of_advice_counts_each_student_once():
     rows = across_class(results, names=1)
     assert [(r["advice"], r["students"]) for r in rows] == [(COLAB, 2), (READ_ONLY, 1)]
     assert rows[0]["names"] == ["amy"] and rows[0]["more"] == 1
+
+
+def test_an_import_the_grader_lacks_says_so_and_a_later_name_error_is_tied_to_it():
+    from grader.report.cell_advice import advise_once, explained_by
+
+    failures = [
+        {"cell": 3, "ename": "ModuleNotFoundError", "evalue": "No module named 'session_info'",
+         "source": "import session_info\nfrom sklearn.metrics import confusion_matrix"},
+        {"cell": 8, "ename": "NameError", "evalue": "name 'confusion_matrix' is not defined",
+         "source": "cm = confusion_matrix(y, p)"},
+        {"cell": 9, "ename": "NameError", "evalue": "name 'undefined_here' is not defined",
+         "source": "undefined_here + 1"},
+    ]
+    assert explained_by(failures) == [None, 3, None]
+    first, tied, own = advise_once(failures)
+    assert "`session_info` is not available on the grader" in first
+    assert "[kernel] packages" in first
+    assert tied.startswith("`confusion_matrix` is undefined because cell 3 failed")
+    assert own is None  # the notebook's own mistake: no advice
+    assert advise_once(failures, tie=False)[1] is None
