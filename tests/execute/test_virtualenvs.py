@@ -36,6 +36,22 @@ def test_one_environment_per_requirement_list(tmp_path, monkeypatch):
     assert env_root() == tmp_path / "cache" / "grader" / "envs"
 
 
+def test_packages_alone_build_an_environment_on_the_graders_own_stack(tmp_path):
+    import subprocess
+
+    env = KernelEnv.for_requirements([], tmp_path, packages=["session-info"])
+    assert env.inherits and env.key != KernelEnv.for_requirements([], tmp_path).key
+    build(env)
+    assert env.ready() and env.info()["packages"] == ["session-info"]
+    code = "import session_info, sklearn, seaborn, keras; print(session_info.__name__)"
+    proc = subprocess.run([str(env.python), "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    # the grader's packages were seen, not installed again: the environment stays small
+    site = next(env.path.glob("lib/python*/site-packages"))
+    assert not (site / "sklearn").exists() and (site / "session_info").exists()
+
+
 def test_listing_tells_ready_from_incomplete(tmp_path):
     ready = tmp_path / "aaaa"
     (ready / "bin").mkdir(parents=True)
