@@ -281,6 +281,7 @@ def assess(run: Run, path: Path, student: str, cells: list[dict[str, Any]],
         "questions": questions,
         "execution": run.execution,
         "notes": [*run.notes, *_unmapped_note(setup.pack.spec, cells),
+                  *_shortened_note(probe.get("histories", []), setup.profile.name),
                   *([_rechecked(run)] if rechecked else [])],
         "seed": setup.profile.seed,
         "models": [m | {"evaluation": evaluations.get(m["id"])} for m in probe.get("models", [])],
@@ -309,6 +310,24 @@ def reassess(path: Path, student: str, run: Run, setup: GradingSetup,
     """
     return assess(run, path, student, numbered_cells(read_notebook(path)), setup, student_dir,
                   time.time(), rechecked=True)
+
+
+def _shortened_note(histories: list[dict[str, Any]], profile: str) -> list[str]:
+    """What the profile shortened: training calls cut to its epochs or training subset."""
+    capped = [h for h in histories if h.get("epochs_requested")]
+    cut = [h for h in histories if h.get("samples_given")]
+    if not capped and not cut:
+        return []
+    said = []
+    if capped:
+        asked = max(int(h["epochs_requested"]) for h in capped)
+        said.append(f"{len(capped)} training call(s) ran fewer epochs than asked (up to "
+                    f"{asked:,}); checks on training length count the epochs asked for")
+    if cut:
+        given = max(int(h["samples_given"]) for h in cut)
+        said.append(f"{len(cut)} trained on the profile's training subset, not all "
+                    f"{given:,} samples given")
+    return [f"The `{profile}` profile shortened training: {'; '.join(said)}."]
 
 
 def _unmapped_note(spec: Any, cells: list[dict[str, Any]]) -> list[str]:

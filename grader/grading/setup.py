@@ -74,8 +74,9 @@ def grading_setup(pack: Pack, profile: Profile, expected: Mapping[str, Any], mni
     The evaluation workers print to ``OUT/.grader/evaluate.log``, started empty.
     """
     grader_dir = Path(out_dir) / ".grader"
-    kernel_mnist = prepare_kernel_copy(mnist, grader_dir / "data", profile.train_limit,
-                                       mnist_digest)
+    # whole: the profile's training subset is applied where the notebook trains (its
+    # ``fit``), so that ``load_data()`` gives the shapes a student's code expects
+    kernel_mnist = prepare_kernel_copy(mnist, grader_dir / "data", 0, mnist_digest)
     log = grader_dir / EVALUATE_LOG
     if processes:
         log.unlink(missing_ok=True)  # this batch's alone

@@ -238,7 +238,8 @@ class Walker:
             if isinstance(hist, self.history_type):
                 self._add("history", hist, f"{FIT_PATH}{number}")
                 cells[id(hist)] = {"cell": str(record["cell"]) if record.get("cell") else None,
-                                   "epochs_requested": record.get("epochs_requested")}
+                                   "epochs_requested": record.get("epochs_requested"),
+                                   "samples_given": record.get("samples_given")}
         return cells
 
 
@@ -319,7 +320,7 @@ def collect(namespace: dict[str, Any], out_dir: str, max_models: int = 48) -> di
         logged = fit_cells.get(id(hist), {})
         entry = {"id": index, "path": paths[0], "paths": paths, "fit_only": _fit_only(paths),
                  "cell": logged.get("cell"), "epochs_requested": logged.get("epochs_requested"),
-                 **describe_history(hist)}
+                 "samples_given": logged.get("samples_given"), **describe_history(hist)}
         entry["model_id"] = model_ids.get(id(getattr(hist, "model", None)))
         histories.append(entry)
     return {"probe_version": PROBE_VERSION,

@@ -71,8 +71,57 @@ def cap_epochs(args: tuple, kwargs: dict[str, Any], max_epochs: int) -> tuple[tu
     return args, asked
 
 
-def record_fits(keras: Any, state: types.ModuleType, max_epochs: int = 0) -> None:
-    """Wrap ``keras.Model.fit``: keep each call's History with its cell; cap its epochs."""
+def _rows(value: Any) -> int | None:
+    """How many samples an array (or a list, tuple or dict of arrays) holds; None if unknown."""
+    if isinstance(value, dict):
+        counts = {_rows(v) for v in value.values()}
+        return counts.pop() if len(counts) == 1 else None
+    if isinstance(value, list | tuple):
+        counts = {_rows(v) for v in value}
+        return counts.pop() if len(counts) == 1 and value else None
+    shape = getattr(value, "shape", None)
+    return int(shape[0]) if shape is not None and len(shape) >= 1 else None
+
+
+def _first(value: Any, n: int, rows: int) -> Any:
+    """The first ``n`` samples of ``value`` if it holds ``rows`` of them, else ``value``."""
+    if isinstance(value, dict):
+        return {k: _first(v, n, rows) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_first(v, n, rows) for v in value)
+    return value[:n] if _rows(value) == rows else value
+
+
+def limit_samples(args: tuple, kwargs: dict[str, Any], train_limit: int,
+                  ) -> tuple[tuple, int | None]:
+    """Train on the first ``train_limit`` samples when ``fit`` is given more.
+
+    The profile's training subset, applied where training happens: ``load_data()``
+    keeps its real shapes, so a student's asserts, reshapes and slices behave as on
+    their own machine. ``x``, ``y`` and ``sample_weight`` are cut alike; generators
+    and datasets are left as they are. ``kwargs`` is changed in place; returns the
+    new args and the samples given, when cut.
+    """
+    if train_limit <= 0:
+        return args, None
+    x = args[0] if args else kwargs.get("x")
+    rows = _rows(x)
+    if rows is None or rows <= train_limit:
+        return args, None
+    args = tuple(_first(a, train_limit, rows) if i < 2 else a for i, a in enumerate(args))
+    for key in ("x", "y", "sample_weight"):
+        if key in kwargs:
+            kwargs[key] = _first(kwargs[key], train_limit, rows)
+    return args, rows
+
+
+def record_fits(keras: Any, state: types.ModuleType, max_epochs: int = 0,
+                train_limit: int = 0) -> None:
+    """Wrap ``keras.Model.fit``: keep each call's History with its cell; apply the profile.
+
+    The profile's epoch cap and training subset shorten any notebook; what the student
+    asked for is recorded beside what ran (``epochs_requested``, ``samples_given``).
+    """
     original = keras.Model.fit
     if getattr(original, "_grader_wrapped", False):
         return
@@ -80,10 +129,11 @@ def record_fits(keras: Any, state: types.ModuleType, max_epochs: int = 0) -> Non
     @functools.wraps(original)
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
         args, asked = cap_epochs(args, kwargs, max_epochs)
+        args, given = limit_samples(args, kwargs, train_limit)
         history = original(self, *args, **kwargs)
         if len(state.fits) < MAX_FITS:
             state.fits.append({"history": history, "model": self, "cell": state.cell,
-                               "epochs_requested": asked})
+                               "epochs_requested": asked, "samples_given": given})
         return history
 
     fit._grader_wrapped = True  # type: ignore[attr-defined]
@@ -341,7 +391,7 @@ def main(cfg: dict[str, Any]) -> None:
     def prepare_keras(keras: Any) -> None:
         with contextlib.suppress(Exception):  # mid-import of TensorFlow: its own hook seeds
             keras.utils.set_random_seed(seed)
-        record_fits(keras, state, int(cfg.get("max_epochs", 0)))
+        record_fits(keras, state, int(cfg.get("max_epochs", 0)), int(cfg.get("train_limit", 0)))
         safe_drawing(keras, state)
         offline_mnist(cfg["mnist_path"])
 

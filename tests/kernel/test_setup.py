@@ -33,3 +33,27 @@ def test_plot_model_that_draws_is_left_as_it_is():
     setup_src.safe_drawing(keras, state)
     assert keras.utils.plot_model(object()) == "drawn"
     assert not getattr(state, "shims", [])
+
+
+def test_fit_trains_on_the_profiles_subset_and_records_what_it_was_given():
+    import numpy as np
+
+    x, y, w = np.zeros((60000, 28, 28)), np.arange(60000), np.ones(60000)
+    args, given = setup_src.limit_samples((x, y), {"sample_weight": w, "epochs": 3}, 6000)
+    assert given == 60000 and args[0].shape == (6000, 28, 28) and len(args[1]) == 6000
+    kwargs = {"x": x, "y": y, "validation_data": (x[:10], y[:10])}
+    _, given = setup_src.limit_samples((), kwargs, 6000)
+    assert given == 60000 and len(kwargs["x"]) == 6000 and len(kwargs["validation_data"][0]) == 10
+    multi = {"image": x, "extra": np.zeros((60000, 3))}
+    args, _ = setup_src.limit_samples((multi, y), {}, 100)
+    assert args[0]["extra"].shape == (100, 3) and args[1].shape == (100,)
+
+
+def test_small_sets_generators_and_no_limit_are_left_as_they_are():
+    import numpy as np
+
+    x = np.zeros((2400, 784))
+    assert setup_src.limit_samples((x, x), {}, 6000) == ((x, x), None)
+    gen = (i for i in range(3))
+    assert setup_src.limit_samples((gen,), {}, 6000) == ((gen,), None)
+    assert setup_src.limit_samples((np.zeros((60000, 1)),), {}, 0)[1] is None
