@@ -38,11 +38,7 @@ def evaluate_models(models: list[dict[str, Any]], spec: Spec, evaluator: Meter,
                 evaluations[m["id"]] = {"error": m["export_error"]}
             continue
         source = dataset.name if dataset else None
-        if m.get("fit_only"):
-            source = None
-            not_measured[m["id"]] = ("not measured: no variable holds this model any more (it "
-                                     "was found through its `fit` call)")
-        elif dataset is not None and dataset.name not in evaluator.sources:
+        if dataset is not None and dataset.name not in evaluator.sources:
             source = None
             not_measured[m["id"]] = (f"not measured: no `{dataset.name}` data was supplied "
                                      f"(--data {dataset.name}=PATH)")

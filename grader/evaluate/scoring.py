@@ -72,10 +72,32 @@ def scale(x: np.ndarray, how: str, stats: dict[str, Any]) -> np.ndarray:
     return x
 
 
+PADDED = "padded by 2 pixels to 32×32 (as LeNet-5 takes MNIST)"
+
+
+def input_step(size: int, shape: Sequence[int | None]) -> str | None:
+    """The standard step a model's input needs beyond a reshape, in words; None if none.
+
+    Flattened, ``(28, 28, 1)`` and channels-first ``(1, 28, 28)`` inputs take the
+    images by a reshape; a 32×32 input takes them padded by 2 pixels on each side.
+    """
+    dims = [d for d in shape[1:] if d is not None]
+    if size == 784 and len(dims) == len(shape) - 1 and sorted(dims) in ([32, 32], [1, 32, 32]):
+        return PADDED
+    return None
+
+
 def fit_shape(x: np.ndarray, shape: Sequence[int | None]) -> np.ndarray:
-    """``x`` reshaped to a model's input ``shape``; ValueError, in words, if it does not fit."""
+    """``x`` reshaped (or padded: :func:`input_step`) to a model's input ``shape``.
+
+    Raises:
+        ValueError: in words, when the images do not fit the model's input.
+    """
     size = int(np.prod(x.shape[1:]))
     dims = [d for d in shape[1:] if d is not None]
+    if input_step(size, shape) == PADDED:
+        images = x.reshape((len(x), 28, 28))
+        return np.pad(images, ((0, 0), (2, 2), (2, 2))).reshape((len(x), *dims))
     if len(dims) != len(shape) - 1 or int(np.prod(dims)) != size:
         what = "28×28 images" if size == 784 else f"{size} input values"
         raise ValueError(f"its input shape {tuple(shape)} does not take {what}")
@@ -133,7 +155,8 @@ def measure(predict: Any, input_shape: Sequence[int | None], data: dict[str, np.
         n_classes, n_classes)
     return {"accuracy": round(float((pred == y).mean()), 6), "loss": round(loss, 6),
             "confusion": confusion.tolist(), "most_confused": most_confused(confusion),
-            "scaling": best,
+            "scaling": best, "input_step": input_step(int(np.prod(data["x_test"].shape[1:])),
+                                                      input_shape),
             "scaling_train_accuracy": tried, "n_test": int(len(y))}
 
 

@@ -30,7 +30,7 @@ from grader.files import write_text_whole
 from grader.gradebook.late import file_time
 from grader.gradebook.result import RESULT_VERSION, Result
 from grader.grading.answers import answers_and_sections, starter_text, unmapped_labels
-from grader.grading.selection import Selection, select_model
+from grader.grading.selection import Selection, annotate_fits, select_model
 from grader.grading.setup import GradingSetup
 from grader.notebook import read_notebook
 from grader.version import VERSION
@@ -108,6 +108,7 @@ def grade_questions(
     models = probe.get("models", [])
     by_id = {m["id"]: m for m in models}
     histories = probe.get("histories", [])
+    annotate_fits(models, histories, cells)
     refs = expected.get("models", {})
     written = answers_and_sections(pack.spec, cells, starter_text(pack.starter))
     selections: dict[str, tuple[Selection, str]] = {}

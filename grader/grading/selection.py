@@ -59,6 +59,40 @@ class Selection:
                 "looked_for": self.looked_for, "candidates": list(self.candidates)}
 
 
+_FIT_CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\.\s*fit\s*\(")
+
+
+def annotate_fits(models: Sequence[dict[str, Any]], histories: Sequence[Mapping[str, Any]],
+                  cells: Sequence[Mapping[str, Any]]) -> None:
+    """Give each model the cell it was last trained in and the names ``fit`` was called on.
+
+    ``histories`` carry their model's id and their cell's number; a model no variable
+    holds any more (``fit_only``) is then told apart by where, and as what, it trained.
+    """
+    sources = {int(c.get("metadata", {}).get("grader", {}).get("cell", n)): str(c.get("source"))
+               for n, c in enumerate(cells, 1)}
+    for model in models:
+        trained = [h for h in histories if h.get("model_id") == model["id"] and h.get("cell")]
+        if not trained:
+            continue
+        cell = trained[-1]["cell"]
+        model["fit_cell"] = cell
+        model["fit_names"] = sorted(set(_FIT_CALL.findall(sources.get(int(cell), ""))))
+
+
+def _replaced(model: Mapping[str, Any], live: Sequence[Mapping[str, Any]]) -> str:
+    """How the report says a model from the fit log was graded, and what replaced it."""
+    cell = model.get("fit_cell")
+    where = f"the model trained in cell {cell}" if cell else "a model found through its `fit`"
+    for name in model.get("fit_names") or []:
+        now = next((m for m in live if any(root_name(p) == name for p in m["paths"])), None)
+        if now is not None:
+            later = f" in cell {now['fit_cell']}" if now.get("fit_cell") else ""
+            return (f"{where} (later replaced: `{name}` now holds "
+                    f"{L.describe(now.get('layers') or [])}{later})")
+    return f"{where} (no variable holds it any more: it was replaced, or local to a function)"
+
+
 def root_name(path: str) -> str:
     """``models[2]`` → ``models``; ``results['relu'].model`` → ``results``."""
     return re.split(r"[\[.]", path, maxsplit=1)[0]
@@ -107,10 +141,15 @@ def select_model(
     """
     dataset = dataset or Dataset("mnist", 784, 10)
     wanted = looked_for(selector, dataset)
-    models = [m for m in models if not m.get("fit_only")]  # only variables can be measured
-    fits = [m for m in models if "layers" in m and _kind_ok(selector, m)
-            and L.fits(m, dataset.inputs, _outputs(selector, dataset))
-            and _near(selector, m, reference)]
+    logged = [m for m in models if m.get("fit_only")]  # trained, then no variable held it
+    models = [m for m in models if not m.get("fit_only")]
+
+    def candidates(pool: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        return [m for m in pool if "layers" in m and _kind_ok(selector, m)
+                and L.fits(m, dataset.inputs, _outputs(selector, dataset))
+                and _near(selector, m, reference)]
+
+    fits, from_log = candidates(models), candidates(logged)
     names = [p for m in fits for p in m["paths"]]
     for name in selector.names:
         named = [m for m in fits if any(root_name(p) == name for p in m["paths"])]
@@ -123,11 +162,21 @@ def select_model(
     named_unfit = [m for m in models if any(root_name(p) in selector.names for p in m["paths"])]
     if named_unfit:  # the assignment's own variable exists: never grade another object instead
         m = named_unfit[0]
+        name = root_name(m["path"])
+        earlier = [x for x in from_log if name in (x.get("fit_names") or [])]
+        if earlier:  # ... unless it is what that variable held when it was trained
+            best, _ = _rank(earlier, selector, evaluations, reference)
+            return Selection(best["id"], best["path"],
+                             f"{_replaced(best, models)}, trained as `{name}`", wanted,
+                             tuple(names))
         return Selection(None, None,
                          f"`{m['path']}` {why_unfit(m, selector, dataset, reference)}", wanted,
                          tuple(names))
-    if fits:
-        best, why = _rank(fits, selector, evaluations, reference)
+    pool = [*fits, *from_log] if selector.prefer == "best" else (fits or from_log)
+    if pool:
+        best, why = _rank(pool, selector, evaluations, reference)
+        if best.get("fit_only"):
+            why = f"{_replaced(best, models)}: {why}"
         return Selection(best["id"], best["path"], why, wanted, tuple(names))
     if models:
         seen = "; ".join(f"`{m['path']}` {why_unfit(m, selector, dataset, reference)}"

@@ -68,3 +68,17 @@ def test_scaling_stats_of_float_features_are_read_as_float64():
 def test_wrong_input_shape_is_explained(tiny_mnist):
     with pytest.raises(ValueError, match="does not take 28×28 images"):
         measure(lambda x: x, (None, 32), load_mnist(tiny_mnist))
+
+
+def test_a_model_taking_32_by_32_images_is_measured_on_padded_digits():
+    import numpy as np
+
+    from grader.evaluate.scoring import PADDED, fit_shape, input_step
+
+    x = np.arange(2 * 784, dtype=float).reshape(2, 784)
+    padded = fit_shape(x, (None, 32, 32, 1))
+    assert padded.shape == (2, 32, 32, 1) and padded[:, :2].sum() == 0
+    assert np.array_equal(padded[0, 2:30, 2:30, 0], x[0].reshape(28, 28))
+    assert fit_shape(x, (None, 1, 32, 32)).shape == (2, 1, 32, 32)
+    assert input_step(784, (None, 32, 32, 1)) == PADDED
+    assert input_step(784, (None, 28, 28, 1)) is None

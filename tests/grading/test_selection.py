@@ -131,3 +131,53 @@ def test_layer_tables_side_by_side_mark_the_rows_that_differ():
     assert rows[-1] == {"yours": "Dense(10, softmax)", "reference": "Dense(10, softmax)",
                         "same": True}
     assert all(r["same"] for r in L.compare(STARTER, STARTER))
+
+
+def _logged(model, cell, names):
+    """A model found only through its ``fit`` call (its variable was reassigned)."""
+    return model | {"fit_only": True, "path": f"<fit {cell}>.model", "paths": [f"<fit {cell}>.model"],
+                    "fit_cell": cell, "fit_names": names}
+
+
+def test_a_model_overwritten_later_is_graded_from_the_fit_log():
+    starter = _logged(mlp(1, "", [64, 64]), 6, ["model"])
+    cnn_now = CNN | {"id": 3, "path": "model", "paths": ["model"], "fit_cell": 16}
+    sel = select_model(Selector(reference="starter", prefer="closest", kind="mlp"),
+                       [starter, cnn_now], {}, STARTER)
+    assert sel.model_id == 1
+    assert "trained in cell 6" in sel.reason and "`model` now holds" in sel.reason
+    assert "cell 16" in sel.reason
+
+
+def test_a_live_model_that_fits_comes_before_the_fit_log_except_for_the_best():
+    live = mlp(2, "small", [16])
+    better = _logged(mlp(1, "", [256]), 4, ["model"])
+    ev = {1: {"accuracy": 0.98}, 2: {"accuracy": 0.90}}
+    closest = select_model(Selector(reference="starter", prefer="closest", kind="mlp"),
+                           [better, live], ev, STARTER)
+    assert closest.model_id == 2
+    best = select_model(Selector(prefer="best", kind="mlp"), [better, live], ev)
+    assert best.model_id == 1 and "trained in cell 4" in best.reason
+
+
+def test_the_assignments_own_name_takes_what_it_held_when_trained():
+    lenet = _logged(CNN | {"id": 5}, 7, ["model"])
+    now = mlp(6, "model", [32])
+    sel = select_model(Selector(prefer="closest", kind="cnn", names=("model",)), [lenet, now], {})
+    assert sel.model_id == 5 and "trained as `model`" in sel.reason
+    alone = select_model(Selector(prefer="closest", kind="cnn", names=("model",)), [now], {})
+    assert alone.model_id is None and "`model`" in alone.reason
+
+
+def test_a_sweep_inside_a_function_counts_from_its_fit_calls():
+    sweep = [_logged(mlp(i, "", [500, 300]), 12, ["m"]) for i in (1, 2, 3)]
+    ref500 = mlp(-2, "ref", [500, 300])
+    sel = select_model(Selector(reference="mlp500", prefer="closest", kind="mlp", max_edits=1),
+                       sweep, {}, ref500)
+    assert sel.model_id in (1, 2, 3) and "no variable holds it" in sel.reason
+
+
+def test_a_lenet5_taking_padded_32_by_32_images_fits_mnist():
+    lenet5 = CNN | {"id": 8, "path": "lenet", "paths": ["lenet"],
+                    "input_shape": [None, 32, 32, 1]}
+    assert select_model(Selector(prefer="best", kind="cnn"), [lenet5], {}).model_id == 8
