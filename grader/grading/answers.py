@@ -297,15 +297,10 @@ def answers_and_sections(spec: Spec, cells: Sequence[Mapping[str, Any]],
         out[qid]["answer"] = located.to_dict(lambda i: cell_number(cells, i))
     given_out = {i for located in guessed.values() for i in located.cells}
     left = [cell_number(cells, i) for i, _ in spare if i not in given_out]
-    for entry in out.values():
-        if q_has_answer(entry) is False:
-            entry["unlocated"] = left
+    for qid in to_guess:  # no label names them: the marker reads what no label holds
+        if out[qid]["answer"] is None:
+            out[qid]["unlocated"] = left
     return out
-
-
-def q_has_answer(entry: Mapping[str, Any]) -> bool | None:
-    """Whether a question's entry holds an answer (None: the question asks for none)."""
-    return None if "answer" not in entry else entry["answer"] is not None
 
 
 def unmapped_labels(spec: Spec, cells: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -183,7 +183,7 @@ def test_the_fork_server_starts_first_and_is_the_one_the_kernels_ask_for(
     # what a kernel of the batch asks for, in its own work dir (grade._launch)
     kernel = batch_kernel_env(tmp_path / "out" / "a" / "work", pack.spec.profile("fast"),
                               seen["settled"].threads, Device())
-    assert fork_server(servers, kernel, None, pack.spec.kernel_preload) == seen["server"]
+    assert fork_server(servers, kernel, None, pack.spec.kernel_preload) == seen["settled"].server
     assert servers.asked[1] == first
     assert first[1]["TF_NUM_INTRAOP_THREADS"] == str(max(1, len(os.sched_getaffinity(0)) // 2))
     for options in ({"paths": paths[:1]}, {"fresh_kernels": True},
@@ -257,7 +257,7 @@ def test_discover_finds_notebooks_in_student_folders_and_nothing_else(tmp_path):
     touch("roe/kernel.log")
     assert intake.discover(tmp_path) == sorted(wanted)
     assert intake.discover(wanted[1]) == [wanted[1]]
-    assert kernels.KERNEL_LOG in batch.GRADER_OUTPUT
+    assert kernels.KERNEL_LOG in intake.GRADER_OUTPUT
 
 
 def test_regrade_names_only_ids_of_the_batch(tmp_path):
