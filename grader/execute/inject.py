@@ -13,7 +13,7 @@ from typing import Any
 
 import nbformat
 
-from grader.kernel import compat_src, probe_src, setup_src
+from grader.kernel import compat_src, keras1_src, probe_src, setup_src
 from grader.notebook import INJECTED_TAG
 
 
@@ -52,6 +52,11 @@ def setup_cell(seed: int, mnist_path: Path, figures_dir: Path,
 def compat_cell() -> nbformat.NotebookNode:
     """The cell that keeps Keras 2 spellings working, with a warning (after the setup cell)."""
     return code_cell(compat_src, {}, "compat")
+
+
+def keras1_cell() -> nbformat.NotebookNode:
+    """The cell that keeps Keras 1 spellings working too (after the compatibility cell)."""
+    return code_cell(keras1_src, {}, "keras1")
 
 
 def probe_cell(out_dir: Path, max_models: int = 48,

@@ -21,7 +21,7 @@ from grader.execute.collect import MAX_RECORDS_BYTES, collect, read_figures
 from grader.execute.devices import Device, Devices
 from grader.execute.engine import ExecutionResult, execute, prepare
 from grader.execute.environ import batch_kernel_env, font_cache
-from grader.execute.inject import compat_cell, probe_cell, setup_cell
+from grader.execute.inject import compat_cell, keras1_cell, probe_cell, setup_cell
 from grader.execute.kernels import KERNEL_LOG, Kernel, launch
 from grader.files import sha256_file
 from grader.gradebook.result import RESULT_VERSION, Result
@@ -39,7 +39,7 @@ def setup_cells(pack: Pack, seed: int, kernel_mnist: Path, figures_dir: Path,
     """The cells before the student's: setup, then the Keras 2 compatibility layer if on."""
     cells = [setup_cell(seed, kernel_mnist, figures_dir, max_epochs, train_limit)]
     if pack.spec.compat:
-        cells.append(compat_cell())
+        cells += [compat_cell(), keras1_cell()]
     return cells
 
 

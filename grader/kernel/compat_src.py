@@ -30,7 +30,10 @@ MODULE_ALIASES = {  # old module path under keras: (shim, the keras module it li
     "layers.core": ("layers_core", "layers"),
     "layers.convolutional": ("layers_convolutional", "layers"),
     "layers.pooling": ("layers_pooling", "layers"),
+    "layers.normalization": ("layers_normalization", "layers"),
+    "layers.advanced_activations": ("layers_advanced_activations", "layers"),
 }
+LEGACY_OPTIMIZERS = ("SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl")
 MODERN = {
     "optimizer_lr": "write `learning_rate=` instead of `lr=` (Keras 3 refuses `lr`; Keras "
                     "2.11-2.15 ignore it and train with the default rate)",
@@ -48,6 +51,17 @@ MODERN = {
                          "(`predict_generator` is gone)",
     "history_acc": "read `history.history['accuracy']` and `['val_accuracy']` "
                    "(Keras names them after the metric, no longer `acc`)",
+    "layers_normalization": "import layers from `keras.layers` "
+                            "(`keras.layers.normalization` is gone)",
+    "layers_advanced_activations": "import layers from `keras.layers` "
+                                   "(`keras.layers.advanced_activations` is gone)",
+    "legacy_optimizer": "use `keras.optimizers.SGD` (and the others) directly: "
+                        "`keras.optimizers.legacy` is gone",
+    "image_data_generator": "`ImageDataGenerator` is deprecated: use "
+                            "`keras.utils.image_dataset_from_directory` or the "
+                            "`keras.layers.Random*` augmentation layers",
+    "pool_size_default": "give the pooling size: `AveragePooling2D(pool_size=2)` (Keras 2 "
+                         "took 2 by default)",
 }
 
 
@@ -73,8 +87,12 @@ def _student_frame() -> types.FrameType | None:
     return None
 
 
-def used(shim: str) -> None:
-    """Warn once per line of student code that relied on ``shim``, and record it."""
+def used(shim: str, modern: str | None = None, era: str = "Keras 2") -> None:
+    """Warn once per line of student code that relied on ``shim``, and record it.
+
+    ``modern`` says what to write instead (default: :data:`MODERN`'s line for ``shim``).
+    """
+    modern = modern or MODERN[shim]
     state = sys.modules.get(KERNEL_STATE)
     frame = _student_frame()
     filename, line = (frame.f_code.co_filename, frame.f_lineno) if frame else ("?", 0)
@@ -83,13 +101,13 @@ def used(shim: str) -> None:
     if not isinstance(shims, list):
         return
     record = {"shim": shim, "cell": getattr(state, "cell", None), "line": line, "code": code,
-              "modern": MODERN[shim]}
+              "modern": modern}
     if any(r["shim"] == shim and r["cell"] == record["cell"] and r["line"] == line
            for r in shims) or len(shims) >= MAX_SHIMS:
         return
     shims.append(record)
     where = f"line {line}: `{code}`" if code else "your code"
-    warnings.warn_explicit(f"Keras 2 spelling at {where}: {MODERN[shim]}. The grader "
+    warnings.warn_explicit(f"{era} spelling at {where}: {modern}. The grader "
                            "translated it for this run.", KerasCompatWarning, filename, line)
 
 
@@ -227,7 +245,81 @@ def history_keys(keras: Any) -> None:
         setattr(cls, hook, patched)
 
 
-SHIMS = (optimizer_lr, module_aliases, model_methods, history_keys)
+def legacy_optimizers(keras: Any) -> None:
+    """``keras.optimizers.legacy.SGD`` (Keras 2.11-2.15) means ``keras.optimizers.SGD``."""
+    legacy = getattr(keras.optimizers, "legacy", None)
+    if legacy is None:
+        return
+    for name in LEGACY_OPTIMIZERS:
+        modern = getattr(keras.optimizers, name, None)
+        old = getattr(legacy, name, None)
+        if modern is None or old is None or getattr(old, "_grader_compat", False):
+            continue
+        try:  # where the legacy class still works (Keras 2), leave it
+            old(learning_rate=0.01)
+            continue
+        except Exception:  # noqa: BLE001, S112 - Keras 3's stand-in refuses to be made
+            pass
+
+        def make(*args: Any, _modern: Any = modern, **kwargs: Any) -> Any:
+            used("legacy_optimizer")
+            if "lr" in kwargs and "learning_rate" not in kwargs:
+                kwargs["learning_rate"] = kwargs.pop("lr")
+            return _modern(*args, **kwargs)
+
+        make._grader_compat = True  # type: ignore[attr-defined]
+        setattr(legacy, name, make)
+
+
+def image_data_generator(keras: Any) -> None:
+    """``keras.preprocessing.image.ImageDataGenerator``, from where Keras 3 keeps it."""
+    image = getattr(getattr(keras, "preprocessing", None), "image", None)
+    if image is None or hasattr(image, "ImageDataGenerator"):
+        return
+    try:
+        kept = importlib.import_module("keras.src.legacy.preprocessing.image")
+    except ImportError:
+        return
+    original = kept.ImageDataGenerator
+
+    class ImageDataGenerator(original):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            used("image_data_generator")
+            super().__init__(*args, **kwargs)
+
+    image.ImageDataGenerator = ImageDataGenerator
+
+
+def pool_size_default(keras: Any) -> None:
+    """``AveragePooling2D()`` and the other pooling layers pool 2 by default, as in Keras 2."""
+    for name in ("AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+                 "MaxPooling1D", "MaxPooling2D", "MaxPooling3D"):
+        cls = getattr(keras.layers, name, None)
+        init = vars(cls).get("__init__") if isinstance(cls, type) else None
+        if init is None or getattr(init, "_grader_compat", False):
+            continue
+        try:
+            default = inspect.signature(init).parameters["pool_size"].default
+        except (TypeError, ValueError, KeyError):
+            continue
+        if default is not inspect.Parameter.empty:
+            continue
+
+        @functools.wraps(init)
+        def patched(self: Any, *args: Any, _init: Any = init, **kwargs: Any) -> None:
+            if not args and "pool_size" not in kwargs:
+                used("pool_size_default")
+                kwargs["pool_size"] = 2
+            _init(self, *args, **kwargs)
+
+        patched._grader_compat = True  # type: ignore[attr-defined]
+        # Keras reads a layer's __init__ arguments (getfullargspec): keep the original's
+        patched.__signature__ = inspect.signature(init)  # type: ignore[attr-defined]
+        cls.__init__ = patched  # type: ignore[misc]
+
+
+SHIMS = (optimizer_lr, module_aliases, model_methods, history_keys, legacy_optimizers,
+         image_data_generator, pool_size_default)
 
 
 def install(keras: Any) -> None:
@@ -244,5 +336,6 @@ def main(cfg: dict[str, Any]) -> None:
     """Install the shims when Keras is imported (now, if it already is)."""
     state = sys.modules[KERNEL_STATE]
     state.shims = []  # type: ignore[attr-defined]
+    state.compat_used = used  # type: ignore[attr-defined]  # for the Keras 1 cell
     warnings.simplefilter("always", KerasCompatWarning)
     state.when_imported("keras", install)

@@ -75,7 +75,7 @@ def test_a_pack_can_switch_the_compat_layer_off(tmp_path):
     assert find_pack("dlcourse_mlp", [tmp_path]).spec.compat is True
     names = [c.metadata["tags"][1] for c in setup_cells(find_pack("dlcourse_mlp", [tmp_path]),
                                                         0, tmp_path, tmp_path / "f")]
-    assert names == ["grader-setup", "grader-compat"]
+    assert names == ["grader-setup", "grader-compat", "grader-keras1"]
     spec.write_text(spec.read_text() + "\n[kernel]\ncompat = false\n")
     pack = find_pack("dlcourse_mlp", [tmp_path])
     assert pack.spec.compat is False
@@ -102,3 +102,25 @@ def test_keras2_twin_grades_as_its_keras3_twin(tmp_path, mnist_path, batch):
     assert original["compat"] == []
     report = (tmp_path / "out" / TWIN.stem / "report.html").read_text()
     assert "Old Keras spellings to update" in report and "Adam(lr=0.001)" in report
+
+
+KERAS1 = FIXTURES / "uses_keras1_and_late_keras2_spellings.ipynb"
+
+
+@pytest.mark.kernel
+def test_keras1_and_late_keras2_spellings_run_as_their_authors_meant(tmp_path, tiny_mnist):
+    from grader.execute.inject import keras1_cell
+
+    nb = prepare(read_notebook(KERAS1), [setup_cell(7, tiny_mnist, tmp_path / "figures"),
+                                         compat_cell(), keras1_cell()], probe_cell(tmp_path))
+    result = execute(nb, tmp_path, kernel_env=kernel_env(tmp_path, 7, "test"),
+                     read_only=[tiny_mnist])
+    assert result.failures == ()
+    out = text_of(nbformat.read(result.executed_path, as_version=4), "stdout")
+    # Convolution2D(8, 3, 3) is 8 filters of 3×3 (Keras 1), not strides 3
+    assert "conv (3, 3) (1, 1) same (None, 10)" in out
+    assert "epochs 2" in out and "generator ImageDataGenerator" in out
+    shims = {s["shim"] for s in json.loads((tmp_path / "probe.json").read_text())["compat"]}
+    assert shims >= {"keras1_convolution2d", "keras1_keywords", "keras1_nb_epoch",
+                     "tf1_set_random_seed", "legacy_optimizer", "image_data_generator",
+                     "pool_size_default", "layers_normalization", "history_acc"}
