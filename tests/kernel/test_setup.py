@@ -57,3 +57,19 @@ def test_small_sets_generators_and_no_limit_are_left_as_they_are():
     gen = (i for i in range(3))
     assert setup_src.limit_samples((gen,), {}, 6000) == ((gen,), None)
     assert setup_src.limit_samples((np.zeros((60000, 1)),), {}, 0)[1] is None
+
+
+def test_colab_calls_are_skipped_with_a_note_where_colab_is_not(capsys, monkeypatch):
+    import sys
+
+    for name in [n for n in sys.modules if n == "google.colab" or n.startswith("google.colab.")]:
+        monkeypatch.delitem(sys.modules, name)
+    setup_src.colab_stand_in()
+    from google.colab import drive, files
+
+    drive.mount("/content/drive")
+    assert files.upload() == {}
+    said = capsys.readouterr().out
+    assert "ran on Colab, skipped here: drive.mount" in said and "files.upload" in said
+    for name in [n for n in sys.modules if n == "google.colab" or n.startswith("google.colab.")]:
+        monkeypatch.delitem(sys.modules, name)
