@@ -5,6 +5,7 @@ Importing this package registers every built-in check.
 
 from grader.checks import (  # noqa: F401  (registration)
     accuracy,
+    answers,
     artifacts,
     denoising,
     functions,
