@@ -155,9 +155,14 @@ def measure(predict: Any, input_shape: Sequence[int | None], data: dict[str, np.
         n_classes, n_classes)
     return {"accuracy": round(float((pred == y).mean()), 6), "loss": round(loss, 6),
             "confusion": confusion.tolist(), "most_confused": most_confused(confusion),
-            "scaling": best, "input_step": input_step(int(np.prod(data["x_test"].shape[1:])),
-                                                      input_shape),
+            "scaling": best, **_step(data["x_test"], input_shape),
             "scaling_train_accuracy": tried, "n_test": int(len(y))}
+
+
+def _step(x: np.ndarray, input_shape: Sequence[int | None]) -> dict[str, str]:
+    """``{"input_step": ...}`` when the images needed one for this model, else nothing."""
+    step = input_step(int(np.prod(x.shape[1:])), input_shape)
+    return {"input_step": step} if step else {}
 
 
 def most_confused(confusion: np.ndarray, top: int = 5) -> list[dict[str, int]]:

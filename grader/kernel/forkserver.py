@@ -182,7 +182,7 @@ def run_worker(request: dict[str, Any], stdin: int, stdout: int, keep: set[int])
 
     def worker() -> None:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        # named for its module in ps and top (``envworker``), not the server it came from
+        # named for its module in ps and top (``env_workers``), not the server it came from
         _libc.prctl(PR_SET_NAME, request["module"].rsplit(".", 1)[-1].encode()[:15], 0, 0, 0)
         _streams(stdin, stdout, 2, keep)
         os.environ.update(request.get("env", {}))

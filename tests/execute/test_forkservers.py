@@ -200,7 +200,7 @@ def test_an_evaluation_worker_is_a_fork_of_the_server_and_answers_as_a_fresh_one
         (log,) = servers.logs()  # the kernels' server: no second one for the worker
         server_cmd = Path(f"/proc/{_parent(worker.pid)}/cmdline").read_bytes().split(b"\0")
         assert server_cmd[1].endswith(b"forkserver.py") and server_cmd[2] == server.encode()
-        assert Path(f"/proc/{worker.pid}/comm").read_text().strip() == "envworker"
+        assert Path(f"/proc/{worker.pid}/comm").read_text().strip() == "env_workers"
     deadline = time.monotonic() + 10
     while Path(f"/proc/{worker.pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.05)  # closed: the worker is killed (and reaped by the server)
