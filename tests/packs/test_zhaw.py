@@ -66,12 +66,12 @@ def test_data_not_standardised_is_detected_on_training_images(zhaw):
     assert check(r, "q2_cnn1", "param_count")["outcome"] == "pass"
 
 
-def test_keras1_spelling_fails_its_cell_and_the_rest_is_graded(zhaw):
-    r = zhaw["keras1_conv_raises_in_cell8"]
-    assert r["status"] == "graded"
-    assert r["execution"]["failures"][0]["cell"] == 8
-    assert q(r, "q2_cnn1")["score"] == 0
-    assert "`model_cnn1` was never built" in q(r, "q2_cnn1")["selection"]["reason"]
+def test_keras1_convolution2d_is_read_as_keras1_meant_it(zhaw):
+    r = zhaw["keras1_convolution2d_translated"]
+    assert r["status"] == "graded" and r["execution"]["failures"] == []
+    assert {"keras1_convolution2d", "keras1_keywords"} <= {s["shim"] for s in r["compat"]}
+    # 32 filters of 3×3 with 'same' padding: the reference cnn1's 251,210 parameters
+    assert check(r, "q2_cnn1", "param_count")["outcome"] == "pass"
     assert q(r, "q1_fc")["score"] == 2 and check(r, "q4_cnn2", "param_count")["score"] == 1.5
 
 
