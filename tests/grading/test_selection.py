@@ -135,8 +135,9 @@ def test_layer_tables_side_by_side_mark_the_rows_that_differ():
 
 def _logged(model, cell, names):
     """A model found only through its ``fit`` call (its variable was reassigned)."""
-    return model | {"fit_only": True, "path": f"<fit {cell}>.model", "paths": [f"<fit {cell}>.model"],
-                    "fit_cell": cell, "fit_names": names}
+    path = f"<fit {cell}>.model"
+    return model | {"fit_only": True, "path": path, "paths": [path], "fit_cell": cell,
+                    "fit_names": names}
 
 
 def test_a_model_overwritten_later_is_graded_from_the_fit_log():

@@ -50,6 +50,8 @@ def test_full_solution_earns_every_automatic_point(dat405):
     assert all(c["outcome"] == "pass" for c in auto), [c["id"] for c in auto
                                                        if c["outcome"] != "pass"]
     assert r["score"] == 6.75 and r["manual_pending"] == 9
+    facts = check_of(r, "q2a_model", "answer_facts")
+    assert "states 55,050 parameters ✔" in facts["message"] and facts["score"] == 0.5
 
 
 def test_sweep_models_are_found_through_their_fit_calls(dat405):
@@ -108,10 +110,10 @@ def test_nb_epoch_is_translated_and_the_cnn_trains(dat405):
     assert check_of(r, "q2d_weight_decay", "weight_decay_sweep")["outcome"] == "pass"
 
 
-def test_unchanged_starter_is_graded_on_what_the_notebook_gives(dat405):
+def test_unchanged_starter_earns_nothing_for_the_code_it_was_given(dat405):
     r = dat405["results"]["unchanged_starter"]
     assert r["status"] == "graded"
-    assert check_of(r, "q2a_model", "param_count")["outcome"] == "pass"
+    assert q(r, "q2a_model")["score"] == 0  # the network is given: 2A's points are for the answer
     assert check_of(r, "q4a_autoencoder", "param_count")["outcome"] == "pass"
     for qid in ("q2d_weight_decay", "q3_cnn"):
         assert q(r, qid)["score"] == 0
