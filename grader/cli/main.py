@@ -59,7 +59,24 @@ from grader.cli.reference import reference_app
 from grader.errors import GraderError
 
 app = typer.Typer(help="Grade Keras/TensorFlow notebook assignments and write feedback.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from grader.version import VERSION
+
+        console.print(f"grader {VERSION}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option(
+        "--version", help="Print the grader's version and exit.", is_eager=True,
+        callback=_version)] = False) -> None:
+    """Grade Keras/TensorFlow notebook assignments and write feedback."""
+
+
 @app.command()
 def grade(
     folder: Annotated[Path, typer.Argument(
