@@ -322,14 +322,19 @@ SHIMS = (optimizer_lr, module_aliases, model_methods, history_keys, legacy_optim
          image_data_generator, pool_size_default)
 
 
+def install_each(module: Any, parts: Any, what: str) -> None:
+    """Run each of ``parts`` on ``module``; one that fails is said and spares the others."""
+    for part in parts:
+        try:
+            part(module)
+        except Exception as exc:  # noqa: BLE001 - a Keras without some attribute: skip it
+            warnings.warn(f"grader: {what} {part.__name__} not installed: {exc}",
+                          RuntimeWarning, stacklevel=1)
+
+
 def install(keras: Any) -> None:
     """Put back every Keras 2 spelling this Keras lacks; one failing shim spares the others."""
-    for shim in SHIMS:
-        try:
-            shim(keras)
-        except Exception as exc:  # noqa: BLE001 - a Keras without some attribute: skip it
-            warnings.warn(f"grader: compatibility shim {shim.__name__} not installed: {exc}",
-                          RuntimeWarning, stacklevel=1)
+    install_each(keras, SHIMS, "compatibility shim")
 
 
 def main(cfg: dict[str, Any]) -> None:
@@ -337,5 +342,6 @@ def main(cfg: dict[str, Any]) -> None:
     state = sys.modules[KERNEL_STATE]
     state.shims = []  # type: ignore[attr-defined]
     state.compat_used = used  # type: ignore[attr-defined]  # for the Keras 1 cell
+    state.compat_install_each = install_each  # type: ignore[attr-defined]
     warnings.simplefilter("always", KerasCompatWarning)
     state.when_imported("keras", install)
