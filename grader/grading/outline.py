@@ -96,11 +96,6 @@ class Outline:
 
     segments: tuple[Segment, ...]
 
-    @property
-    def keys(self) -> list[str]:
-        """The labels found, in order, each once."""
-        return list(dict.fromkeys(s.label.key for s in self.segments if s.label))
-
 
 def canonical(label: str) -> str:
     """A spec label (``"2D"``, ``"Q2.4"``, ``"Answer 2A"``) as the outline reads it."""
@@ -182,26 +177,6 @@ def _key(num: str | None, sub: str | None) -> str:
     if sub[:1].isdigit():
         return ".".join(str(int(part)) for part in (num, *sub.split(".")))
     return f"{int(num)}{sub}"
-
-
-def _labels_in(source: str) -> list[tuple[int, int, str, tuple[str | None, str | None]]]:
-    """(line, level, text, (number, sub)) of each label line of a Markdown cell."""
-    out = []
-    for n, line in enumerate(source.splitlines()):
-        heading = _HEADING.match(line)
-        bold = _BOLD.match(line)
-        if heading:
-            level, text, strict = len(heading.group(1)), heading.group(2), False
-        elif bold:
-            level, text, strict = 7, bold.group(1), False
-        else:
-            level, text, strict = 8, line, True
-        read = read_label(text, strict=strict)
-        if read is None and heading and _BOLD.match(text):
-            read = read_label(_BOLD.match(text).group(1), strict=False)  # type: ignore[union-attr]
-        if read is not None:
-            out.append((n, level, line.strip(), read))
-    return out
 
 
 def _flush(segment: Segment, cell: int, lines: list[str]) -> None:
