@@ -91,6 +91,12 @@ def test_kernel_table_names_requirements_preload_and_compat(tmp_path):
      "should be dict, got int 3"),
     (('reference = "starter" },\n  { check = "layer', 'reference = "other" },\n  { check = "layer'),
      "questions[0].checks[0].reference", "names no reference model"),
+    (('title = "Q1"\n', 'title = "Q1"\nlabels = ["1", " "]\n'), "questions[0].labels",
+     "cannot be empty"),
+    (('title = "Q1"\n', 'title = "Q1"\nlabels = ["1", 2]\n'), "questions[0].labels[1]",
+     "should be str"),
+    (('title = "Q1"\n', 'title = "Q1"\nanswer = { pattern = "(unclosed" }\n'),
+     "questions[0].answer.pattern", "not a regular expression"),
 ])
 def test_malformed_spec_errors_name_file_and_key(tmp_path, change, key, words):
     path = write(tmp_path, GOOD.replace(*change))
