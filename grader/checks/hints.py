@@ -9,6 +9,8 @@ from __future__ import annotations
 HINTS: dict[str, str] = {
     "accuracy_threshold": "Train longer or make the network bigger, then re-run the notebook "
                           "from the top and check the test accuracy it prints.",
+    "answer_facts": "Say it in numbers: how many layers and neurons per layer, and the total "
+                    "number of parameters (the model summary counts them).",
     "answer_present": "Write your answer in a Markdown cell under a heading that names the "
                       "question (`### Question 2A`, `### 2a)` or `**Q2.1**` all do), "
                       "replacing any placeholder text.",

@@ -366,4 +366,5 @@ def test_denoising_curves_score_half_per_curve_and_allow_better_than_reference()
 def test_every_check_has_a_concrete_hint():
     from grader.checks.hints import HINTS
 
-    assert set(HINTS) == set(checks.names())
+    built_in = {c.name for c in checks if c.run.__module__.startswith("grader.checks.")}
+    assert set(HINTS) == built_in
