@@ -46,7 +46,6 @@ def hardware(gpus: list[str] | None = None) -> dict[str, Any]:
             "gpu": ", ".join(gpus) if gpus else "none", "device": "GPU" if gpus else "CPU"}
 
 
-
 def _history_for(model_id: int, histories: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The longest history of the model; else the longest one not tied to any model."""
     linked = [h for h in histories if h.get("model_id") == model_id]
