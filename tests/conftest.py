@@ -73,6 +73,24 @@ def check_of(result: dict, qid: str, name: str) -> dict:
     return next(c for c in question(result, qid)["checks"] if c["id"] == f"{qid}.{name}")
 
 
+def automatic(result: dict) -> tuple[float, float]:
+    """The points a result's automatic checks earned, and what they were worth.
+
+    Written answers (``answer_present``) are graded by hand and left out.
+    """
+    auto = [c for q in result["questions"] for c in q["checks"]
+            if not c["id"].endswith(".answer_present")]
+    return sum(c["score"] for c in auto), sum(c["max_score"] for c in auto)
+
+
+def assert_starter_earns_at_most_5_percent(result: dict) -> None:
+    """The pack's unchanged starter: the code it was given earns (almost) nothing."""
+    earned, worth = automatic(result)
+    assert result["status"] == "graded"
+    assert worth > 0 and earned <= 0.05 * worth, (earned, worth, [
+        (c["id"], c["score"]) for q in result["questions"] for c in q["checks"] if c["score"]])
+
+
 @pytest.fixture(scope="session")
 def batch(tmp_path_factory: pytest.TempPathFactory, mnist_path: Path) -> dict:
     """The shipped samples plus two broken files, graded once through the CLI.

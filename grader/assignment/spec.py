@@ -113,6 +113,9 @@ class Selector:
         same_as: Reuse another question's selection.
         dataset: The dataset whose inputs and classes the model must fit.
         max_edits: Only models within this many layer changes of ``reference`` qualify.
+        exclude_given: Reference models the starter itself builds: a model identical to
+            one of them (layers, parameters, loss, optimizer) is code the student was
+            given, not their work, and is never graded for this question.
     """
 
     names: tuple[str, ...] = ()
@@ -122,6 +125,7 @@ class Selector:
     same_as: str | None = None
     dataset: str = MNIST
     max_edits: int | None = None
+    exclude_given: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

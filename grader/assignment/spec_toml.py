@@ -103,6 +103,7 @@ def _selector(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]
         same_as=r.get("same_as", str, None),
         dataset=r.get("dataset", str, MNIST),
         max_edits=r.get("max_edits", int, None),
+        exclude_given=tuple(r.items("exclude_given", str, [])),
     )
     if sel.kind not in KINDS:
         raise r._err("kind", f"should be one of {', '.join(KINDS)}, got {sel.kind!r}")
@@ -113,6 +114,10 @@ def _selector(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]
     if (sel.prefer == "closest" or sel.max_edits is not None) and sel.reference not in refs:
         raise r._err("reference",
                      f"'closest' and max_edits need a reference model, one of {list(refs)}")
+    unknown = [n for n in sel.exclude_given if n not in refs]
+    if unknown:
+        raise r._err("exclude_given", f"names no reference model: {', '.join(unknown)} "
+                                      f"(known: {', '.join(refs)})")
     return sel
 
 

@@ -94,6 +94,17 @@ def run_check(spec_check: CheckSpec, question: Question, found: Mapping[str, Any
                            "tell your instructor.", {"error": repr(exc)})
 
 
+def _given_only(spec_check: CheckSpec, question: Question, selection: Selection) -> CheckResult:
+    """A check of a question whose only candidate is the model the starter gives: no points.
+
+    Its figures and curves, too, are then the given code's, not the student's.
+    """
+    inp = CheckInput(f"{question.id}.{spec_check.name}", spec_check.points, spec_check.params,
+                     {}, {})
+    return inp.failed(f"Nothing of your own to grade here: {selection.reason}.", no_model=True,
+                      expected=selection.looked_for, found="only the given model")
+
+
 def grade_questions(
     pack: Pack, expected: Mapping[str, Any], probe: Mapping[str, Any],
     evaluations: Mapping[int, Mapping[str, Any]], figures: list[dict[str, Any]],
@@ -123,8 +134,9 @@ def grade_questions(
             else:
                 ref = refs.get(q.select.reference) if q.select.reference else None
                 dataset = q.select.dataset
+                given = {n: refs[n] for n in q.select.exclude_given if n in refs}
                 selection = select_model(q.select, models, evaluations, ref,
-                                         pack.spec.datasets[dataset])
+                                         pack.spec.datasets[dataset], given)
             selections[q.id] = (selection, dataset)
             if dataset not in available:
                 found["dataset_missing"] = dataset
@@ -140,7 +152,10 @@ def grade_questions(
             found["unlocated"] = where["unlocated"]
         if where["section"] is not None:
             found["section"] = where["section"]
-        results = [run_check(c, q, found, expected) for c in q.checks]
+        given_only = selection is not None and selection.given is not None
+        results = [_given_only(c, q, selection) if given_only and selection is not None
+                   and not c.name.startswith("answer_")  # written answers are still read
+                   else run_check(c, q, found, expected) for c in q.checks]
         out.append({
             "id": q.id, "title": q.title, "manual": q.manual,
             "points": round(sum(r.max_score for r in results), 2),

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from grader import layers as L
 from grader.assignment.spec import Dataset, Selector
+from grader.checks.training import loss_key
 from grader.text import pct
 
 KIND_WORDS = {"mlp": "an MLP (Dense layers only)", "cnn": "a convolutional network",
@@ -52,11 +53,13 @@ class Selection:
     reason: str
     looked_for: str
     candidates: tuple[str, ...] = ()
+    given: str | None = None  # nothing chosen, and the given model `given` was passed over
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form."""
         return {"model_id": self.model_id, "path": self.path, "reason": self.reason,
-                "looked_for": self.looked_for, "candidates": list(self.candidates)}
+                "looked_for": self.looked_for, "candidates": list(self.candidates),
+                "given": self.given}
 
 
 _FIT_CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\.\s*fit\s*\(")
@@ -98,6 +101,22 @@ def root_name(path: str) -> str:
     return re.split(r"[\[.]", path, maxsplit=1)[0]
 
 
+def given_as(model: Mapping[str, Any], given: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The given reference model this one is identical to, or None: the student's own.
+
+    Identical means the same layers, the same parameter count, the same loss and the
+    same optimizer: what running the starter unchanged builds. Changing any of them
+    (a wider layer, another loss) makes the model the student's work.
+    """
+    for name, ref in given.items():
+        if (L.distance(model, ref) == (0, 0)
+                and loss_key(model.get("loss")) == loss_key(ref.get("loss"))
+                and (model.get("optimizer") or {}).get("class_name")
+                == (ref.get("optimizer") or {}).get("class_name")):
+            return name
+    return None
+
+
 def _accuracy(evaluations: Mapping[int, Mapping[str, Any]], model: Mapping[str, Any]) -> float:
     acc = evaluations.get(model["id"], {}).get("accuracy")
     return -1.0 if acc is None else float(acc)
@@ -129,6 +148,7 @@ def select_model(
     evaluations: Mapping[int, Mapping[str, Any]],
     reference: Mapping[str, Any] | None = None,
     dataset: Dataset | None = None,
+    given: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Selection:
     """Choose the model a question grades.
 
@@ -138,7 +158,22 @@ def select_model(
         evaluations: Grader-measured results by model id.
         reference: The reference model summary ``selector.reference`` names, if any.
         dataset: The data candidates must fit (MNIST when None).
+        given: The reference summaries ``selector.exclude_given`` names: models
+            identical to one are the starter's, never a candidate.
     """
+    given = given or {}
+    chosen = _choose(selector, models, evaluations, reference, dataset, given)
+    if chosen.model_id is None and given:
+        passed_over = next((n for m in models if (n := given_as(m, given)) is not None), None)
+        if passed_over is not None:
+            return replace(chosen, given=passed_over)
+    return chosen
+
+
+def _choose(selector: Selector, models: Sequence[Mapping[str, Any]],
+            evaluations: Mapping[int, Mapping[str, Any]], reference: Mapping[str, Any] | None,
+            dataset: Dataset | None, given: Mapping[str, Mapping[str, Any]]) -> Selection:
+    """:func:`select_model`'s choice, before it is told whether a given model was passed over."""
     dataset = dataset or Dataset("mnist", 784, 10)
     wanted = looked_for(selector, dataset)
     logged = [m for m in models if m.get("fit_only")]  # trained, then no variable held it
@@ -147,7 +182,7 @@ def select_model(
     def candidates(pool: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         return [m for m in pool if "layers" in m and _kind_ok(selector, m)
                 and L.fits(m, dataset.inputs, _outputs(selector, dataset))
-                and _near(selector, m, reference)]
+                and _near(selector, m, reference) and given_as(m, given) is None]
 
     fits, from_log = candidates(models), candidates(logged)
     names = [p for m in fits for p in m["paths"]]
@@ -170,8 +205,8 @@ def select_model(
                              f"{_replaced(best, models)}, trained as `{name}`", wanted,
                              tuple(names))
         return Selection(None, None,
-                         f"`{m['path']}` {why_unfit(m, selector, dataset, reference)}", wanted,
-                         tuple(names))
+                         f"`{m['path']}` {why_unfit(m, selector, dataset, reference, given)}",
+                         wanted, tuple(names))
     pool = [*fits, *from_log] if selector.prefer == "best" else (fits or from_log)
     if pool:
         best, why = _rank(pool, selector, evaluations, reference)
@@ -179,7 +214,7 @@ def select_model(
             why = f"{_replaced(best, models)}: {why}"
         return Selection(best["id"], best["path"], why, wanted, tuple(names))
     if models:
-        seen = "; ".join(f"`{m['path']}` {why_unfit(m, selector, dataset, reference)}"
+        seen = "; ".join(f"`{m['path']}` {why_unfit(m, selector, dataset, reference, given)}"
                          for m in models[:4])
         return Selection(None, None, f"no model fits ({wanted}): {seen}", wanted)
     return Selection(None, None, f"no Keras model found (looked for {wanted})", wanted)
@@ -194,7 +229,8 @@ def _near(selector: Selector, model: Mapping[str, Any],
 
 
 def why_unfit(model: Mapping[str, Any], selector: Selector, dataset: Dataset,
-              reference: Mapping[str, Any] | None = None) -> str:
+              reference: Mapping[str, Any] | None = None,
+              given: Mapping[str, Mapping[str, Any]] | None = None) -> str:
     """Why a model cannot be graded for a selector, in a few words."""
     if model.get("unverified"):
         return f"could not be read back by the grader: {model['unverified']}"
@@ -206,6 +242,10 @@ def why_unfit(model: Mapping[str, Any], selector: Selector, dataset: Dataset,
         return f"takes {inputs} inputs and gives {outputs} outputs, not {dataset.inputs} and {want}"
     if not _kind_ok(selector, model):
         return f"is not {KIND_WORDS[selector.kind]}"
+    same = given_as(model, given or {})
+    if same is not None:
+        return (f"is the model the starter gives (`{same}`: {L.describe(model['layers'])}, "
+                "unchanged): this question grades a model of your own")
     assert reference is not None
     return (f"is {L.describe(model['layers'])}, more than {selector.max_edits} layer change(s) "
             f"from {L.describe(reference['layers'])}")

@@ -42,7 +42,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_dlcourse_pack_loads_with_points_and_profiles():
     pack = find_pack("dlcourse_mlp")
     spec = pack.spec
-    assert spec.max_score == 13
+    assert spec.max_score == 11
     assert set(spec.profiles) == {"fast", "full"}
     assert spec.profile(None).name == "fast"
     assert spec.profiles["fast"].train_limit == 12000
@@ -97,6 +97,8 @@ def test_kernel_table_names_requirements_preload_and_compat(tmp_path):
      "should be str"),
     (('title = "Q1"\n', 'title = "Q1"\nanswer = { pattern = "(unclosed" }\n'),
      "questions[0].answer.pattern", "not a regular expression"),
+    (('prefer = "closest"', 'prefer = "closest", exclude_given = ["given"]'),
+     "questions[0].select.exclude_given", "names no reference model: given"),
 ])
 def test_malformed_spec_errors_name_file_and_key(tmp_path, change, key, words):
     path = write(tmp_path, GOOD.replace(*change))

@@ -24,7 +24,15 @@ import pytest
 from grader.gradebook.store import Gradebook
 from grader.students import roster_order
 from tests.browser import in_browser
-from tests.conftest import FIXTURES, ROOT, SAMPLES, run_cli
+from tests.conftest import (
+    FIXTURES,
+    ROOT,
+    SAMPLES,
+    assert_starter_earns_at_most_5_percent,
+    automatic,
+    run_cli,
+)
+from tests.conftest import check_of as check
 from tests.conftest import question as q
 
 pytestmark = pytest.mark.kernel
@@ -44,8 +52,10 @@ def test_full_solution_earns_every_automatic_point(batch):
     r = batch["results"]["doejane"]  # Canvas name doejane_12345_67890_full_solution.ipynb
     assert r["status"] == "graded" and r["profile"] == "fast"
     assert [q(r, x)["score"] for x in ("q1_starter", "q2_accuracy", "q3_training",
-                                       "q4_confusion")] == [2, 4, 2, 1]
-    assert r["score"] == 9 and r["max_score"] == 13 and r["manual_pending"] == 4
+                                       "q4_confusion")] == [0, 4, 2, 0]  # given: no points
+    assert r["score"] == 6 and r["max_score"] == 11 and r["manual_pending"] == 4
+    assert automatic(r) == (6, 6)
+    assert check(r, "q1_starter", "param_count")["outcome"] == "pass"  # shown, for no points
     assert q(r, "q1_starter")["selection"]["path"] == "baseline"
     assert "best test accuracy" in q(r, "q2_accuracy")["selection"]["reason"]
     assert r["execution"]["failures"] == []
@@ -53,16 +63,18 @@ def test_full_solution_earns_every_automatic_point(batch):
 
 def test_missing_answers_lose_only_the_answers(batch):
     r = batch["results"]["missing_answers_4711"]
-    assert r["score"] == 9 and r["manual_pending"] == 0
+    assert r["score"] == 6 and r["manual_pending"] == 0
     assert all(q(r, a)["outcome"] == "fail" for a in ("a1_training_time", "a4_overfitting"))
 
 
-def test_unchanged_starter(batch):
+def test_unchanged_starter_earns_nothing_for_the_code_it_was_given(batch):
     r = batch["results"]["unchanged_starter"]
-    assert q(r, "q1_starter")["score"] == 2
-    acc = q(r, "q2_accuracy")["checks"][1]
-    assert acc["score"] < 0.5  # the starter's own accuracy is where points start
-    assert q(r, "q3_training")["score"] == 2 and q(r, "q4_confusion")["score"] == 1
+    assert_starter_earns_at_most_5_percent(r)
+    assert check(r, "q1_starter", "param_count")["outcome"] == "pass"  # shown, for no points
+    assert check(r, "q4_confusion", "confusion_matrix_present")["outcome"] == "pass"
+    reason = q(r, "q2_accuracy")["selection"]["reason"]
+    assert "the model the starter gives (`starter`" in reason, reason
+    assert q(r, "q2_accuracy")["score"] == 0 and q(r, "q3_training")["score"] == 0
 
 
 def test_wrong_architecture(batch):
@@ -84,7 +96,7 @@ def test_error_in_a_middle_cell_does_not_stop_later_questions(batch):
     r = batch["results"]["raises_in_cell8"]
     assert r["status"] == "graded"
     assert [(f["cell"], f["ename"]) for f in r["execution"]["failures"]] == [(8, "NameError")]
-    assert q(r, "q4_confusion")["score"] == 1  # computed after the failing cell
+    assert check(r, "q4_confusion", "confusion_matrix_present")["outcome"] == "pass"  # after it
     assert q(r, "q3_training")["checks"][2]["outcome"] == "fail"  # its plot cell failed
 
 
@@ -244,10 +256,10 @@ def test_a_spec_fix_grades_stored_runs_again_without_executing_them(batch, mnist
     packs, out = tmp_path / "packs", tmp_path / "out"
     shutil.copytree(ROOT / "reference" / "dlcourse_mlp", packs / "dlcourse_mlp")
     spec = packs / "dlcourse_mlp" / "spec.toml"  # the fix: a question's points, and the version
-    old = ('points = 1\nchecks = [{ check = "confusion_matrix_present", points = 1 }]')
+    old = ('points = 0\nchecks = [{ check = "confusion_matrix_present", points = 0 }]')
     text = spec.read_text()
     assert old in text
-    spec.write_text(text.replace(old, old.replace("1", "2")).replace("version = 1",
+    spec.write_text(text.replace(old, old.replace("0", "1")).replace("version = 1",
                                                                       "version = 2"))
     shutil.copytree(batch["out"], out)
     executed = {p: p.stat().st_mtime_ns for p in out.glob("*/executed.ipynb")}
@@ -268,7 +280,7 @@ def test_a_spec_fix_grades_stored_runs_again_without_executing_them(batch, mnist
         now = {r["student"]: r for r in book.latest("dlcourse_mlp")}
     before, after = batch["results"]["doejane"], now["doejane"]
     assert after["rechecked"] and not before["rechecked"]
-    assert q(before, "q4_confusion")["score"] == 1 and q(after, "q4_confusion")["score"] == 2
+    assert q(before, "q4_confusion")["score"] == 0 and q(after, "q4_confusion")["score"] == 1
     assert after["max_score"] == before["max_score"] + 1
     for question in ("q1_starter", "q2_accuracy", "q3_training", "a1_training_time"):
         assert q(after, question)["score"] == q(before, question)["score"]

@@ -30,7 +30,7 @@ def test_check_one_question_from_inside_the_notebook(tmp_path, tiny_mnist):
     executed = nbformat.read(result.executed_path, as_version=4)
     text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
     live = json.loads(text.split("LIVE ", 1)[1].splitlines()[0])
-    assert live == {"id": "q1_starter", "score": 2.0, "checks": ["pass", "pass"]}
+    assert live == {"id": "q1_starter", "score": 0.0, "checks": ["pass", "pass"]}  # given code
     html = "".join(o.get("data", {}).get("text/html", "") for c in executed.cells
                    for o in c.get("outputs", []))
     assert "12,730 parameters" in html and "✔" in html

@@ -182,3 +182,36 @@ def test_a_lenet5_taking_padded_32_by_32_images_fits_mnist():
     lenet5 = CNN | {"id": 8, "path": "lenet", "paths": ["lenet"],
                     "input_shape": [None, 32, 32, 1]}
     assert select_model(Selector(prefer="best", kind="cnn"), [lenet5], {}).model_id == 8
+
+
+def _compiled(model, loss="mean_squared_error", optimizer="Adam"):
+    return model | {"loss": loss, "optimizer": {"class_name": optimizer, "learning_rate": 1e-3}}
+
+
+def test_the_model_the_starter_gives_is_not_the_students_work():
+    given = {"starter": _compiled(mlp(-1, "ref", [16], total=12730))}
+    selector = Selector(prefer="best", exclude_given=("starter",))
+    unchanged = _compiled(mlp(0, "model", [16], total=12730))
+    sel = select_model(selector, [unchanged], {0: {"accuracy": 0.91}}, given=given)
+    assert sel.model_id is None and sel.given == "starter"  # its figures are given code too
+    assert "the model the starter gives (`starter`" in sel.reason
+    assert "a model of your own" in sel.reason
+    # any change of layers, loss or optimizer makes it the student's own model
+    for own in (_compiled(mlp(1, "model", [512], total=407050)),
+                _compiled(mlp(1, "model", [16], total=12730), loss="CategoricalCrossentropy"),
+                _compiled(mlp(1, "model", [16], total=12730), optimizer="SGD")):
+        sel = select_model(selector, [unchanged, own], {0: {"accuracy": 0.91},
+                                                        1: {"accuracy": 0.90}}, given=given)
+        assert sel.model_id == 1 and sel.given is None, own
+    # the loss's spelling does not make a given model the student's
+    respelled = _compiled(mlp(2, "model", [16], total=12730), loss="mse")
+    assert select_model(selector, [respelled], {}, given=given).model_id is None
+
+
+def test_a_named_variable_holding_the_given_model_is_not_graded_instead():
+    given = {"example": _compiled(mlp(-1, "ref", [16], total=12730))}
+    selector = Selector(names=("model",), prefer="best", exclude_given=("example",))
+    models = [_compiled(mlp(0, "model", [16], total=12730)),
+              _compiled(mlp(1, "other", [64], total=50890))]
+    sel = select_model(selector, models, {}, given=given)
+    assert sel.model_id is None and sel.reason.startswith("`model` is the model the starter gives")

@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from tests.conftest import ROOT, check_of, grade_folder, run_cli
+from tests.conftest import (
+    ROOT,
+    assert_starter_earns_at_most_5_percent,
+    check_of,
+    grade_folder,
+    run_cli,
+)
 from tests.conftest import question as q
 
 pytestmark = pytest.mark.kernel
@@ -49,7 +55,7 @@ def test_full_solution_earns_every_automatic_point(dat405):
     auto = [c for x in r["questions"] for c in x["checks"] if c["outcome"] != "manual"]
     assert all(c["outcome"] == "pass" for c in auto), [c["id"] for c in auto
                                                        if c["outcome"] != "pass"]
-    assert r["score"] == 6.75 and r["manual_pending"] == 9
+    assert r["score"] == 5.5 and r["manual_pending"] == 9
     facts = check_of(r, "q2a_model", "answer_facts")
     assert "states 55,050 parameters ✔" in facts["message"] and facts["score"] == 0.5
 
@@ -113,6 +119,7 @@ def test_nb_epoch_is_translated_and_the_cnn_trains(dat405):
 def test_unchanged_starter_earns_nothing_for_the_code_it_was_given(dat405):
     r = dat405["results"]["unchanged_starter"]
     assert r["status"] == "graded"
+    assert_starter_earns_at_most_5_percent(r)
     assert q(r, "q2a_model")["score"] == 0  # the network is given: 2A's points are for the answer
     assert check_of(r, "q4a_autoencoder", "param_count")["outcome"] == "pass"
     for qid in ("q2d_weight_decay", "q3_cnn"):

@@ -31,7 +31,9 @@ def test_seaborn_pandas_and_plot_model_run_and_only_the_missing_package_fails(gr
     failed = {f["cell"]: f for f in failures}
     assert [f["ename"] for f in failures] == ["ModuleNotFoundError"], failures
     assert "session_info" in failed[3]["evalue"]
-    assert question(graded, "q3_training")["score"] > 0
+    assert graded["histories"][0]["epochs_run"] >= 1  # the model trained after the failure
+    # the course's own network, spelled its own way, is still the given code: no points
+    assert "the model the starter gives" in question(graded, "q2_accuracy")["selection"]["reason"]
 
 
 def test_the_answers_under_bold_q_labels_are_found(graded):

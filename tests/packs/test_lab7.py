@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ROOT, grade_folder
+from tests.conftest import ROOT, assert_starter_earns_at_most_5_percent, grade_folder
 from tests.conftest import question as q
 
 pytestmark = pytest.mark.kernel
@@ -42,6 +42,7 @@ def test_report_names_the_most_confused_classes_and_draws_kernels(lab7):
 def test_unchanged_starter_gets_nothing_but_is_graded(lab7):
     r = lab7["results"]["unchanged_starter"]
     assert r["status"] == "graded" and r["score"] == 0
+    assert_starter_earns_at_most_5_percent(r)
     assert "no Keras model found" in q(r, "q1_lenet")["selection"]["reason"]
 
 
