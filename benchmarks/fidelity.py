@@ -14,19 +14,31 @@ does (:func:`grader.grading.answers.answers_and_sections`). Per pack it prints:
   (found where there is an answer, none where there is none; an unlabelled answer that
   the grader hands to the marker unlocated also agrees, since the marker reads it).
 
+With ``--run`` it also grades every notebook (``grader grade``, the packs' default
+``fast`` profile, one kernel per notebook) and compares each question's automatic points
+with what the TA gives the student's own work (the truth file's ``[points]``):
+
+- points agreeing: (notebook, question) pairs within a quarter of the question's points;
+- mean total error: the mean over notebooks of |grader's automatic total − the TA's|;
+- per notebook: seconds to execute, cells lost (of them to time limits), old-Keras
+  translations made, and the largest disagreement.
+
 Run from the repository root after `make install`:
 
-    .venv/bin/python benchmarks/fidelity.py [--packs ID ...]
+    .venv/bin/python benchmarks/fidelity.py [--packs ID ...] [--run]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import tomllib
 
@@ -113,10 +125,107 @@ def table(verdicts: list[Verdict]) -> list[str]:
     return rows
 
 
+def grade_pack(pack: str, out: Path) -> dict[str, dict[str, Any]]:
+    """Grade one pack's wild notebooks through the CLI: their results by student id."""
+    from benchmarks.common import GRADER, grader_env
+    from grader.gradebook.store import Gradebook
+
+    proc = subprocess.run([GRADER, "grade", str(WILD / pack), "-a", pack, "--out", str(out),
+                           "--no-pdf", "--audience", "instructor"], env=grader_env(),
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"grader grade {pack} failed:\n{proc.stdout}\n{proc.stderr}")
+    with Gradebook(out / "gradebook.sqlite") as book:
+        return {r["student"]: r for r in book.latest(pack)}
+
+
+def automatic(question: dict[str, Any]) -> float:
+    """A question's points from its automatic checks (written answers are graded by hand)."""
+    return sum(c["score"] for c in question["checks"] if not c["id"].endswith(".answer_present"))
+
+
+@dataclass
+class Graded:
+    """One notebook graded with a kernel, beside the TA's points for its work."""
+
+    pack: str
+    notebook: str
+    pairs: list[tuple[str, float, float, float]]  # question, grader, TA, question's points
+    seconds: float
+    lost: int
+    timeouts: int
+    translations: int
+
+    @property
+    def agreeing(self) -> int:
+        """Pairs within a quarter of the question's points."""
+        return sum(abs(g - t) <= 0.25 * p + 1e-9 for _, g, t, p in self.pairs)
+
+    @property
+    def total_error(self) -> float:
+        """|grader's automatic total − the TA's| for the notebook."""
+        return abs(sum(g for _, g, _, _ in self.pairs) - sum(t for _, _, t, _ in self.pairs))
+
+
+def run_corpus(packs: list[str] | None) -> list[Graded]:
+    """Grade the corpus pack by pack and set each result beside its truth file's points."""
+    out: list[Graded] = []
+    by_pack: dict[str, list[Path]] = {}
+    for notebook in corpus(packs):
+        by_pack.setdefault(notebook.parent.name, []).append(notebook)
+    with tempfile.TemporaryDirectory(prefix="fidelity-") as tmp:
+        for pack, notebooks in sorted(by_pack.items()):
+            results = grade_pack(pack, Path(tmp) / pack)
+            for notebook in notebooks:
+                truth = tomllib.loads(notebook.with_suffix(".truth.toml").read_text("utf-8"))
+                r = results[notebook.stem]
+                questions = {q["id"]: q for q in r["questions"]}
+                pairs = [(qid, automatic(questions[qid]), float(fair),
+                          float(questions[qid]["points"]))
+                         for qid, fair in truth.get("points", {}).items()]
+                failures = (r.get("execution") or {}).get("failures") or []
+                out.append(Graded(pack, notebook.stem, pairs,
+                                  float((r.get("timings") or {}).get("execute") or 0.0),
+                                  len(failures),
+                                  sum(f.get("ename") == "CellTimeout" for f in failures),
+                                  len(r.get("compat") or [])))
+    return out
+
+
+def points_tables(graded: list[Graded]) -> list[str]:
+    """The per-pack summary and the per-notebook table of a ``--run``."""
+    rows = ["| pack | notebooks | points agreeing | mean total error | seconds per notebook "
+            "(mean / max) | cells lost (time limits) | translations |",
+            "|---|---|---|---|---|---|---|"]
+    packs: dict[str, list[Graded]] = {}
+    for g in graded:
+        packs.setdefault(g.pack, []).append(g)
+    for pack, gs in [*sorted(packs.items()), ("all", graded)]:
+        pairs = sum(len(g.pairs) for g in gs)
+        agree = sum(g.agreeing for g in gs)
+        rows.append(f"| {pack} | {len(gs)} | {agree}/{pairs} ({100 * agree / max(1, pairs):.1f} %)"
+                    f" | {sum(g.total_error for g in gs) / len(gs):.2f} | "
+                    f"{sum(g.seconds for g in gs) / len(gs):.0f} / "
+                    f"{max(g.seconds for g in gs):.0f} | {sum(g.lost for g in gs)} "
+                    f"({sum(g.timeouts for g in gs)}) | {sum(g.translations for g in gs)} |")
+    rows += ["", "| notebook | seconds | cells lost | translations | grader / TA | "
+             "largest disagreement |", "|---|---|---|---|---|---|"]
+    for g in graded:
+        worst = max(g.pairs, key=lambda x: abs(x[1] - x[2]), default=None)
+        off = (f"{worst[0]}: {worst[1]:g} vs {worst[2]:g}"
+               if worst and abs(worst[1] - worst[2]) > 1e-9 else "–")
+        rows.append(f"| {g.pack}/{g.notebook} | {g.seconds:.0f} | {g.lost} | {g.translations} "
+                    f"| {sum(x[1] for x in g.pairs):g} / {sum(x[2] for x in g.pairs):g} "
+                    f"| {off} |")
+    return rows
+
+
 def main() -> int:
     """Print the table, then each disagreement."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--packs", nargs="*", help="only these packs")
+    parser.add_argument("--run", action="store_true",
+                        help="also grade each notebook with a kernel and compare the points")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     start = time.perf_counter()
@@ -135,6 +244,12 @@ def main() -> int:
             print(f"- {v.pack}/{v.notebook} {v.question}: TA {v.truth} "  # type: ignore
                   f"({v.truth_how}, cells {v.truth_cells}); grader {v.found} {v.how or ''} "
                   f"{v.cells}")
+    if args.run:
+        start = time.perf_counter()
+        graded = run_corpus(args.packs)
+        print("\n" + "\n".join(points_tables(graded)))
+        print(f"\n{len(graded)} notebooks graded in {time.perf_counter() - start:.0f} s "
+              "(the fast profile, one kernel each).")
     return 0
 
 

@@ -5,7 +5,9 @@ Run from the repository root: ``python submissions/wild/make_corpus.py``. Each n
 careful teaching assistant finds a written answer (``present``, ``absent``, or
 ``placeholder`` for a heading left with placeholder text), the notebook cells
 (numbered from 1) that hold it, and how it is marked (``label``, ``comments`` or
-``unlabelled``). The notebooks are written fresh from the styles the issue names; no
+``unlabelled``), and per question with automatic points the points a careful TA
+gives the code's work (``[points]``: what the student did, never what the starter
+gave). The notebooks are written fresh from the styles the issue names; no
 student's work is copied. Code cells follow each course's real starter (variable
 names, data loading, training calls) so that the same files can be executed.
 """
@@ -25,6 +27,7 @@ class Book:
         self.style = style
         self.cells: list[dict] = []
         self.truth: dict[str, dict] = {}
+        self.fair: dict[str, float] = {}
 
     def md(self, text: str, answers: tuple[str, ...] = (), how: str = "label") -> Book:
         self.cells.append({"cell_type": "markdown", "metadata": {}, "source": text.strip()})
@@ -36,6 +39,8 @@ class Book:
     def code(self, src: str, answers: tuple[str, ...] = ()) -> Book:
         self.cells.append({"cell_type": "code", "metadata": {}, "execution_count": None,
                            "outputs": [], "source": src.strip()})
+        for q, points in FAIR.get(src, {}).items():
+            self.fair[q] = self.fair.get(q, 0.0) + points
         for q in answers:
             entry = self.truth.setdefault(q, {"answer": "present", "cells": [],
                                               "how": "comments"})
@@ -48,6 +53,7 @@ class Book:
         return self
 
     def write(self, pack: str, name: str, questions: list[str]) -> None:
+        """Write the notebook and its truth file (answers, then the fair automatic points)."""
         folder = HERE / pack
         folder.mkdir(parents=True, exist_ok=True)
         nb = {"cells": self.cells, "metadata": {
@@ -62,6 +68,11 @@ class Book:
             t = self.truth.get(q, {"answer": "absent", "cells": [], "how": "label"})
             lines += [f"[answers.{q}]", f'answer = "{t["answer"]}"',
                       f"cells = {json.dumps(t['cells'])}", f'how = "{t["how"]}"', ""]
+        fair = dict(self.fair)
+        if pack == "dat405_a7" and self.truth.get("q2a_model", {}).get("answer") == "present":
+            fair["q2a_model"] = 0.5  # every 2A answer here states 55050, 3 layers, 64 units
+        lines += ["# automatic points a careful TA gives the student's own work", "[points]"]
+        lines += [f"{q} = {fair.get(q, 0.0):g}" for q in AUTOMATIC[pack]] + [""]
         (folder / f"{name}.truth.toml").write_text("\n".join(lines))
 
 
@@ -216,6 +227,29 @@ fig, ax = plt.subplots(1, 8, figsize=(12, 2))
 for i in range(8):
     ax[i].imshow(generated[i].reshape(28, 28), cmap='gray')
 plt.show()"""
+
+
+# What each block of work earns of the automatic points (the fast profile's checks). The
+# course's own network and autoencoder are given: running them earns nothing.
+FAIR: dict[str, dict[str, float]] = {
+    DAT_CURVES: {"q2c_curves": 1.0},
+    DAT_SWEEP: {"q2d_weight_decay": 1.25},
+    DAT_CNN: {"q3_cnn": 1.5},
+    DAT_EXAMPLES: {"q4b_examples": 0.25},
+    DAT_CURVE: {"q4c_denoising": 0.75},
+    DAT_GEN: {"q4d_generate": 0.25},
+}
+# The questions with automatic points, per pack; the other packs' wild notebooks change
+# nothing but the written answers, so every one of these is worth 0 there.
+AUTOMATIC = {
+    "dat405_a7": ["q2a_model", "q2c_curves", "q2d_weight_decay", "q3_cnn", "q4b_examples",
+                  "q4c_denoising", "q4d_generate"],
+    "dlcourse_mlp": ["q2_accuracy", "q3_training"],
+    "zhaw_cnn": ["q4_cnn2", "q5_faces"],
+    "centralesupelec_lab7": ["q1_lenet", "q2_training", "q3_confusion", "q4_kernels",
+                             "q5_activations", "q6_dropout"],
+    "kit_blatt10": ["q2_dense_formula", "q3_enlarged", "q4_curves"],
+}
 
 
 def dat_course_start(b: Book) -> Book:

@@ -33,3 +33,19 @@ def test_recall_and_no_false_finds_over_the_whole_corpus():
     assert not [v for v in present if v.found == "missing"], "told missing, but it is there"
     placeholders = [v for v in verdicts if v.truth != "present"]
     assert placeholders and not [v for v in placeholders if v.found == "found"]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_the_tas_points_cover_every_question_with_automatic_points(notebook):
+    """What `benchmarks/fidelity.py --run` compares with stays in step with the pack."""
+    import tomllib
+
+    from grader.assignment.pack import find_pack
+
+    spec = find_pack(notebook.parent.name).spec
+    automatic = {q.id: sum(c.points for c in q.checks if c.name != "answer_present")
+                 for q in spec.questions}
+    truth = tomllib.loads(notebook.with_suffix(".truth.toml").read_text(encoding="utf-8"))
+    assert set(truth["points"]) == {q for q, points in automatic.items() if points > 0}
+    for qid, fair in truth["points"].items():
+        assert 0 <= fair <= automatic[qid], qid
