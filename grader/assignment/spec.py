@@ -182,6 +182,26 @@ class Question:
 
 
 @dataclass(frozen=True)
+class CourseFile:
+    """A data file a course's notebooks open by name, made by the grader from MNIST.
+
+    Attributes:
+        name: The file name the notebooks open, in their own folder.
+        images: The first ``images`` MNIST training images (and their labels).
+        format: ``pickle.gz``: a gzip'd pickle of the tuple ``(X, y)``, as courses ship
+            it; ``npz``: arrays ``X`` and ``y``.
+        shape: Each image's shape in ``X`` (``[1, 28, 28]``: channels first).
+        dtype: ``X``'s type: ``float32`` or ``uint8``; values 0–255 either way.
+    """
+
+    name: str
+    images: int
+    format: str = "pickle.gz"
+    shape: tuple[int, ...] = (28, 28)
+    dtype: str = "float32"
+
+
+@dataclass(frozen=True)
 class Spec:
     """A whole assignment."""
 
@@ -196,6 +216,7 @@ class Spec:
     model_datasets: Mapping[str, str]
     default_profile: str = "fast"
     kernel_files: tuple[str, ...] = ()
+    course_files: tuple[CourseFile, ...] = ()
     kernel_requirements: tuple[str, ...] = ()
     kernel_packages: tuple[str, ...] = ()  # added to the grader's own stack (or requirements)
     kernel_preload: tuple[str, ...] = ("keras",)

@@ -22,6 +22,7 @@ from grader.assignment.spec import (
     SCALINGS,
     Answer,
     CheckSpec,
+    CourseFile,
     Dataset,
     Denoising,
     LateRule,
@@ -221,7 +222,8 @@ def load_spec(path: Path | str) -> Spec:
         id=r.get("id", str), title=r.get("title", str), version=r.get("version", int, 1),
         path=path, reference_models=refs, profiles=profiles, questions=questions,
         datasets=datasets, model_datasets=model_datasets, default_profile=default,
-        kernel_files=files, kernel_requirements=tuple(kernel.items("requirements", str, [])),
+        kernel_files=files, course_files=_course_files(kernel),
+        kernel_requirements=tuple(kernel.items("requirements", str, [])),
         kernel_packages=tuple(kernel.items("packages", str, [])),
         compat=kernel.get("compat", bool, True), kernel_preload=_preload(kernel),
         calls=_calls(r, path.parent), example_images=examples,
@@ -229,6 +231,37 @@ def load_spec(path: Path | str) -> Spec:
         denoising=_denoising(r, refs) if "denoising" in data else None,
         late=_late(r) if "late" in data else None,
     )
+
+
+COURSE_FORMATS = ("pickle.gz", "npz")
+
+
+def _course_files(kernel: _Reader) -> tuple[CourseFile, ...]:
+    """``[[kernel.data]]``: files made from MNIST that notebooks open by name."""
+    out = []
+    for i, entry in enumerate(kernel.get("data", list, [])):
+        r = _Reader(kernel.path, entry if isinstance(entry, dict) else {},
+                    f"kernel.data[{i}]")
+        name = r.get("name", str)
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            raise r._err("name", f"should be a plain file name, got {name!r}")
+        made = CourseFile(name=name, images=r.get("images", int),
+                          format=r.get("format", str, "pickle.gz"),
+                          shape=tuple(r.items("shape", int, [28, 28])),
+                          dtype=r.get("dtype", str, "float32"))
+        if not 0 < made.images <= 60000:
+            raise r._err("images", f"should be 1 to 60000 (MNIST's training images), got "
+                                   f"{made.images}")
+        if made.format not in COURSE_FORMATS:
+            raise r._err("format", f"should be one of {', '.join(COURSE_FORMATS)}, got "
+                                   f"{made.format!r}")
+        if math.prod(made.shape) != 784:
+            raise r._err("shape", f"should hold 784 pixels, {list(made.shape)} holds "
+                                  f"{math.prod(made.shape)}")
+        if made.dtype not in ("float32", "uint8"):
+            raise r._err("dtype", f"should be float32 or uint8, got {made.dtype!r}")
+        out.append(made)
+    return tuple(out)
 
 
 def _preload(r: _Reader) -> tuple[str, ...]:

@@ -89,6 +89,9 @@ def export_grades(
     pdf: Annotated[bool, typer.Option(
         "--pdf/--no-pdf", help="moodle: the feedback files are PDF reports (else HTML).")]
     = True,
+    allow_pending: Annotated[bool, typer.Option(
+        "--allow-pending", help="Export although written answers await marking: the "
+                                "automatic points only, said in every file's name.")] = False,
 ) -> None:
     """Write the grades (manual grades included) in a format an LMS imports.
 
@@ -117,7 +120,7 @@ def export_grades(
                 results = class_results(book, pack, times)
             target = to or out / "exports"
             written = export(results, format, pack.spec.title, target,
-                             [q.id for q in pack.spec.questions], column_id)
+                             [q.id for q in pack.spec.questions], column_id, allow_pending)
             packed = (moodle_feedback(results, pack, target, pdf) if format == "moodle" else
                       canvas_feedback(results, pack, target) if format == "canvas" else None)
     except GraderError as exc:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.assignment.pack import Pack
-from grader.assignment.spec import MNIST, Dataset
+from grader.assignment.spec import MNIST, CourseFile, Dataset
 from grader.errors import DataError
 from grader.files import sha256_file
 
@@ -158,6 +158,37 @@ def prepare_kernel_copy(source: Path, cache_dir: Path, train_limit: int,
         arrays["y_train"] = arrays["y_train"][:train_limit]
     tmp = dest.with_suffix(f".{os.getpid()}.tmp.npz")
     np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]  # numpy's stub: allow_pickle
+    tmp.replace(dest)
+    return dest
+
+
+def make_course_file(made: CourseFile, source: Path, cache_dir: Path,
+                     digest: str | None = None) -> Path:
+    """The file a course's notebooks open by name, made from MNIST: nothing is downloaded.
+
+    ``X`` holds the first ``made.images`` training images, each shaped ``made.shape``
+    (values 0–255), ``y`` their labels (``int64``). Written once per MNIST file and
+    description, under ``cache_dir``; kernels get a copy in their folder.
+    """
+    digest = digest or sha256_file(source)
+    key = zlib.crc32(repr(made).encode()) & 0xFFFFFFFF
+    dest = cache_dir / f"{digest[:12]}-{key:08x}" / made.name
+    if dest.exists():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    arrays = load_mnist(source)
+    x = arrays["x_train"][:made.images].astype(made.dtype).reshape(-1, *made.shape)
+    y = arrays["y_train"][:made.images].astype(np.int64)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    if made.format == "npz":
+        with tmp.open("wb") as f:
+            np.savez_compressed(f, X=x, y=y)
+    else:  # pickle.gz: what the course itself ships, read by the notebook, never by the grader
+        import gzip
+        import pickle
+
+        with gzip.open(tmp, "wb") as f:
+            pickle.dump((x, y), f, protocol=2)
     tmp.replace(dest)
     return dest
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from grader.assignment.pack import Pack
 from grader.assignment.spec import Profile
-from grader.evaluate.data import DataSource, prepare_kernel_copy
+from grader.evaluate.data import DataSource, make_course_file, prepare_kernel_copy
 from grader.evaluate.env_workers import EnvEvaluator
 from grader.evaluate.workers import Evaluator, Meter
 from grader.execute.devices import Devices
@@ -43,6 +43,7 @@ class GradingSetup:
     evaluation_fingerprint: str = ""
     threads: Mapping[str, str] = field(default_factory=dict)
     forkservers: ForkServers | None = None
+    course_files: tuple[Path, ...] = ()  # made from MNIST, copied into every kernel's folder
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ def grading_setup(pack: Pack, profile: Profile, expected: Mapping[str, Any], mni
     # whole: the profile's training subset is applied where the notebook trains (its
     # ``fit``), so that ``load_data()`` gives the shapes a student's code expects
     kernel_mnist = prepare_kernel_copy(mnist, grader_dir / "data", 0, mnist_digest)
+    course_files = tuple(make_course_file(made, mnist, grader_dir / "data" / "course",
+                                          mnist_digest) for made in pack.spec.course_files)
     log = grader_dir / EVALUATE_LOG
     if processes:
         log.unlink(missing_ok=True)  # this batch's alone
@@ -85,7 +88,7 @@ def grading_setup(pack: Pack, profile: Profile, expected: Mapping[str, Any], mni
     return GradingSetup(pack, profile, expected, kernel_mnist, evaluator, prints.grade,
                         dict(parameters), sandbox, devices or Devices(), kernel,
                         prints.execution, prints.measuring, dict(threads or {}),
-                        forkservers=servers)
+                        forkservers=servers, course_files=course_files)
 
 
 def make_evaluator(kernel: KernelEnv | None, sources: Mapping[str, DataSource],

@@ -56,6 +56,8 @@ def prepare_work_dir(path: Path, setup: GradingSetup, work_dir: Path) -> None:
     for pattern in setup.pack.spec.kernel_files:
         for file in sorted(setup.pack.root.glob(pattern)):
             shutil.copyfile(file, work_dir / file.name)
+    for made in setup.course_files:  # the course's data files, made from MNIST
+        shutil.copyfile(made, work_dir / made.name)
 
 
 @dataclass

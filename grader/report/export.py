@@ -24,6 +24,9 @@
 Blackboard's column id (``Title |id``).
 
 Exports use the same results as the reports: the newest run, manual grades applied.
+While written answers await marking, :func:`export` refuses (the LMS would take the
+automatic part for the grade); with ``allow_pending`` it writes the automatic points
+only, and every file's name says so (``canvas.automatic-only.csv``).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from grader.errors import GradebookError
 from grader.report.render import write_grades_csv
 from grader.students import blackboard_attempt, moodle_participant, roster_order
 
@@ -101,12 +105,21 @@ def as_text(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+def pending_questions(result: Mapping[str, Any]) -> list[str]:
+    """The questions of a result whose written answers still await marking."""
+    return [q["id"] for q in result.get("questions", [])
+            if any(c["outcome"] == "manual" for c in q["checks"])]
+
+
 def _feedback(result: Mapping[str, Any]) -> str:
     if result.get("status") != "graded":
         return f"Not graded: {result.get('error')}"
     lines = []
+    pending = set(pending_questions(result))
     for q in result.get("questions", []):
         line = f"{q['title']}: {q['score']:g}/{q['points']:g}"
+        if q["id"] in pending:
+            line = f"{q['title']}: awaiting marking ({q['score']:g} automatic so far)"
         if (q.get("override") or {}).get("comment"):
             line += f" ({q['override']['comment']})"
         lines.append(line)
@@ -221,13 +234,47 @@ def check_options(fmt: str, column_id: str = "") -> None:
                          "id, or the number after '|' in a Blackboard Grade Center download)")
 
 
+AUTOMATIC_ONLY = "automatic-only"  # in the name of every file exported with pending marks
+
+
 def export(results: Sequence[Mapping[str, Any]], fmt: str, title: str, out: Path,
-           questions: Sequence[str], column_id: str = "") -> list[Path]:
+           questions: Sequence[str], column_id: str = "",
+           allow_pending: bool = False) -> list[Path]:
     """Write ``results`` in an LMS format under ``out``; return the files written.
 
     Raises:
         ValueError: options :func:`check_options` refuses.
+        GradebookError: answers await marking and ``allow_pending`` is not set.
     """
     check_options(fmt, column_id)
+    pending = {r["student"]: n for r in results if (n := len(pending_questions(r)))}
+    if pending and not allow_pending:
+        raise GradebookError(
+            f"{sum(pending.values())} written answer(s) of {len(pending)} student(s) still "
+            "await marking: the LMS would take the automatic points for the grade. Mark "
+            "them (`grader report OUT --overrides FILE`), or export the automatic points only with "
+            "--allow-pending (the files' names then say automatic-only)", path=out)
     out.mkdir(parents=True, exist_ok=True)
-    return FORMATS[fmt](results, title, out, questions, column_id)
+    written = FORMATS[fmt](results, title, out, questions, column_id)
+    if not pending:
+        return written
+    renamed = []
+    for path in written:  # the name says it: automatic points only
+        top = path if path.parent == out else out / path.relative_to(out).parts[0]
+        target = top.with_name(f"{top.stem}.{AUTOMATIC_ONLY}{top.suffix}")
+        if top.exists():
+            if target.exists():
+                _remove(target)
+            top.rename(target)
+        renamed.append(target / path.relative_to(top) if path != top else target)
+    return renamed
+
+
+def _remove(path: Path) -> None:
+    """A file, or a folder with what it holds."""
+    import shutil
+
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()

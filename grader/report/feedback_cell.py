@@ -40,8 +40,12 @@ def feedback_context(result: Mapping[str, Any], title: str) -> dict[str, Any]:
         outcome = q.get("outcome", "")
         if outcome == "manual":
             outcome = "graded by hand" if q.get("override") else "to be graded by hand"
+        pending = any(c["outcome"] == "manual" for c in q["checks"])
+        if pending:
+            outcome = "to be graded by hand"
         shown.append({"title": q["title"], "outcome": OUTCOMES.get(outcome, outcome),
-                      "score": q["score"], "points": q["points"], "says": says})
+                      "score": q["score"], "points": q["points"], "says": says,
+                      "pending": pending})
     execution = result.get("execution") or {}
     return {"r": result, "title": title, "questions": shown,
             "stopped": stopped_early(execution), "hidden": hidden_line(view),

@@ -359,16 +359,22 @@ def render_summary(results: Sequence[Mapping[str, Any]], title: str,
 
 def write_grades_csv(results: Sequence[Mapping[str, Any]], question_ids: Sequence[str],
                      out_path: Path) -> Path:
-    """``grades.csv``: student, score, max_score, status, then one column per question.
+    """``grades.csv``: student, score, max_score, status, manual_pending, then each question.
 
-    Written whole or not at all (a temporary file, then renamed): Ctrl-C mid-write never
-    leaves half a class in it.
+    A question whose written answer awaits marking has an empty cell (never 0); the
+    ``score`` is then the points so far and ``manual_pending`` says how many answers
+    are still to mark. Written whole or not at all (a temporary file, then renamed):
+    Ctrl-C mid-write never leaves half a class in it.
     """
     with written_whole(out_path) as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "score", "max_score", "status", *question_ids])
+        writer.writerow(["student", "score", "max_score", "status", "manual_pending",
+                         *question_ids])
         for r in sorted(results, key=lambda r: roster_order(r["student"])):
-            by_q = {q["id"]: q["score"] for q in r.get("questions", [])}
+            by_q = {q["id"]: f"{q['score']:g}" for q in r.get("questions", [])
+                    if not any(c["outcome"] == "manual" for c in q["checks"])}
             writer.writerow([r["student"], f"{r['score']:g}", f"{r['max_score']:g}", r["status"],
-                             *(f"{by_q[q]:g}" if q in by_q else "" for q in question_ids)])
+                             sum(c["outcome"] == "manual" for q in r.get("questions", [])
+                                 for c in q["checks"]),
+                             *(by_q.get(q, "") for q in question_ids)])
     return out_path

@@ -99,6 +99,14 @@ def test_kernel_table_names_requirements_preload_and_compat(tmp_path):
      "questions[0].answer.pattern", "not a regular expression"),
     (('prefer = "closest"', 'prefer = "closest", exclude_given = ["given"]'),
      "questions[0].select.exclude_given", "names no reference model: given"),
+    (('[profiles.fast]', '[[kernel.data]]\nname = "../x.pkl.gz"\nimages = 4\n\n[profiles.fast]'),
+     "kernel.data[0].name", "plain file name"),
+    (('[profiles.fast]', '[[kernel.data]]\nname = "x.pkl"\nimages = 4\nformat = "csv"\n\n'
+                         '[profiles.fast]'), "kernel.data[0].format", "pickle.gz, npz"),
+    (('[profiles.fast]', '[[kernel.data]]\nname = "x.pkl"\nimages = 4\nshape = [1, 28]\n\n'
+                         '[profiles.fast]'), "kernel.data[0].shape", "holds 28"),
+    (('[profiles.fast]', '[[kernel.data]]\nname = "x.pkl"\nimages = 0\n\n[profiles.fast]'),
+     "kernel.data[0].images", "1 to 60000"),
 ])
 def test_malformed_spec_errors_name_file_and_key(tmp_path, change, key, words):
     path = write(tmp_path, GOOD.replace(*change))

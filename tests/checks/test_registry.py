@@ -38,8 +38,9 @@ def _pack_with_checks(tmp_path: Path, name: str) -> Path:
     shutil.copytree(ROOT / "reference" / "dlcourse_mlp", root)
     (root / "checks.py").write_text(textwrap.dedent(PACK_CHECK.format(name=name)))
     spec = (root / "spec.toml").read_text()
-    spec = spec.replace('{ check = "layer_structure", points = 1, reference = "starter" },',
-                        f'{{ check = "{name}", points = 1, most = 3 }},', 1)
+    old = '{ check = "layer_structure", points = 0, reference = "starter" },'
+    assert old in spec
+    spec = spec.replace(old, f'{{ check = "{name}", points = 0, most = 3 }},', 1)
     (root / "spec.toml").write_text(spec)
     return root
 

@@ -114,6 +114,9 @@ def test_outputs_written(batch):
     assert list(rows[0])[:4] == ["student", "score", "max_score", "status"]
     assert "q2_accuracy" in rows[0] and len(rows) == 8
     assert {r["student"]: r["status"] for r in rows}["truncated_json"] == "error"
+    doejane = {r["student"]: r for r in rows}["doejane"]  # answers not yet marked: no 0
+    assert doejane["manual_pending"] == "4" and doejane["a1_training_time"] == ""
+    assert doejane["q2_accuracy"] == "4"
     db = sqlite3.connect(out / "gradebook.sqlite")
     assert db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 8
     checks = db.execute("SELECT COUNT(*) FROM checks c JOIN submissions s ON s.id = "
@@ -420,11 +423,16 @@ def test_a_broken_overrides_file_changes_nothing(graded_copy):
                                           "dlcourse_mlp").stderr
 
 
-@pytest.mark.parametrize(("fmt", "file"), [("canvas", "canvas.csv"), ("moodle", "moodle.csv"),
-                                           ("blackboard", "blackboard.csv"),
-                                           ("gradescope", "gradescope/doejane/results.json")])
+@pytest.mark.parametrize(("fmt", "file"), [
+    ("canvas", "canvas.automatic-only.csv"), ("moodle", "moodle.automatic-only.csv"),
+    ("blackboard", "blackboard.automatic-only.csv"),
+    ("gradescope", "gradescope.automatic-only/doejane/results.json")])
 def test_export_writes_what_the_lms_imports(graded_copy, fmt, file):
-    proc = run_cli("export", str(graded_copy), "-a", "dlcourse_mlp", "--format", fmt)
+    refused = run_cli("export", str(graded_copy), "-a", "dlcourse_mlp", "--format", fmt)
+    assert refused.returncode == 2 and "await marking" in refused.stderr, refused.stderr
+    assert not (graded_copy / "exports").exists()  # the answers are not graded: nothing sent
+    proc = run_cli("export", str(graded_copy), "-a", "dlcourse_mlp", "--format", fmt,
+                   "--allow-pending")
     assert proc.returncode == 0, proc.stderr
     assert (graded_copy / "exports" / file).stat().st_size > 0
     if fmt == "moodle":  # the sample that came in a Moodle download's folder

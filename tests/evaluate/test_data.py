@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from grader.errors import DataError
-from grader.evaluate.data import load_mnist, locate_mnist, prepare_kernel_copy, validate_mnist
+from grader.evaluate.data import (
+    load_mnist,
+    locate_mnist,
+    make_course_file,
+    prepare_kernel_copy,
+    validate_mnist,
+)
 from grader.files import FileDigests, sha256_file
 
 
@@ -102,3 +108,27 @@ def test_file_digests_read_each_file_once(tmp_path):
     path.write_bytes(b"two")  # a batch keeps the digest it started with
     assert digests(tmp_path / "." / "data.npz") == first
     assert FileDigests()(path) != first
+
+
+def test_a_course_file_is_made_from_mnist_as_the_course_ships_it(tiny_mnist, tmp_path):
+    import gzip
+    import pickle
+
+    from grader.assignment.spec import CourseFile
+
+    made = CourseFile("mnist_4000.pkl.gz", images=40, shape=(1, 28, 28))
+    path = make_course_file(made, tiny_mnist, tmp_path)
+    assert path.name == "mnist_4000.pkl.gz"
+    with gzip.open(path, "rb") as f:
+        x, y = pickle.load(f, encoding="latin1")  # as the course's notebook reads it
+    mnist = load_mnist(tiny_mnist)
+    assert x.shape == (40, 1, 28, 28) and x.dtype == np.float32 and y.shape == (40,)
+    np.testing.assert_array_equal(x.reshape(40, 28, 28), mnist["x_train"][:40])
+    np.testing.assert_array_equal(y, mnist["y_train"][:40])
+    before = path.stat().st_mtime_ns
+    assert make_course_file(made, tiny_mnist, tmp_path) == path  # made once
+    assert path.stat().st_mtime_ns == before
+    other = make_course_file(CourseFile("d.npz", images=10, format="npz", dtype="uint8"),
+                             tiny_mnist, tmp_path)
+    with np.load(other) as arrays:
+        assert arrays["X"].shape == (10, 28, 28) and arrays["X"].dtype == np.uint8

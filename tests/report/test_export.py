@@ -136,6 +136,40 @@ def test_gradescope_results_per_submission(tmp_path):
 
 def test_plain_csv_and_unknown_format(tmp_path):
     [path] = export(RESULTS, "csv", "A7", tmp_path, ["q1"])
-    assert path.name == "grades.csv" and "doejane,2,2,graded,2" in path.read_text()
+    assert path.name == "grades.csv" and "doejane,2,2,graded,0,2" in path.read_text()
     with pytest.raises(ValueError, match="unknown format"):
         export(RESULTS, "ilias", "A7", tmp_path, ["q1"])
+
+
+def _pending(student: str) -> dict:
+    r = result(student, 1.5)
+    r["questions"].append({"id": "a1", "title": "A1", "points": 1, "score": 0.0,
+                           "outcome": "manual", "checks": [
+                               {"id": "a1.answer_present", "outcome": "manual", "score": 0.0,
+                                "max_score": 1, "message": "Answer found"}]})
+    return r | {"max_score": 3.0, "manual_pending": 1}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "canvas", "moodle", "blackboard", "gradescope"])
+def test_pending_marks_stop_an_export_unless_allowed_and_then_the_names_say_so(tmp_path, fmt):
+    from grader.errors import GradebookError
+
+    results = [_pending("doejane"), result("roe", 2.0)]
+    with pytest.raises(GradebookError, match="1 written answer.* of 1 student.*--allow-pending"):
+        export(results, fmt, "A7", tmp_path / "out", ["q1", "a1"])
+    assert not (tmp_path / "out").exists()  # nothing written
+    written = export(results, fmt, "A7", tmp_path / "out", ["q1", "a1"], allow_pending=True)
+    assert written and all(p.exists() and "automatic-only" in str(p.relative_to(tmp_path))
+                           for p in written)
+    names = [p.name for p in (tmp_path / "out").iterdir()]
+    assert all("automatic-only" in n for n in names), names
+    # all marked: the plain names again
+    done = export([result("roe", 2.0)], fmt, "A7", tmp_path / "done", ["q1"])
+    assert all("automatic-only" not in str(p) for p in done)
+
+
+def test_feedback_says_an_answer_awaits_marking_never_zero(tmp_path):
+    [path] = export([_pending("doejane")], "moodle", "A7", tmp_path, ["q1", "a1"],
+                    allow_pending=True)
+    feedback = list(csv.DictReader(path.open()))[0]["Feedback comments"]
+    assert "A1: awaiting marking (0 automatic so far)" in feedback and "A1: 0/1" not in feedback

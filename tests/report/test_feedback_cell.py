@@ -36,7 +36,7 @@ def test_the_cell_says_the_score_each_question_and_what_public_checks_said():
     text = render_feedback_cell(result(), "MLP")
     assert text.startswith("# Feedback: MLP\n") and "**2.5 / 6**" in text
     assert "| Build \\| train | partial | 1.5 / 4 |" in text  # a "|" stays in its table cell
-    assert "| Answer 1 | to be graded by hand | 0 / 1 |" in text
+    assert "| Answer 1 | to be graded by hand | awaiting marking / 1 |" in text  # never 0
     assert "Test accuracy 91 %: partial credit." in text and "Train a few more epochs." in text
     assert "the secret threshold" not in text and "1 hidden check(s) worth 1 point(s)" in text
     assert "Graded by hand: Nice &lt;b&gt;plot&lt;/b&gt;" in text  # escaped, never markup

@@ -58,6 +58,9 @@ def test_student_report_has_plots_and_escapes_student_text(tmp_path):
     # and were anything to get through, it would not run: the page's policy comes first
     policy = html.index('<meta http-equiv="Content-Security-Policy" content="default-src \'none\';')
     assert html.index("<head>") < policy < html.index("<style>") and "<script" not in html
+    # the answer awaits marking: said so, never shown as 0 points
+    assert "awaiting marking, of 1</span>" in html and "0 / 1</span>" not in html
+    assert "1 answer(s) awaiting marking" in html
     assert html.count("data:image/svg+xml;base64,") == 1  # the curves
     table = html[html.index('<table class="confusion">'):]
     table = table[:table.index("</table>")]  # the confusion matrix, shaded by share of the top
@@ -109,9 +112,12 @@ def test_summary_and_csv(tmp_path):
     assert a1["awaiting"] == 0 and a1["pass_rate"] == 1.0  # graded by hand: done
     rows = list(csv.reader(write_grades_csv([result(), errored], ["q1", "a1"],
                                             tmp_path / "grades.csv").read_text().splitlines()))
-    assert rows[0] == ["student", "score", "max_score", "status", "q1", "a1"]
-    assert rows[1] == ["alice", "3", "4", "graded", "3", "0"]
-    assert rows[2] == ["bob", "0", "4", "error", "", ""]
+    assert rows[0] == ["student", "score", "max_score", "status", "manual_pending", "q1", "a1"]
+    assert rows[1] == ["alice", "3", "4", "graded", "1", "3", ""]  # pending is not 0
+    assert rows[2] == ["bob", "0", "4", "error", "0", "", ""]
+    rows = list(csv.reader(write_grades_csv([handed], ["q1", "a1"], tmp_path / "grades.csv")
+                           .read_text().splitlines()))
+    assert rows[1] == ["alice", "4", "4", "graded", "0", "3", "1"]  # marked: its points
     # class-list order: numbers as numbers, case ignored
     students = ["s10", "s9", "Zoe", "bob"]
     rows = list(csv.reader(write_grades_csv([result(s) for s in students], ["q1"],
