@@ -74,13 +74,10 @@ def check_of(result: dict, qid: str, name: str) -> dict:
 
 
 def automatic(result: dict) -> tuple[float, float]:
-    """The points a result's automatic checks earned, and what they were worth.
+    """The points a result's automatic checks earned, and what they were worth."""
+    from grader.grading.pack_check import automatic_points
 
-    Written answers (``answer_present``) are graded by hand and left out.
-    """
-    auto = [c for q in result["questions"] for c in q["checks"]
-            if not c["id"].endswith(".answer_present")]
-    return sum(c["score"] for c in auto), sum(c["max_score"] for c in auto)
+    return automatic_points(result)
 
 
 def assert_starter_earns_at_most_5_percent(result: dict) -> None:
@@ -89,6 +86,14 @@ def assert_starter_earns_at_most_5_percent(result: dict) -> None:
     assert result["status"] == "graded"
     assert worth > 0 and earned <= 0.05 * worth, (earned, worth, [
         (c["id"], c["score"]) for q in result["questions"] for c in q["checks"] if c["score"]])
+
+
+def assert_pack_ready(starter: dict, solution: dict) -> None:
+    """What `grader pack check` asks of a pack, on its samples: starter ≤ 5 %, solution ≥ 90 %."""
+    from grader.grading.pack_check import judge_pack
+
+    verdict = judge_pack(starter, solution)
+    assert verdict.ready, "\n".join(verdict.problems)
 
 
 @pytest.fixture(scope="session")

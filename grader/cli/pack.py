@@ -1,4 +1,4 @@
-"""``grader pack``: build a pack's student edition, install one, list what is installed."""
+"""``grader pack``: check a pack on its own starter and solution; student editions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import typer
 from grader.cli.common import console, fail
 from grader.errors import GraderError
 
-pack_app = typer.Typer(help="Student editions of assignment packs.", no_args_is_help=True)
+pack_app = typer.Typer(help="Assignment packs: check one, build and install student editions.",
+                        no_args_is_help=True)
 
 
 @pack_app.command("build")
@@ -63,3 +64,77 @@ def list_packs() -> None:
     for root in pack_roots():
         for spec in sorted(root.glob("*/spec.toml")):
             console.print(f"{spec.parent.name:24} {spec.parent}")
+
+
+@pack_app.command("check")
+def check_pack(
+    assignment: Annotated[str, typer.Argument(help="Assignment id.")],
+    solution: Annotated[Path | None, typer.Option(
+        help="The instructor's solution notebook (default: solution.ipynb in the pack).")]
+    = None,
+    starter: Annotated[Path | None, typer.Option(
+        help="The notebook students start from (default: the pack's starter.ipynb).")]
+    = None,
+    profile: Annotated[str | None, typer.Option(
+        help="Grading profile (default: the spec's).")] = None,
+    mnist: Annotated[Path | None, typer.Option(
+        help="MNIST .npz in Keras layout (default: $GRADER_MNIST, then ~/.keras/datasets).")]
+    = None,
+) -> None:
+    """Grade the pack's own starter and solution: is the pack ready for a class?
+
+    The unchanged starter must earn at most 5 % of the automatic points (the code it
+    gives is not the student's work) and the solution at least 90 %; otherwise the
+    checks at fault are named. Builds the profile's expected results first when the
+    pack has none. Exits 1 when the pack is not ready.
+    """
+    import tempfile
+
+    from grader.assignment.pack import find_pack
+    from grader.batch.options import BatchOptions
+    from grader.batch.start import grade_batch
+    from grader.errors import ReferenceResultsMissing
+    from grader.evaluate.data import locate_mnist
+    from grader.grading.pack_check import judge_pack
+
+    try:
+        pack = find_pack(assignment)
+        prof = pack.spec.profile(profile)
+        starter = starter or pack.root / "starter.ipynb"
+        solution = solution or pack.root / "solution.ipynb"
+        for name, path in (("starter", starter), ("solution", solution)):
+            if not path.is_file():
+                raise GraderError(f"no {name} notebook here"
+                                  + (": give --solution PATH" if name == "solution" else ""),
+                                  path=path)
+        mnist_path = locate_mnist(mnist)
+        try:
+            pack.expected(prof.name)
+        except ReferenceResultsMissing:
+            from grader.grading.reference import build_expected, write_expected
+
+            console.print(f"building the expected results of {pack.id} ({prof.name}) first")
+            with tempfile.TemporaryDirectory(prefix="grader-ref-") as cache:
+                write_expected(pack, prof.name,
+                               build_expected(pack, prof.name, mnist_path, Path(cache)))
+        with tempfile.TemporaryDirectory(prefix="grader-pack-check-") as tmp:
+            folder = Path(tmp) / "notebooks"
+            folder.mkdir()
+            (folder / "starter.ipynb").write_bytes(starter.read_bytes())
+            (folder / "solution.ipynb").write_bytes(solution.read_bytes())
+            outcome = grade_batch(sorted(folder.glob("*.ipynb")), pack, Path(tmp) / "out",
+                                  mnist_path, BatchOptions(profile=prof.name, pdf=False,
+                                                           audience="instructor", root=folder))
+            results = {r["student"]: r for r in outcome.results}
+    except GraderError as exc:
+        raise fail(exc) from None
+    verdict = judge_pack(results["starter"], results["solution"])
+    console.print(f"{pack.id} ({prof.name}): the unchanged starter earns {verdict.starter[0]:g} "
+                  f"of {verdict.starter[1]:g} automatic points, the solution "
+                  f"{verdict.solution[0]:g} of {verdict.solution[1]:g}.", highlight=False)
+    if verdict.ready:
+        console.print("ready: the starter earns at most 5 %, the solution at least 90 %.")
+        return
+    for line in verdict.problems:
+        console.print(line, highlight=False, markup=False)
+    raise typer.Exit(1)

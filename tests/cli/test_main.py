@@ -28,6 +28,7 @@ from tests.conftest import (
     FIXTURES,
     ROOT,
     SAMPLES,
+    assert_pack_ready,
     assert_starter_earns_at_most_5_percent,
     automatic,
     run_cli,
@@ -55,6 +56,7 @@ def test_full_solution_earns_every_automatic_point(batch):
                                        "q4_confusion")] == [0, 4, 2, 0]  # given: no points
     assert r["score"] == 6 and r["max_score"] == 11 and r["manual_pending"] == 4
     assert automatic(r) == (6, 6)
+    assert_pack_ready(batch["results"]["unchanged_starter"], r)  # as `grader pack check`
     assert check(r, "q1_starter", "param_count")["outcome"] == "pass"  # shown, for no points
     assert q(r, "q1_starter")["selection"]["path"] == "baseline"
     assert "best test accuracy" in q(r, "q2_accuracy")["selection"]["reason"]

@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import (
     ROOT,
+    assert_pack_ready,
     assert_starter_earns_at_most_5_percent,
     check_of,
     grade_folder,
@@ -52,6 +53,7 @@ def test_reference_show_lists_both_denoising_curves(mnist_path):
 
 def test_full_solution_earns_every_automatic_point(dat405):
     r = dat405["results"]["full_solution"]
+    assert_pack_ready(dat405["results"]["unchanged_starter"], r)  # as `grader pack check`
     auto = [c for x in r["questions"] for c in x["checks"] if c["outcome"] != "manual"]
     assert all(c["outcome"] == "pass" for c in auto), [c["id"] for c in auto
                                                        if c["outcome"] != "pass"]

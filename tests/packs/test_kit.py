@@ -7,7 +7,12 @@ import pytest
 from grader.assignment.pack import find_pack
 from grader.errors import DataError
 from grader.evaluate.images import read_png, write_png
-from tests.conftest import ROOT, assert_starter_earns_at_most_5_percent, grade_folder
+from tests.conftest import (
+    ROOT,
+    assert_pack_ready,
+    assert_starter_earns_at_most_5_percent,
+    grade_folder,
+)
 from tests.conftest import check_of as check
 from tests.conftest import question as q
 
@@ -45,6 +50,7 @@ def kit(tmp_path_factory, mnist_path):
 @pytest.mark.kernel
 def test_full_solution(kit):
     r = kit["full_solution"]
+    assert_pack_ready(kit["unchanged_starter"], r)  # what `grader pack check` asks
     for qid in ("q1_example", "q2_dense_formula", "q3_enlarged", "q4_curves", "q5_apply"):
         assert q(r, qid)["outcome"] == "pass", (qid, q(r, qid)["checks"])
     assert q(r, "q1_example")["selection"]["path"] == "example_model"

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ROOT, assert_starter_earns_at_most_5_percent, grade_folder
+from tests.conftest import (
+    ROOT,
+    assert_pack_ready,
+    assert_starter_earns_at_most_5_percent,
+    grade_folder,
+)
 from tests.conftest import question as q
 
 pytestmark = pytest.mark.kernel
@@ -23,6 +28,7 @@ def test_full_solution_earns_every_automatic_point(lab7):
     assert [q(r, x)["outcome"] for x in ("q1_lenet", "q2_training", "q3_confusion", "q4_kernels",
                                          "q5_activations", "q6_dropout")] == ["pass"] * 6
     assert r["score"] == 12 and r["manual_pending"] == 4
+    assert_pack_ready(lab7["results"]["unchanged_starter"], r)  # what `grader pack check` asks
     lenet = next(m for m in r["models"] if m["path"] == "model")
     assert lenet["total_params"] == 51_902
     kernels = lenet["evaluation"]["kernels"]
