@@ -6,6 +6,7 @@ Sub-commands import from here, never from :mod:`grader.cli.main`, which imports 
 from __future__ import annotations
 
 import json
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,42 +20,98 @@ from grader.errors import GraderError
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
+GRADING, REPORTS, SANDBOX, MACHINES = "Grading", "Reports", "Sandbox and limits", "Machines"
+
+
+class Audience(str, Enum):
+    """Who the reports are for (:data:`grader.report.AUDIENCES`)."""
+
+    student = "student"
+    instructor = "instructor"
+
+
+class SandboxMode(str, Enum):
+    """How kernels are contained (:class:`grader.execute.sandbox.Sandbox`)."""
+
+    auto = "auto"
+    bwrap = "bwrap"
+    none = "none"
+
+
+class ShowFormat(str, Enum):
+    """How ``grader reference show`` prints."""
+
+    table = "table"
+    json = "json"
+
+
+class ExportFormat(str, Enum):
+    """What ``grader export`` writes (:data:`grader.report.export.FORMATS`)."""
+
+    csv = "csv"
+    canvas = "canvas"
+    moodle = "moodle"
+    blackboard = "blackboard"
+    gradescope = "gradescope"
+
+
 AssignmentOpt = Annotated[str, typer.Option("--assignment", "-a", help="Assignment id.")]
-ProfileOpt = Annotated[str | None, typer.Option(help="Grading profile (spec default: fast).")]
+ProfileOpt = Annotated[str | None, typer.Option(
+    help="Grading profile: one the spec names (default: its own, usually fast); checked "
+         "before any work.", rich_help_panel=GRADING)]
 MnistOpt = Annotated[Path | None, typer.Option(
-    help="MNIST .npz in Keras layout (default: $GRADER_MNIST, then ~/.keras/datasets).")]
+    help="MNIST .npz in Keras layout (default: $GRADER_MNIST, then ~/.keras/datasets).",
+    rich_help_panel=GRADING)]
 ParamOpt = Annotated[list[str] | None, typer.Option(
-    "--parameter", "-p", help="NAME=VALUE injected into the notebook's parameters cell.")]
+    "--parameter", "-p", help="NAME=VALUE injected into the notebook's parameters cell.",
+    rich_help_panel=GRADING)]
 DataOpt = Annotated[list[str] | None, typer.Option(
-    "--data", help="NAME=PATH: a file for one of the assignment's extra datasets.")]
-AudienceOpt = Annotated[str, typer.Option(
-    help="student: reports to hand out (no hidden-check details); instructor: everything.")]
-PdfOpt = Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write PDF reports.")]
+    "--data", help="NAME=PATH: a file for one of the assignment's extra datasets.",
+    rich_help_panel=GRADING)]
+AudienceOpt = Annotated[Audience, typer.Option(
+    help="student: reports to hand out (no hidden-check details); instructor: everything.",
+    rich_help_panel=REPORTS)]
+PdfOpt = Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write PDF reports.",
+                                      rich_help_panel=REPORTS)]
 SubmittedOpt = Annotated[Path | None, typer.Option(
-    help="CSV of student,submitted_at (ISO 8601) for the late rule; default: file times.")]
-SandboxOpt = Annotated[str, typer.Option(
+    help="CSV of student,submitted_at (ISO 8601) for the late rule; default: file times.",
+    rich_help_panel=REPORTS)]
+SandboxOpt = Annotated[SandboxMode, typer.Option(
     help="auto: bubblewrap where it runs, else limits only (said once); bwrap: require it; "
-         "none: no isolation (limits still apply).")]
-MemoryOpt = Annotated[str, typer.Option(help="Memory cap per kernel, e.g. 4G (0: none).")]
+         "none: no isolation (limits still apply).", rich_help_panel=SANDBOX)]
+MemoryOpt = Annotated[str, typer.Option(
+    help="Memory cap per kernel, e.g. 4G (0: none).",
+    rich_help_panel=SANDBOX)]
 DiskOpt = Annotated[str, typer.Option(
-    help="Disk a notebook's files may take in its folder, e.g. 2G (0: no cap).")]
+    help="Disk a notebook's files may take in its folder, e.g. 2G (0: no cap).",
+    rich_help_panel=SANDBOX)]
 CpuOpt = Annotated[int | None, typer.Option(
-    help="CPU-seconds cap per kernel (default: (notebook deadline + 10 min) × cores).")]
-ProcessesOpt = Annotated[int, typer.Option(help="Processes and threads per kernel (0: none).")]
+    help="CPU-seconds cap per kernel (default: (notebook deadline + 10 min) × cores).",
+    rich_help_panel=SANDBOX)]
+ProcessesOpt = Annotated[int, typer.Option(
+    help="Processes and threads per kernel (0: none).",
+    rich_help_panel=SANDBOX)]
 CellTimeoutOpt = Annotated[int | None, typer.Option(
-    help="Seconds one cell may run (default: the profile's).")]
+    help="Seconds one cell may run (default: the profile's).", rich_help_panel=SANDBOX)]
 NotebookTimeoutOpt = Annotated[int | None, typer.Option(
-    help="Seconds all of a notebook's cells may run (default: the profile's).")]
+    help="Seconds all of a notebook's cells may run (default: the profile's).",
+    rich_help_panel=SANDBOX)]
 WorkersOpt = Annotated[int | None, typer.Option(
-    help="Notebooks graded at once (default: one per core or GPU slot, as memory allows).")]
+    help="Notebooks graded at once (default: one per core or GPU slot, as memory allows).",
+    rich_help_panel=MACHINES)]
 GpusOpt = Annotated[str, typer.Option(
-    help="GPUs for kernels: auto (those nvidia-smi lists), none, or indices like 0,1.")]
-PerGpuOpt = Annotated[int, typer.Option(help="Kernels sharing one GPU at once.")]
+    help="GPUs for kernels: auto (those nvidia-smi lists), none, or indices like 0,1.",
+    rich_help_panel=MACHINES)]
+PerGpuOpt = Annotated[int, typer.Option(
+    help="Kernels sharing one GPU at once.",
+    rich_help_panel=MACHINES)]
 FreshKernelsOpt = Annotated[bool, typer.Option(
     "--fresh-kernels", help="Start each kernel as a new Python instead of forking it, "
-    "TensorFlow already imported, from a server (each kernel still its own sandbox).")]
+    "TensorFlow already imported, from a server (each kernel still its own sandbox).",
+    rich_help_panel=MACHINES)]
 SchedulerOpt = Annotated[str | None, typer.Option(
-    help="Grade on a dask.distributed cluster: its scheduler, tcp://HOST:PORT.")]
+    help="Grade on a dask.distributed cluster: its scheduler, tcp://HOST:PORT.",
+    rich_help_panel=MACHINES)]
 
 
 def sandbox_from(mode: str, memory: str, cpu_seconds: int | None, processes: int,
@@ -97,16 +154,6 @@ def parse_data(items: list[str] | None) -> dict[str, Path]:
             raise GraderError(f"--data {item!r} should look like NAME=PATH")
         out[name] = Path(raw).expanduser()
     return out
-
-
-def check_audience(value: str) -> str:
-    """``--audience``, refused before any work when it is not a known audience."""
-    from grader.report import AUDIENCES
-
-    if value not in AUDIENCES:
-        raise fail(GraderError(f"--audience should be one of {', '.join(AUDIENCES)}, "
-                                f"got {value!r}"))
-    return value
 
 
 def fail(exc: GraderError) -> typer.Exit:

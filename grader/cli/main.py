@@ -23,6 +23,7 @@ from rich.progress import (
 from grader.batch.stopping import exit_code, signal_name, stop_signals
 from grader.cli.common import (
     AssignmentOpt,
+    Audience,
     AudienceOpt,
     CellTimeoutOpt,
     CpuOpt,
@@ -38,11 +39,11 @@ from grader.cli.common import (
     PerGpuOpt,
     ProcessesOpt,
     ProfileOpt,
+    SandboxMode,
     SandboxOpt,
     SchedulerOpt,
     SubmittedOpt,
     WorkersOpt,
-    check_audience,
     console,
     err,
     fail,
@@ -91,10 +92,10 @@ def grade(
     mnist: MnistOpt = None,
     parameter: ParamOpt = None,
     data: DataOpt = None,
-    audience: AudienceOpt = "student",
+    audience: AudienceOpt = Audience.student,
     pdf: PdfOpt = True,
     submitted: SubmittedOpt = None,
-    sandbox: SandboxOpt = "auto",
+    sandbox: SandboxOpt = SandboxMode.auto,
     memory: MemoryOpt = "4G",
     disk: DiskOpt = "2G",
     cpu_seconds: CpuOpt = None,
@@ -144,11 +145,11 @@ def grade(
             params = parse_parameters(parameter)
             extra = parse_data(data)
             times = parse_times(submitted)
-            box = sandbox_from(sandbox, memory, cpu_seconds, processes, disk)
+            box = sandbox_from(sandbox.value, memory, cpu_seconds, processes, disk)
             devices = Devices(parse_gpus(gpus), kernels_per_gpu)
             options = BatchOptions(
                 profile=prof.name, force=force, regrade=frozenset(regrade or ()),
-                parameters=params, data=extra, audience=check_audience(audience), pdf=pdf,
+                parameters=params, data=extra, audience=audience.value, pdf=pdf,
                 times=times, sandbox=box, timeouts=(cell_timeout, notebook_timeout),
                 workers=workers, devices=devices, scheduler=scheduler,
                 fresh_kernels=fresh_kernels, root=root)
@@ -216,7 +217,7 @@ def check(
     out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path(".grader/check"),
     mnist: MnistOpt = None,
     data: DataOpt = None,
-    sandbox: SandboxOpt = "auto",
+    sandbox: SandboxOpt = SandboxMode.auto,
     memory: MemoryOpt = "4G",
     disk: DiskOpt = "2G",
 ) -> None:
@@ -237,7 +238,7 @@ def check(
         pack = find_pack(assignment)
         prof = pack.spec.profile(profile)
         mnist_path = locate_mnist(mnist)
-        box = sandbox_from(sandbox, memory, None, 256, disk)
+        box = sandbox_from(sandbox.value, memory, None, 256, disk)
         if box.note:
             err.print(f"[bold yellow]warning:[/] {escape(box.note)}", highlight=False)
         with stop_signals(), _settled(), console.status(

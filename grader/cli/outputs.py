@@ -16,10 +16,11 @@ from rich.markup import escape
 from grader.batch.stopping import exit_code, signal_name, stop_signals
 from grader.cli.common import (
     AssignmentOpt,
+    Audience,
     AudienceOpt,
+    ExportFormat,
     PdfOpt,
     SubmittedOpt,
-    check_audience,
     console,
     err,
     fail,
@@ -43,7 +44,7 @@ def report(
     assignment: AssignmentOpt,
     overrides: Annotated[Path | None, typer.Option(
         help="Manual grades: CSV or YAML with student, question, points, comment.")] = None,
-    audience: AudienceOpt = "student",
+    audience: AudienceOpt = Audience.student,
     pdf: PdfOpt = True,
     submitted: SubmittedOpt = None,
 ) -> None:
@@ -61,7 +62,7 @@ def report(
                 book.record_overrides(pack.id, manual, overrides)
                 console.print(f"recorded {len(manual)} manual grade(s) from {overrides}")
             expected = pack.expected(latest[0]["profile"]) if latest else {}
-            results = write_outputs(book, pack, expected, out, check_audience(audience), pdf,
+            results = write_outputs(book, pack, expected, out, audience.value, pdf,
                                     parse_times(submitted))
     except GraderError as exc:
         raise fail(exc) from None
@@ -78,8 +79,8 @@ def report(
 def export_grades(
     out: Annotated[Path, typer.Argument(help="Output folder of an earlier `grader grade`.")],
     assignment: AssignmentOpt,
-    format: Annotated[str, typer.Option(
-        "--format", help="csv, canvas, moodle, blackboard or gradescope.")] = "csv",
+    format: Annotated[ExportFormat, typer.Option(
+        "--format", help="What the LMS imports.")] = ExportFormat.csv,
     column_id: Annotated[str, typer.Option(
         help="canvas, blackboard: the LMS's id of the assignment's column, so the grades go "
              "into it (else the LMS makes a new one).")] = "",
@@ -109,7 +110,7 @@ def export_grades(
     )
 
     try:
-        check_options(format, column_id)
+        check_options(format.value, column_id)
     except ValueError as exc:
         raise fail(GraderError(str(exc))) from None
     try:
@@ -119,15 +120,15 @@ def export_grades(
             with open_gradebook(out) as book:
                 results = class_results(book, pack, times)
             target = to or out / "exports"
-            written = export(results, format, pack.spec.title, target,
+            written = export(results, format.value, pack.spec.title, target,
                              [q.id for q in pack.spec.questions], column_id, allow_pending)
             packed = (moodle_feedback(results, pack, target, pdf) if format == "moodle" else
                       canvas_feedback(results, pack, target) if format == "canvas" else None)
     except GraderError as exc:
         raise fail(exc) from None
-    console.print(f"wrote {len(written)} {format} file(s) under {target}")
+    console.print(f"wrote {len(written)} {format.value} file(s) under {target}")
     if packed is not None:
-        _say_packed(packed, format)
+        _say_packed(packed, format.value)
     if format == "blackboard":
         _say_blackboard(blackboard_rows(results))
 

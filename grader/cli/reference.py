@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from grader.cli.common import DataOpt, MnistOpt, console, fail, parse_data
+from grader.cli.common import DataOpt, MnistOpt, ShowFormat, console, fail, parse_data
 from grader.errors import GraderError
 from grader.text import pct
 
@@ -54,7 +54,8 @@ def reference_build(
 def reference_show(
     assignment: Annotated[str, typer.Argument(help="Assignment id.")],
     profile: Annotated[str, typer.Option(help="Profile, or 'all'.")] = "all",
-    format: Annotated[str, typer.Option("--format", help="json or table.")] = "table",
+    format: Annotated[ShowFormat, typer.Option("--format", help="How to print.")]
+    = ShowFormat.table,
 ) -> None:
     """Print the expected results: parameter counts, accuracies, thresholds."""
     from grader.assignment.pack import find_pack
@@ -68,7 +69,7 @@ def reference_show(
                "profiles": profiles}
     except GraderError as exc:
         raise fail(exc) from None
-    if format == "json":
+    if format is ShowFormat.json:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
     for name, prof in profiles.items():
