@@ -226,6 +226,7 @@ class Spec:
     own_images: int = 0
     denoising: Denoising | None = None
     late: LateRule | None = None
+    show_reference: bool = False  # students' reports show the reference (its layers, accuracy)
 
     def dataset_of(self, reference_model: str) -> Dataset:
         """The dataset a reference model is trained and measured on."""

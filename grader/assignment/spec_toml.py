@@ -230,6 +230,7 @@ def load_spec(path: Path | str) -> Spec:
         own_images=images.get("own", int, 0),
         denoising=_denoising(r, refs) if "denoising" in data else None,
         late=_late(r) if "late" in data else None,
+        show_reference=r.sub("reports", "reports").get("show_reference", bool, False),
     )
 
 

@@ -88,7 +88,7 @@ def run_batch(paths: Sequence[Path], pack: Pack, out_dir: Path, mnist_path: Path
             evaluator.warm()  # Keras in the clean workers while the first kernels start
         if todo and not scheduler:
             threading.Thread(target=warm_html, name="html-warm", daemon=True).start()
-        pages = Pages(expected, audience)
+        pages = Pages(expected, audience, pack.spec.show_reference)
 
         def finished(result: Result) -> None:
             book.record(result)  # one thread writes the gradebook, one result at a time

@@ -207,6 +207,10 @@ def grade(
 
         console.print(results_table(outcome.results, f"{pack.spec.title} — {prof.name} profile"))
         console.print(closing_line(outcome, out / "summary.html"))
+        if outcome.results and outcome.errors == len(outcome.results):
+            err.print("[bold red]error:[/] no notebook could be graded (every one is in "
+                      "error: see the summary)", highlight=False)
+            raise typer.Exit(1)  # a script must not take a class of errors for grades
 
 
 @app.command()

@@ -119,6 +119,11 @@ def export_grades(
         with _held(out):
             with open_gradebook(out) as book:
                 results = class_results(book, pack, times)
+                held = book.assignments()
+            if not results:  # a header-only file would import as "nobody handed in"
+                raise GraderError(
+                    f"this gradebook holds no results of {pack.id} (it holds: "
+                    f"{', '.join(held) or 'nothing'}): nothing to export", path=out)
             target = to or out / "exports"
             written = export(results, format.value, pack.spec.title, target,
                              [q.id for q in pack.spec.questions], column_id, allow_pending)

@@ -20,6 +20,12 @@ from grader.gradebook.result import Result
 from grader.students import roster_order
 
 GRADEBOOK = "gradebook.sqlite"  # an output folder's gradebook, by this name
+# The gradebook's schema version, kept in SQLite's ``user_version``. Version 1 is the
+# schema of grader 0.2, which wrote no version (0 on a gradebook that has tables).
+SCHEMA_VERSION = 1
+# What takes a gradebook of version N to N + 1, run in one transaction with the new
+# version. 0 → 1 changes no table: it only writes the version down.
+MIGRATIONS: dict[int, str] = {0: ""}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -88,9 +94,43 @@ class Gradebook:
             self._db = sqlite3.connect(self.path, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise GradebookError(f"cannot open the gradebook ({exc})", path=self.path) from None
+
+    def _migrate(self) -> None:
+        """Bring an older gradebook to :data:`SCHEMA_VERSION`; refuse a newer one.
+
+        A new (empty) file gets the current version. Each step runs in one transaction
+        with its version number, so a failed step leaves the gradebook as it was.
+        """
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        tables = self._db.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+                                  ).fetchone()[0]
+        if version > SCHEMA_VERSION:
+            self._db.close()
+            raise GradebookError(
+                f"written by a newer grader (gradebook schema {version}; this grader reads up "
+                f"to {SCHEMA_VERSION}): upgrade grader to read it", path=self.path)
+        if not tables:
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            return
+        while version < SCHEMA_VERSION:
+            with self._db:
+                if MIGRATIONS[version]:
+                    self._db.executescript(MIGRATIONS[version])
+                version += 1
+                self._db.execute(f"PRAGMA user_version = {version}")
+
+    def schema_version(self) -> int:
+        """The schema version this gradebook is at (after any migration on opening)."""
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def assignments(self) -> list[str]:
+        """The assignments this gradebook holds results of."""
+        return [row[0] for row in self._db.execute(
+            "SELECT DISTINCT assignment FROM submissions ORDER BY assignment")]
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

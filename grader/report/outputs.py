@@ -69,7 +69,7 @@ def write_outputs(book: Gradebook, pack: Pack, expected: Mapping[str, Any], out_
     results = class_results(book, pack, times)
     questions = [{"id": q.id, "title": q.title, "points": q.points} for q in pack.spec.questions]
     write_grades_csv(results, [q["id"] for q in questions], out_dir / "grades.csv")
-    pages = Pages(expected, audience)
+    pages = Pages(expected, audience, pack.spec.show_reference)
     students = [pages.html(r, out_dir / r["student"] / "report.html") for r in results]
     summary = render_summary(results, pack.spec.title, questions, pack.spec.max_score,
                              out_dir / "summary.html")
@@ -96,7 +96,8 @@ def moodle_feedback(results: Sequence[Mapping[str, Any]], pack: Pack, out: Path,
     :mod:`grader.report.lms_feedback`).
     """
     profile = next((r["profile"] for r in results if r.get("profile")), None)
-    pages = Pages(pack.expected(profile) if profile else {}, "student")
+    pages = Pages(pack.expected(profile) if profile else {}, "student",
+                  pack.spec.show_reference)
     return moodle_feedback_zip(results, out, pack.id, pages.html,
                                (lambda p: print_pdfs(p, pdf_processes())) if pdf else None)
 

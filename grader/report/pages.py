@@ -27,10 +27,12 @@ class Pages:
     with nothing changed for a student rewrites neither their page nor their PDF.
     """
 
-    def __init__(self, expected: Mapping[str, Any], audience: str) -> None:
+    def __init__(self, expected: Mapping[str, Any], audience: str,
+                 show_reference: bool = False) -> None:
         self.expected, self.audience = expected, audience
+        self.show_reference = show_reference
         h = hashlib.sha256(json.dumps({"expected": expected, "audience": audience,
-                                       "grader": VERSION},
+                                       "show_reference": show_reference, "grader": VERSION},
                                       sort_keys=True, default=str).encode())
         drawing = [*(PACKAGE / "report").glob("*.py"),
                    *templates_dir().rglob("*")]
@@ -47,7 +49,7 @@ class Pages:
                              .encode()).hexdigest()
         if page.is_file() and _made(page).get("key") == key:
             return page
-        render_student(result, self.expected, page, self.audience)
+        render_student(result, self.expected, page, self.audience, self.show_reference)
         page.with_suffix(".pdf").unlink(missing_ok=True)
         _record(page, {"key": key, "pdf": False})
         return page

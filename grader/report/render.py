@@ -135,9 +135,16 @@ def confusion_table(matrix: Sequence[Sequence[int]]) -> dict[str, Any]:
 
 
 def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | None,
-                    report_dir: Path, audience: str = "instructor") -> dict[str, Any]:
-    """The plain dict the student template renders."""
+                    report_dir: Path, audience: str = "instructor",
+                    show_reference: bool = False) -> dict[str, Any]:
+    """The plain dict the student template renders.
+
+    The reference's architecture, curves and accuracies (the answer, for a student)
+    are shown to the instructor's audience, or to students where the spec says so
+    (``show_reference``).
+    """
     result = for_audience(result, audience)
+    show_reference = show_reference or audience == "instructor"
     models = {m["id"]: m for m in result.get("models", [])}
     histories = {h["id"]: h for h in result.get("histories", [])}
     ref_models = (expected or {}).get("models", {})
@@ -153,7 +160,8 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
         elif hist is not None:
             shown.add(hist["id"])
         ref_name = q.get("reference_model")
-        ref_hist = ((ref_models.get(ref_name) or {}).get("history") or {}).get("history")
+        ref_hist = (((ref_models.get(ref_name) or {}).get("history") or {}).get("history")
+                    if show_reference else None)
         evaluation = (model or {}).get("evaluation") or {}
         owner = q["id"] == owner_id
         checks = said_once(q["checks"])
@@ -177,7 +185,8 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
             "evaluation": evaluation,
             "denoising": _denoising_plot(q, evaluation),
             "layers": L.compare(model, ref_models[ref_name])
-            if model and "layers" in model and ref_name in ref_models else [],
+            if show_reference and model and "layers" in model and ref_name in ref_models
+            else [],
             "reference_name": ref_name,
         })
     execution = result.get("execution") or {}
@@ -196,7 +205,7 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
         "reference": {name: {"structure": L.describe(m["layers"]),
                              "total_params": m["total_params"],
                              "accuracy": (m.get("evaluation") or {}).get("accuracy")}
-                      for name, m in ref_models.items()},
+                      for name, m in ref_models.items()} if show_reference else {},
     }
 
 
@@ -256,7 +265,8 @@ def _confusion_owner(result: Mapping[str, Any]) -> str | None:
 
 
 def render_student(result: Mapping[str, Any], expected: Mapping[str, Any] | None,
-                   out_path: Path, audience: str = "instructor") -> Path:
+                   out_path: Path, audience: str = "instructor",
+                   show_reference: bool = False) -> Path:
     """Write one student's HTML report.
 
     If the report cannot be rendered, a plain page saying why (with the traceback for
@@ -265,7 +275,7 @@ def render_student(result: Mapping[str, Any], expected: Mapping[str, Any] | None
     out_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         html = _env().get_template("report.html.j2").render(
-            **student_context(result, expected, out_path.parent, audience))
+            **student_context(result, expected, out_path.parent, audience, show_reference))
     except Exception as exc:  # noqa: BLE001 - recorded on the page, never swallowed
         html = _fallback_page(result, exc, traceback.format_exc())
     out_path.write_text(html, encoding="utf-8")

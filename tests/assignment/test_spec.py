@@ -125,6 +125,12 @@ DENOISING = """
 """
 
 
+def test_reports_show_the_reference_to_students_only_when_the_spec_says(tmp_path):
+    assert load_spec(write(tmp_path, GOOD)).show_reference is False
+    shown = load_spec(write(tmp_path, GOOD + "\n[reports]\nshow_reference = true\n"))
+    assert shown.show_reference is True
+
+
 def test_denoising_table_is_read_and_checked(tmp_path):
     spec = load_spec(write(tmp_path, GOOD + textwrap.dedent(DENOISING)))
     assert spec.denoising is not None and spec.denoising.levels == (0.0, 0.5, 1.0)

@@ -460,6 +460,14 @@ def test_export_writes_what_the_lms_imports(graded_copy, fmt, file):
         assert "and 3 more" in " ".join(proc.stderr.split())  # five named, as everywhere
 
 
+def test_export_of_an_assignment_the_gradebook_does_not_hold_is_refused(graded_copy):
+    proc = run_cli("export", str(graded_copy), "-a", "kit_blatt10", "--format", "csv")
+    said = " ".join(proc.stderr.split())
+    assert proc.returncode == 2 and "holds no results of kit_blatt10 (it holds: dlcourse_mlp)" \
+        in said, said
+    assert not (graded_copy / "exports").exists()
+
+
 def test_export_refuses_a_column_id_it_cannot_use_before_writing(graded_copy):
     for args, says in [(["--format", "csv", "--column-id", "12"],
                         "--column-id is for canvas and blackboard only, not csv"),

@@ -51,3 +51,40 @@ def test_cache_hits_only_for_same_notebook_and_spec(tmp_path):
         assert book.cached("demo", "alice", "b" * 64, "f1") is None
         assert book.cached("demo", "alice", "a" * 64, "f2") is None
         assert book.cached("demo", "carol", "a" * 64, "f1") is None
+
+
+def test_a_gradebook_of_the_release_before_versions_is_migrated_and_keeps_everything(tmp_path):
+    from grader.gradebook.store import SCHEMA_VERSION
+
+    path = tmp_path / "g.sqlite"
+    with Gradebook(path) as book:
+        book.record(result("alice", 2.0))
+        book.record(result("bob", 1.0))
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 0")  # as grader 0.2 left every gradebook
+    db.commit()
+    db.close()
+    with Gradebook(path) as book:
+        assert book.schema_version() == SCHEMA_VERSION == 1
+        assert [(r["student"], r["score"]) for r in book.latest("demo")] == [("alice", 2.0),
+                                                                               ("bob", 1.0)]
+        assert book.assignments() == ["demo"]
+
+
+def test_a_gradebook_from_a_newer_grader_is_refused_and_left_alone(tmp_path):
+    import pytest
+
+    from grader.errors import GradebookError
+
+    path = tmp_path / "g.sqlite"
+    with Gradebook(path) as book:
+        book.record(result("alice", 2.0))
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 7")
+    db.commit()
+    db.close()
+    with pytest.raises(GradebookError, match="newer grader .*schema 7.*reads up to 1"):
+        Gradebook(path)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 7
+    assert db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1

@@ -410,6 +410,21 @@ def test_layers_beside_the_reference_and_tracebacks_of_the_students_own_frames(t
     assert "[2 frame(s) inside libraries left out]" in html and "nb_epoch" in html
 
 
+def test_students_do_not_see_the_reference_unless_the_spec_shows_it(tmp_path):
+    r = result()
+    r["questions"][0]["reference_model"] = "improved"
+    r["models"][0]["layers"] = [{"class_name": "Dense", "units": 64, "activation": "relu"},
+                                {"class_name": "Dense", "units": 10, "activation": "softmax"}]
+    student = render_student(r, EXPECTED, tmp_path / "s.html", "student").read_text()
+    assert "Reference models" not in student and "beside the reference" not in student
+    assert "95.00 %" not in student  # the reference's accuracy: the answer, for a student
+    shown = render_student(r, EXPECTED, tmp_path / "t.html", "student",
+                           show_reference=True).read_text()
+    assert "Reference models" in shown and "beside the reference" in shown
+    teacher = render_student(r, EXPECTED, tmp_path / "i.html", "instructor").read_text()
+    assert "Reference models" in teacher and "95.00 %" in teacher
+
+
 def test_late_submissions_say_when_and_what_they_lost(tmp_path):
     from datetime import datetime, timezone
 
