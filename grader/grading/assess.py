@@ -81,6 +81,12 @@ def run_check(spec_check: CheckSpec, question: Question, found: Mapping[str, Any
     """Run one check of a question; a check that raises is recorded as its error."""
     check_id = f"{question.id}.{spec_check.name}"
     registered = checks.get(spec_check.name)
+    if spec_check.points == 0:  # shown for no points: judged as if worth one, then scaled
+        worth_one = replace(spec_check, points=1.0)
+        result = run_check(worth_one, question, found, expected)
+        details = ({**result.details, "points": 0.0} if "points" in result.details
+                   else result.details)
+        return replace(result, score=0.0, max_score=0.0, details=details)
     inp = CheckInput(check_id, spec_check.points, spec_check.params,
                      expected.get("checks", {}).get(check_id, {}), found)
     if inp.expected.get("hidden"):  # a student edition: its expected values were left out

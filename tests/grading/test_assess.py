@@ -155,3 +155,21 @@ def test_what_the_grader_chose_not_to_measure_is_stored(tmp_path):
                             evaluation_fingerprint="m1")
     measure(run, setup, tmp_path)
     assert Run.load(tmp_path).evaluations == {"1": {"error": "not measured: fit only"}}
+
+
+def test_a_check_shown_for_no_points_keeps_its_verdict():
+    """Given code's checks are worth 0: partial stays partial, though nothing is earned."""
+    from grader.assignment.spec import CheckSpec, Question
+    from grader.grading.assess import run_check
+
+    history = {"id": 0, "history": {"loss": [1.0, 0.8], "accuracy": [0.5, 0.6]},
+               "params": {"epochs": 2}, "epochs_run": 2}
+    found = {"history": history, "model": {"id": 0}}
+    for points in (1.0, 0.0):
+        spec = CheckSpec("history_length", points, {"min_epochs": 2,
+                                                    "require_validation": True})
+        q = Question("q", "Q", points, (spec,))
+        expected = {"checks": {"q.history_length": {"min_epochs": 2, "validation": True}}}
+        result = run_check(spec, q, found, expected)
+        assert result.outcome.value == "partial", result  # trained, but no validation
+        assert result.max_score == points and result.score == points / 2
