@@ -238,8 +238,10 @@ def build_outline(cells: Sequence[Mapping[str, Any]]) -> Outline:
             read, level = _read_line(line)
             current = segments[-1].label
             item = _LIST_ITEM.match(line) if read is None else None
-            if item and parent and int(item.group(1)) == next_item:
-                # the next numbered item under a bare number: that number's part
+            if item and parent and int(item.group(1)) in (next_item, 1):
+                # the next numbered item under a bare number: that number's part (a list
+                # that starts again at 1., the answers below the handout's questions, too)
+                next_item = int(item.group(1))
                 _flush(segments[-1], i, buf)
                 key = _key(parent, item.group(1))
                 segments.append(Segment(Label(key, i, n, 8, line.strip()), [i]))

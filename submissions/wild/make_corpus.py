@@ -505,6 +505,16 @@ def dlcourse() -> None:
     b.code(DL_CURVES).md("### Question 4: overfitting?").placeholder("a4_overfitting")
     b.write("dlcourse_mlp", "question_headings_with_words", q)
 
+    b = dl_base("the course notebook's own questions list kept, the answers numbered 1.-4. "
+                "again in a new cell below it").code(DL_CONF).code(DL_CURVES)
+    b.md("## 3 Questions to Answer\n\n1. How long have you trained the network?\n2. What "
+         "accuracy do you obtain with this program?\n3. What do you see analyzing the confusion "
+         "matrix?\n4. Do you think the program is overfitting by looking at the Loss/Accuracy "
+         "plots?")
+    b.md("1. " + DA["a1_training_time"] + "\n2. " + DA["a2_accuracy"] + "\n3. "
+         + DA["a3_confusion"] + "\n4. " + DA["a4_overfitting"], tuple(q))
+    b.write("dlcourse_mlp", "answers_numbered_again_below_the_questions", q)
+
     b = dl_base("the course notebook as handed out, nothing answered")
     b.write("dlcourse_mlp", "untouched_course_notebook", q)
 
