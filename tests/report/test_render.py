@@ -425,6 +425,15 @@ def test_students_do_not_see_the_reference_unless_the_spec_shows_it(tmp_path):
     assert "Reference models" in teacher and "95.00 %" in teacher
 
 
+def test_a_question_on_given_code_says_it_earns_no_points(tmp_path):
+    r = result()
+    q1 = r["questions"][0]
+    q1.update(points=0.0, score=0.0)
+    q1["checks"][0].update(score=0.0, max_score=0.0)
+    html = render_student(r, EXPECTED, tmp_path / "g.html", "student").read_text()
+    assert "no points: given code" in html and "0 / 0" not in html
+
+
 def test_late_submissions_say_when_and_what_they_lost(tmp_path):
     from datetime import datetime, timezone
 
