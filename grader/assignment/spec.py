@@ -97,6 +97,7 @@ class Profile:
     seed: int
     parameters: Mapping[str, Any]
     max_epochs: int = 0
+    loop_epochs: int = 0  # a cell's third and later fits (a sweep's runs): at most this many
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ def _profile(r: _Reader, name: str) -> Profile:
         seed=r.get("seed", int, 0),
         parameters=dict(r.get("parameters", dict, {})),
         max_epochs=_non_negative(r, "max_epochs"),
+        loop_epochs=_non_negative(r, "loop_epochs"),
     )
 
 

@@ -38,14 +38,16 @@ def code_cell(module: Any, cfg: dict[str, Any], role: str) -> nbformat.NotebookN
 
 
 def setup_cell(seed: int, mnist_path: Path, figures_dir: Path,
-               max_epochs: int = 0, train_limit: int = 0) -> nbformat.NotebookNode:
+               max_epochs: int = 0, train_limit: int = 0,
+               loop_epochs: int = 0) -> nbformat.NotebookNode:
     """The cell that seeds, sets the Agg backend, captures figures and serves MNIST offline.
 
     With ``max_epochs``, every ``fit`` call trains at most that many epochs; with
-    ``train_limit``, on at most that many samples (the first ones).
+    ``loop_epochs``, a cell's third and later calls (a sweep's runs) at most that many;
+    with ``train_limit``, on at most that many samples (the first ones).
     """
     cfg = {"seed": seed, "mnist_path": str(mnist_path), "figures_dir": str(figures_dir),
-           "max_epochs": max_epochs, "train_limit": train_limit}
+           "max_epochs": max_epochs, "train_limit": train_limit, "loop_epochs": loop_epochs}
     return code_cell(setup_src, cfg, "setup")
 
 

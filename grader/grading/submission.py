@@ -35,9 +35,9 @@ T = TypeVar("T")
 
 
 def setup_cells(pack: Pack, seed: int, kernel_mnist: Path, figures_dir: Path,
-                max_epochs: int = 0, train_limit: int = 0) -> list[Any]:
+                max_epochs: int = 0, train_limit: int = 0, loop_epochs: int = 0) -> list[Any]:
     """The cells before the student's: setup, then the Keras 2 compatibility layer if on."""
-    cells = [setup_cell(seed, kernel_mnist, figures_dir, max_epochs, train_limit)]
+    cells = [setup_cell(seed, kernel_mnist, figures_dir, max_epochs, train_limit, loop_epochs)]
     if pack.spec.compat:
         cells += [compat_cell(), keras1_cell()]
     return cells
@@ -104,7 +104,8 @@ def start_submission(path: Path, student: str, setup: GradingSetup, student_dir:
     cells = numbered_cells(nb)
     probe_dir = work_dir / f".probe-{secrets.token_hex(8)}"
     first = setup_cells(setup.pack, setup.profile.seed, setup.kernel_mnist, work_dir / "figures",
-                        setup.profile.max_epochs, setup.profile.train_limit)
+                        setup.profile.max_epochs, setup.profile.train_limit,
+                        setup.profile.loop_epochs)
     prepared = prepare(nb, first, probe_cell(probe_dir, calls=setup.pack.spec.calls))
     params = {**setup.profile.parameters, **setup.parameters}
     data_files = [setup.kernel_mnist, *([setup.kernel.path] if setup.kernel else [])]

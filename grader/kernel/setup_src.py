@@ -115,11 +115,26 @@ def limit_samples(args: tuple, kwargs: dict[str, Any], train_limit: int,
     return args, rows
 
 
+LOOP_AFTER = 2  # a cell's fits after the first two are a loop's (a sweep, replicates)
+
+
+def epoch_cap(max_epochs: int, loop_epochs: int, earlier_in_cell: int) -> int:
+    """The epochs a ``fit`` call may train (0: no cap).
+
+    ``max_epochs`` caps every call; ``loop_epochs`` caps a cell's third and later calls
+    (``earlier_in_cell`` calls came before this one in the same cell): the runs of a
+    weight-decay sweep or of replicates, whose number matters more than their length.
+    """
+    if loop_epochs > 0 and earlier_in_cell >= LOOP_AFTER:
+        return min(loop_epochs, max_epochs) if max_epochs > 0 else loop_epochs
+    return max_epochs
+
+
 def record_fits(keras: Any, state: types.ModuleType, max_epochs: int = 0,
-                train_limit: int = 0) -> None:
+                train_limit: int = 0, loop_epochs: int = 0) -> None:
     """Wrap ``keras.Model.fit``: keep each call's History with its cell; apply the profile.
 
-    The profile's epoch cap and training subset shorten any notebook; what the student
+    The profile's epoch caps and training subset shorten any notebook; what the student
     asked for is recorded beside what ran (``epochs_requested``, ``samples_given``).
     """
     original = keras.Model.fit
@@ -128,7 +143,8 @@ def record_fits(keras: Any, state: types.ModuleType, max_epochs: int = 0,
 
     @functools.wraps(original)
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        args, asked = cap_epochs(args, kwargs, max_epochs)
+        earlier = sum(1 for f in state.fits if f["cell"] == state.cell)
+        args, asked = cap_epochs(args, kwargs, epoch_cap(max_epochs, loop_epochs, earlier))
         args, given = limit_samples(args, kwargs, train_limit)
         history = original(self, *args, **kwargs)
         if len(state.fits) < MAX_FITS:
@@ -444,7 +460,8 @@ def main(cfg: dict[str, Any]) -> None:
     def prepare_keras(keras: Any) -> None:
         with contextlib.suppress(Exception):  # mid-import of TensorFlow: its own hook seeds
             keras.utils.set_random_seed(seed)
-        record_fits(keras, state, int(cfg.get("max_epochs", 0)), int(cfg.get("train_limit", 0)))
+        record_fits(keras, state, int(cfg.get("max_epochs", 0)), int(cfg.get("train_limit", 0)),
+                    int(cfg.get("loop_epochs", 0)))
         safe_drawing(keras, state)
         offline_mnist(cfg["mnist_path"])
 

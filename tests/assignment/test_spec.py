@@ -85,6 +85,8 @@ def test_kernel_table_names_requirements_preload_and_compat(tmp_path):
     (("points = 2", "points = true"), "questions[0].points", "should be int or float"),
     (("train_limit = 100", "train_limit = 100\nmax_epochs = -1"), "profiles.fast.max_epochs",
      "0 (no cap) or more"),
+    (("train_limit = 100", "train_limit = 100\nloop_epochs = -2"), "profiles.fast.loop_epochs",
+     "0 (no cap) or more"),
     (('reference_models = ["starter"]', 'reference_models = ["starter", 3]'),
      "reference_models[1]", "should be str"),
     (("[profiles.fast]\ntrain_limit = 100", "profiles = { fast = 3 }"), "profiles.fast",

@@ -73,3 +73,31 @@ def test_colab_calls_are_skipped_with_a_note_where_colab_is_not(capsys, monkeypa
     assert "ran on Colab, skipped here: drive.mount" in said and "files.upload" in said
     for name in [n for n in sys.modules if n == "google.colab" or n.startswith("google.colab.")]:
         monkeypatch.delitem(sys.modules, name)
+
+
+def test_a_sweeps_runs_are_cut_shorter_than_single_fits():
+    """A cell's third and later fits are a loop's: the profile's loop cap applies to them."""
+    cap = setup_src.epoch_cap
+    assert [cap(15, 3, n) for n in range(5)] == [15, 15, 3, 3, 3]
+    assert cap(15, 0, 9) == 15  # no loop cap: every fit as the others
+    assert cap(0, 3, 2) == 3 and cap(0, 3, 1) == 0  # a loop cap alone
+    assert cap(2, 3, 5) == 2  # never longer than the cap of every fit
+
+
+def test_the_cap_counts_fits_per_cell():
+    calls = []
+
+    class Model:
+        def fit(self, *args, **kwargs):
+            calls.append(kwargs.get("epochs"))
+            return "history"
+
+    keras = types.SimpleNamespace(Model=Model)
+    state = types.SimpleNamespace(fits=[], cell="loop")
+    setup_src.record_fits(keras, state, max_epochs=15, loop_epochs=3)
+    for _ in range(4):
+        keras.Model().fit(None, epochs=40)
+    state.cell = "next"
+    keras.Model().fit(None, epochs=40)
+    assert calls == [15, 15, 3, 3, 15]
+    assert [f["epochs_requested"] for f in state.fits] == [40] * 5  # what was asked counts
