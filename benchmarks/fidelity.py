@@ -19,6 +19,9 @@ With ``--run`` it also grades every notebook (``grader grade``, the packs' defau
 with what the TA gives the student's own work (the truth file's ``[points]``):
 
 - points agreeing: (notebook, question) pairs within a quarter of the question's points;
+- objects agreeing: questions whose graded model is the one the TA grades (the truth
+  file's ``[graded]``: the cell that trained it; 0 when the notebook holds none of the
+  student's own);
 - mean total error: the mean over notebooks of |grader's automatic total − the TA's|;
 - per notebook: seconds to execute, cells lost (of them to time limits), old-Keras
   translations made, and the largest disagreement.
@@ -151,6 +154,7 @@ class Graded:
     pack: str
     notebook: str
     pairs: list[tuple[str, float, float, float]]  # question, grader, TA, question's points
+    objects: list[tuple[str, int, int]]  # question, the grader's model's fit cell, the TA's
     seconds: float
     lost: int
     timeouts: int
@@ -160,6 +164,11 @@ class Graded:
     def agreeing(self) -> int:
         """Pairs within a quarter of the question's points."""
         return sum(abs(g - t) <= 0.25 * p + 1e-9 for _, g, t, p in self.pairs)
+
+    @property
+    def same_objects(self) -> int:
+        """Questions graded on the model the TA grades."""
+        return sum(g == t for _, g, t in self.objects)
 
     @property
     def total_error(self) -> float:
@@ -183,8 +192,12 @@ def run_corpus(packs: list[str] | None) -> list[Graded]:
                 pairs = [(qid, automatic(questions[qid]), float(fair),
                           float(questions[qid]["points"]))
                          for qid, fair in truth.get("points", {}).items()]
+                cells = {m["id"]: int(m.get("fit_cell") or 0) for m in r.get("models", [])}
+                objects = [(qid, cells.get((questions[qid].get("selection") or {}).get(
+                    "model_id"), 0), int(cell))
+                    for qid, cell in truth.get("graded", {}).items()]
                 failures = (r.get("execution") or {}).get("failures") or []
-                out.append(Graded(pack, notebook.stem, pairs,
+                out.append(Graded(pack, notebook.stem, pairs, objects,
                                   float((r.get("timings") or {}).get("execute") or 0.0),
                                   len(failures),
                                   sum(f.get("ename") == "CellTimeout" for f in failures),
@@ -194,29 +207,32 @@ def run_corpus(packs: list[str] | None) -> list[Graded]:
 
 def points_tables(graded: list[Graded]) -> list[str]:
     """The per-pack summary and the per-notebook table of a ``--run``."""
-    rows = ["| pack | notebooks | points agreeing | mean total error | seconds per notebook "
-            "(mean / max) | cells lost (time limits) | translations |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| pack | notebooks | points agreeing | objects agreeing | mean total error | "
+            "seconds per notebook (mean / max) | cells lost (time limits) | translations |",
+            "|---|---|---|---|---|---|---|---|"]
     packs: dict[str, list[Graded]] = {}
     for g in graded:
         packs.setdefault(g.pack, []).append(g)
     for pack, gs in [*sorted(packs.items()), ("all", graded)]:
         pairs = sum(len(g.pairs) for g in gs)
         agree = sum(g.agreeing for g in gs)
+        objs = sum(len(g.objects) for g in gs)
+        same = sum(g.same_objects for g in gs)
         rows.append(f"| {pack} | {len(gs)} | {agree}/{pairs} ({100 * agree / max(1, pairs):.1f} %)"
-                    f" | {sum(g.total_error for g in gs) / len(gs):.2f} | "
+                    f" | {same}/{objs} | {sum(g.total_error for g in gs) / len(gs):.2f} | "
                     f"{sum(g.seconds for g in gs) / len(gs):.0f} / "
                     f"{max(g.seconds for g in gs):.0f} | {sum(g.lost for g in gs)} "
                     f"({sum(g.timeouts for g in gs)}) | {sum(g.translations for g in gs)} |")
     rows += ["", "| notebook | seconds | cells lost | translations | grader / TA | "
-             "largest disagreement |", "|---|---|---|---|---|---|"]
+             "largest disagreement | other object graded |", "|---|---|---|---|---|---|---|"]
     for g in graded:
         worst = max(g.pairs, key=lambda x: abs(x[1] - x[2]), default=None)
         off = (f"{worst[0]}: {worst[1]:g} vs {worst[2]:g}"
                if worst and abs(worst[1] - worst[2]) > 1e-9 else "–")
+        other = "; ".join(f"{q}: cell {gc} (TA: {tc})" for q, gc, tc in g.objects if gc != tc)
         rows.append(f"| {g.pack}/{g.notebook} | {g.seconds:.0f} | {g.lost} | {g.translations} "
                     f"| {sum(x[1] for x in g.pairs):g} / {sum(x[2] for x in g.pairs):g} "
-                    f"| {off} |")
+                    f"| {off} | {other or '–'} |")
     return rows
 
 

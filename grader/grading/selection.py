@@ -131,7 +131,8 @@ def _rank(
     n = len(pool)
     of = f"of {n} candidate model{'s' * (n != 1)}"
     if selector.prefer == "closest" and reference is not None:
-        best = min(pool, key=lambda m: (*L.distance(m, reference), -_accuracy(evaluations, m)))
+        best = min(pool, key=lambda m: (*L.distance(m, reference), bool(m.get("fit_only")),
+                                        -_accuracy(evaluations, m)))
         return best, (f"the model most like the reference `{selector.reference}` "
                       f"({L.describe(reference['layers'])}) {of}")
     if selector.prefer == "best":
@@ -207,7 +208,11 @@ def _choose(selector: Selector, models: Sequence[Mapping[str, Any]],
         return Selection(None, None,
                          f"`{m['path']}` {why_unfit(m, selector, dataset, reference, given)}",
                          wanted, tuple(names))
-    pool = [*fits, *from_log] if selector.prefer == "best" else (fits or from_log)
+    # "best" and "closest" rank every trained model (a sweep's last run left in `model`
+    # does not stand in for the network the question names); "last" takes a live one
+    ranks_all = selector.prefer == "best" or (selector.prefer == "closest"
+                                              and reference is not None)
+    pool = [*fits, *from_log] if ranks_all else (fits or from_log)
     if pool:
         best, why = _rank(pool, selector, evaluations, reference)
         if best.get("fit_only"):

@@ -28,6 +28,7 @@ class Book:
         self.cells: list[dict] = []
         self.truth: dict[str, dict] = {}
         self.fair: dict[str, float] = {}
+        self.graded: dict[str, int] = {}  # question: the cell that trained its model
 
     def md(self, text: str, answers: tuple[str, ...] = (), how: str = "label") -> Book:
         self.cells.append({"cell_type": "markdown", "metadata": {}, "source": text.strip()})
@@ -41,6 +42,8 @@ class Book:
                            "outputs": [], "source": src.strip()})
         for q, points in FAIR.get(src, {}).items():
             self.fair[q] = self.fair.get(q, 0.0) + points
+        for q in GRADED.get(src, ()):
+            self.graded[q] = len(self.cells)
         for q in answers:
             entry = self.truth.setdefault(q, {"answer": "present", "cells": [],
                                               "how": "comments"})
@@ -73,6 +76,9 @@ class Book:
             fair["q2a_model"] = 0.5  # every 2A answer here states 55050, 3 layers, 64 units
         lines += ["# automatic points a careful TA gives the student's own work", "[points]"]
         lines += [f"{q} = {fair.get(q, 0.0):g}" for q in AUTOMATIC[pack]] + [""]
+        lines += ["# the cell that trained the model a careful TA grades (0: none of the "
+                  "student's own)", "[graded]"]
+        lines += [f"{q} = {self.graded.get(q, 0)}" for q in SELECTED[pack]] + [""]
         (folder / f"{name}.truth.toml").write_text("\n".join(lines))
 
 
@@ -238,6 +244,19 @@ FAIR: dict[str, dict[str, float]] = {
     DAT_EXAMPLES: {"q4b_examples": 0.25},
     DAT_CURVE: {"q4c_denoising": 0.75},
     DAT_GEN: {"q4d_generate": 0.25},
+}
+# The model a TA grades for each question that selects one: the cell of the block that
+# trains it (the course's own network counts for 2C, whose curves are of it).
+GRADED: dict[str, tuple[str, ...]] = {
+    DAT_MODEL: ("q2c_curves",), DAT_SWEEP: ("q2d_weight_decay",), DAT_CNN: ("q3_cnn",),
+    DAT_AE: ("q4c_denoising",),
+}
+SELECTED = {
+    "dat405_a7": ["q2c_curves", "q2d_weight_decay", "q3_cnn", "q4c_denoising"],
+    "dlcourse_mlp": ["q2_accuracy", "q3_training"],
+    "zhaw_cnn": ["q4_cnn2", "q5_faces"],
+    "centralesupelec_lab7": ["q1_lenet", "q2_training"],
+    "kit_blatt10": ["q3_enlarged", "q4_curves"],
 }
 # The questions with automatic points, per pack; the other packs' wild notebooks change
 # nothing but the written answers, so every one of these is worth 0 there.

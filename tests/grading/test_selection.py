@@ -215,3 +215,16 @@ def test_a_named_variable_holding_the_given_model_is_not_graded_instead():
               _compiled(mlp(1, "other", [64], total=50890))]
     sel = select_model(selector, models, {}, given=given)
     assert sel.model_id is None and sel.reason.startswith("`model` is the model the starter gives")
+
+
+def test_the_closest_is_looked_for_among_trained_models_too():
+    """A sweep's last run left in `model` does not stand in for the network asked for."""
+    starter = _logged(mlp(1, "", [16], total=12730), 6, ["model"])
+    last_run = mlp(2, "model", [500, 300]) | {"fit_cell": 9}
+    sel = select_model(Selector(reference="starter", prefer="closest", kind="mlp"),
+                       [starter, last_run], {}, STARTER)
+    assert sel.model_id == 1 and "trained in cell 6" in sel.reason
+    twin = mlp(3, "baseline", [16], total=12730)  # as close, and live: the live one
+    sel = select_model(Selector(reference="starter", prefer="closest", kind="mlp"),
+                       [starter, last_run, twin], {}, STARTER)
+    assert sel.model_id == 3

@@ -49,3 +49,7 @@ def test_the_tas_points_cover_every_question_with_automatic_points(notebook):
     assert set(truth["points"]) == {q for q, points in automatic.items() if points > 0}
     for qid, fair in truth["points"].items():
         assert 0 <= fair <= automatic[qid], qid
+    selecting = {q.id for q in spec.questions if q.select is not None}
+    assert truth["graded"] and set(truth["graded"]) <= selecting
+    cells = len(__import__("json").loads(notebook.read_text(encoding="utf-8"))["cells"])
+    assert all(0 <= cell <= cells for cell in truth["graded"].values())
