@@ -6,6 +6,8 @@ code as ``benchmarks/fidelity.py``.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from benchmarks.fidelity import corpus, judge
@@ -51,5 +53,5 @@ def test_the_tas_points_cover_every_question_with_automatic_points(notebook):
         assert 0 <= fair <= automatic[qid], qid
     selecting = {q.id for q in spec.questions if q.select is not None}
     assert truth["graded"] and set(truth["graded"]) <= selecting
-    cells = len(__import__("json").loads(notebook.read_text(encoding="utf-8"))["cells"])
+    cells = len(json.loads(notebook.read_text(encoding="utf-8"))["cells"])
     assert all(0 <= cell <= cells for cell in truth["graded"].values())
