@@ -14,6 +14,7 @@ from typing import Any
 
 from grader import layers as L
 from grader.assignment.spec import Dataset, Selector
+from grader.checks.history import epochs_asked
 from grader.checks.training import loss_key
 from grader.text import pct
 
@@ -80,6 +81,7 @@ def annotate_fits(models: Sequence[dict[str, Any]], histories: Sequence[Mapping[
             continue
         cell = trained[-1]["cell"]
         model["fit_cell"] = cell
+        model["fit_epochs"] = sum(epochs_asked(h) for h in trained)
         model["fit_names"] = sorted(set(_FIT_CALL.findall(sources.get(int(cell), ""))))
 
 
@@ -104,15 +106,19 @@ def root_name(path: str) -> str:
 def given_as(model: Mapping[str, Any], given: Mapping[str, Mapping[str, Any]]) -> str | None:
     """The given reference model this one is identical to, or None: the student's own.
 
-    Identical means the same layers, the same parameter count, the same loss and the
-    same optimizer: what running the starter unchanged builds. Changing any of them
-    (a wider layer, another loss) makes the model the student's work.
+    Identical means the same layers, the same parameter count, the same loss, the same
+    optimizer and, when both are known, as many epochs of training: what running the
+    starter unchanged builds. Changing any of them (a wider layer, another loss, training
+    longer) makes the model the student's work.
     """
     for name, ref in given.items():
+        ref_epochs = epochs_asked(ref.get("history") or {})
         if (L.distance(model, ref) == (0, 0)
                 and loss_key(model.get("loss")) == loss_key(ref.get("loss"))
                 and (model.get("optimizer") or {}).get("class_name")
-                == (ref.get("optimizer") or {}).get("class_name")):
+                == (ref.get("optimizer") or {}).get("class_name")
+                and not (model.get("fit_epochs") and ref_epochs
+                         and model["fit_epochs"] != ref_epochs)):
             return name
     return None
 

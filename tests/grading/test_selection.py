@@ -203,6 +203,12 @@ def test_the_model_the_starter_gives_is_not_the_students_work():
         sel = select_model(selector, [unchanged, own], {0: {"accuracy": 0.91},
                                                         1: {"accuracy": 0.90}}, given=given)
         assert sel.model_id == 1 and sel.given is None, own
+    # trained longer than the starter trains it: the student's own
+    longer = _compiled(mlp(4, "model", [16], total=12730)) | {"fit_epochs": 12}
+    given_5 = {"starter": given["starter"] | {"history": {"epochs_run": 5}}}
+    assert select_model(selector, [longer], {}, given=given_5).model_id == 4
+    assert select_model(selector, [longer | {"fit_epochs": 5}], {},
+                        given=given_5).model_id is None
     # the loss's spelling does not make a given model the student's
     respelled = _compiled(mlp(2, "model", [16], total=12730), loss="mse")
     assert select_model(selector, [respelled], {}, given=given).model_id is None
