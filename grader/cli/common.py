@@ -38,6 +38,14 @@ class SandboxMode(str, Enum):
     none = "none"
 
 
+class MoodleLanguage(str, Enum):
+    """The language of the Moodle site a worksheet goes to (its column names)."""
+
+    en = "en"
+    de = "de"
+    fr = "fr"
+
+
 class ShowFormat(str, Enum):
     """How ``grader reference show`` prints."""
 

@@ -19,6 +19,7 @@ from grader.cli.common import (
     Audience,
     AudienceOpt,
     ExportFormat,
+    MoodleLanguage,
     PdfOpt,
     SubmittedOpt,
     console,
@@ -90,6 +91,9 @@ def export_grades(
     pdf: Annotated[bool, typer.Option(
         "--pdf/--no-pdf", help="moodle: the feedback files are PDF reports (else HTML).")]
     = True,
+    lms_language: Annotated[MoodleLanguage, typer.Option(
+        help="moodle: the site's language; its worksheet import finds columns by their "
+             "names in it.")] = MoodleLanguage.en,
     allow_pending: Annotated[bool, typer.Option(
         "--allow-pending", help="Export although written answers await marking: the "
                                 "automatic points only, said in every file's name.")] = False,
@@ -110,7 +114,7 @@ def export_grades(
     )
 
     try:
-        check_options(format.value, column_id)
+        check_options(format.value, column_id, lms_language.value)
     except ValueError as exc:
         raise fail(GraderError(str(exc))) from None
     try:
@@ -126,7 +130,8 @@ def export_grades(
                     f"{', '.join(held) or 'nothing'}): nothing to export", path=out)
             target = to or out / "exports"
             written = export(results, format.value, pack.spec.title, target,
-                             [q.id for q in pack.spec.questions], column_id, allow_pending)
+                             [q.id for q in pack.spec.questions], column_id, allow_pending,
+                             lms_language.value)
             packed = (moodle_feedback(results, pack, target, pdf) if format == "moodle" else
                       canvas_feedback(results, pack, target) if format == "canvas" else None)
     except GraderError as exc:

@@ -146,20 +146,40 @@ def _canvas(results: Sequence[Mapping[str, Any]], title: str, out: Path,
     return [path]
 
 
+# Moodle's worksheet import finds its columns by their names in the uploading teacher's
+# language (mod/assign's `recordid`, core `grade`, `lastmodifiedgrade`, the comments
+# plugin's name) and reads the participant number after its `hiddenuser` word; the names
+# as Moodle's own language packs spell them. `Username` is for the gradebook's CSV import,
+# whose columns the teacher maps by hand.
+MOODLE_LANGUAGES: dict[str, dict[str, str]] = {
+    "en": {"id": "Identifier", "name": "Full name", "grade": "Grade", "max": "Maximum Grade",
+           "modified": "Last modified (grade)", "comments": "Feedback comments",
+           "participant": "Participant "},
+    "de": {"id": "ID", "name": "Vollständiger Name", "grade": "Bewertung", "max": "Bestwertung",
+           "modified": "Zuletzt geändert (Bewertung)", "comments": "Feedback als Kommentar",
+           "participant": "Teilnehmer/in"},
+    "fr": {"id": "Identifiant", "name": "Nom complet", "grade": "Note", "max": "Note maximale",
+           "modified": "Dernière modification (note)", "comments": "Feedback par commentaires",
+           "participant": "Participant"},
+}
+
+
 def _moodle(results: Sequence[Mapping[str, Any]], title: str, out: Path,
-            questions: Sequence[str], column_id: str) -> list[Path]:
+            questions: Sequence[str], column_id: str, language: str = "en") -> list[Path]:
+    words = MOODLE_LANGUAGES[language]
     path = out / "moodle.csv"
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["Identifier", "Full name", "Username", "Grade", "Maximum Grade",
-                         "Last modified (grade)", "Feedback comments"])
+        writer.writerow([words["id"], words["name"], "Username", words["grade"], words["max"],
+                         words["modified"], words["comments"]])
         for r in sorted(results, key=lambda r: roster_order(r["student"])):
             name, participant = moodle_participant(r["file"]) or ("", "")
             graded = (datetime.fromtimestamp(r["started_at"], tz=timezone.utc).isoformat(
                 timespec="seconds") if r.get("started_at") else "")
             # Moodle keeps feedback comments as HTML: one line each, the text escaped
             comments = "<br>".join(html.escape(line) for line in _feedback(r).split("\n"))
-            writer.writerow([f"Participant {participant}" if participant else "", as_text(name),
+            writer.writerow([f"{words['participant']}{participant}" if participant else "",
+                             as_text(name),
                              r["student"], f"{r['score']:g}", f"{r['max_score']:g}", graded,
                              comments])
     return [path]
@@ -217,7 +237,7 @@ FORMATS: dict[str, Writer] = {"csv": _csv, "canvas": _canvas, "moodle": _moodle,
 WITH_COLUMN_ID = ("canvas", "blackboard")
 
 
-def check_options(fmt: str, column_id: str = "") -> None:
+def check_options(fmt: str, column_id: str = "", language: str = "en") -> None:
     """Refuse what :func:`export` cannot write, before anything is read or written.
 
     Raises:
@@ -229,6 +249,11 @@ def check_options(fmt: str, column_id: str = "") -> None:
     if column_id and fmt not in WITH_COLUMN_ID:
         raise ValueError(f"--column-id is for {' and '.join(WITH_COLUMN_ID)} only, "
                          f"not {fmt}")
+    if language not in MOODLE_LANGUAGES:
+        raise ValueError(f"--lms-language {language!r}: Moodle's columns are known in "
+                         f"{', '.join(MOODLE_LANGUAGES)}")
+    if language != "en" and fmt != "moodle":
+        raise ValueError(f"--lms-language is for moodle only, not {fmt}")
     if column_id and not COLUMN_ID.fullmatch(column_id):
         raise ValueError(f"--column-id {column_id!r} is not a number (Canvas' assignment "
                          "id, or the number after '|' in a Blackboard Grade Center download)")
@@ -239,14 +264,14 @@ AUTOMATIC_ONLY = "automatic-only"  # in the name of every file exported with pen
 
 def export(results: Sequence[Mapping[str, Any]], fmt: str, title: str, out: Path,
            questions: Sequence[str], column_id: str = "",
-           allow_pending: bool = False) -> list[Path]:
+           allow_pending: bool = False, language: str = "en") -> list[Path]:
     """Write ``results`` in an LMS format under ``out``; return the files written.
 
     Raises:
         ValueError: options :func:`check_options` refuses.
         GradebookError: answers await marking and ``allow_pending`` is not set.
     """
-    check_options(fmt, column_id)
+    check_options(fmt, column_id, language)
     pending = {r["student"]: n for r in results if (n := len(pending_questions(r)))}
     if pending and not allow_pending:
         raise GradebookError(
@@ -255,7 +280,8 @@ def export(results: Sequence[Mapping[str, Any]], fmt: str, title: str, out: Path
             "them (`grader report OUT --overrides FILE`), or export the automatic points only with "
             "--allow-pending (the files' names then say automatic-only)", path=out)
     out.mkdir(parents=True, exist_ok=True)
-    written = FORMATS[fmt](results, title, out, questions, column_id)
+    written = (_moodle(results, title, out, questions, column_id, language) if fmt == "moodle"
+               else FORMATS[fmt](results, title, out, questions, column_id))
     if not pending:
         return written
     renamed = []

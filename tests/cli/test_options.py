@@ -20,14 +20,15 @@ def test_shell_completion_is_offered():
 
 
 def test_the_choices_are_the_libraries_own():
-    from grader.cli.common import Audience, ExportFormat, SandboxMode
+    from grader.cli.common import Audience, ExportFormat, MoodleLanguage, SandboxMode
     from grader.execute.sandbox import MODES
     from grader.report import AUDIENCES
-    from grader.report.export import FORMATS
+    from grader.report.export import FORMATS, MOODLE_LANGUAGES
 
     assert {a.value for a in Audience} == set(AUDIENCES)
     assert {f.value for f in ExportFormat} == set(FORMATS)
     assert {m.value for m in SandboxMode} == set(MODES)
+    assert {m.value for m in MoodleLanguage} == set(MOODLE_LANGUAGES)
 
 
 def test_choices_are_shown_and_refused_before_any_work(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -173,3 +174,26 @@ def test_feedback_says_an_answer_awaits_marking_never_zero(tmp_path):
                     allow_pending=True)
     feedback = list(csv.DictReader(path.open()))[0]["Feedback comments"]
     assert "A1: awaiting marking (0 automatic so far)" in feedback and "A1: 0/1" not in feedback
+
+
+@pytest.mark.parametrize(("language", "header", "identifier"), [
+    ("en", ["Identifier", "Full name", "Username", "Grade", "Maximum Grade",
+            "Last modified (grade)", "Feedback comments"], "Participant 4711"),
+    ("de", ["ID", "Vollständiger Name", "Username", "Bewertung", "Bestwertung",
+            "Zuletzt geändert (Bewertung)", "Feedback als Kommentar"], "Teilnehmer/in4711"),
+    ("fr", ["Identifiant", "Nom complet", "Username", "Note", "Note maximale",
+            "Dernière modification (note)", "Feedback par commentaires"], "Participant4711"),
+])
+def test_moodle_worksheet_in_the_sites_language(tmp_path, language, header, identifier):
+    """Moodle's import finds columns by their names in the teacher's language."""
+    moodle = result("jane", 2.0, "/dl/Jane Doe_4711_assignsubmission_file_mlp.ipynb")
+    [path] = export([moodle], "moodle", "A7", tmp_path, ["q1"], language=language)
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    assert rows[0] == header and rows[1][0] == identifier
+
+
+def test_a_language_for_another_format_is_refused():
+    with pytest.raises(ValueError, match="--lms-language is for moodle only"):
+        export(RESULTS, "canvas", "A7", Path("/nonexistent"), ["q1"], language="de")
+    with pytest.raises(ValueError, match="known in en, de, fr"):
+        export(RESULTS, "moodle", "A7", Path("/nonexistent"), ["q1"], language="it")
