@@ -105,7 +105,7 @@ def export_grades(
     as the zip Canvas' "re-upload submissions" takes.
     """
     from grader.assignment.pack import find_pack
-    from grader.report.export import blackboard_rows, check_options, export
+    from grader.report.export import blackboard_rows, check_options, export, unmatched_rows
     from grader.report.outputs import (
         canvas_feedback,
         class_results,
@@ -141,6 +141,18 @@ def export_grades(
         _say_packed(packed, format.value)
     if format == "blackboard":
         _say_blackboard(blackboard_rows(results))
+    unmatched = unmatched_rows(results, format.value)
+    if unmatched:
+        what = {"canvas": "an empty ID (Canvas skips the row)",
+                "moodle": "an empty Identifier (the worksheet upload skips the row; the "
+                          "gradebook import can still map Username)"}[format.value]
+        err.print(f"[bold yellow]warning:[/] {len(unmatched)} of {len(results)} row(s) have "
+                  f"{what}: their file names are not from the {format.value.capitalize()} "
+                  f"download: {_names(unmatched)}", highlight=False)
+        if len(unmatched) == len(results):
+            err.print("[bold red]error:[/] no row matches a student of the LMS",
+                      highlight=False)
+            raise typer.Exit(1)
 
 
 def _names(students: list[str]) -> str:

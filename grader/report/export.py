@@ -105,6 +105,22 @@ def as_text(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+def unmatched_rows(results: Sequence[Mapping[str, Any]], fmt: str) -> list[str]:
+    """Students whose rows the LMS cannot match to a user: no id from its own download.
+
+    Canvas matches on the user id, Moodle's worksheet on the participant number; both
+    come from the names of the LMS's download. (Blackboard is told by
+    :func:`blackboard_rows`; the plain CSV and Gradescope match nothing.)
+    """
+    if fmt == "canvas":
+        return sorted((r["student"] for r in results if not canvas_user_id(r["file"])),
+                      key=roster_order)
+    if fmt == "moodle":
+        return sorted((r["student"] for r in results if moodle_participant(r["file"]) is None),
+                      key=roster_order)
+    return []
+
+
 def pending_questions(result: Mapping[str, Any]) -> list[str]:
     """The questions of a result whose written answers still await marking."""
     return [q["id"] for q in result.get("questions", [])

@@ -454,6 +454,8 @@ def test_export_writes_what_the_lms_imports(graded_copy, fmt, file):
             assert zf.namelist() == ["doejane_12345_67890_full_solution.ipynb"]
         assert "1 notebook(s) with feedback on top" in proc.stdout
         assert "7 student(s) not in the feedback zip" in proc.stderr
+        assert "7 of 8 row(s) have an empty ID (Canvas skips the row)" in " ".join(
+            proc.stderr.split())
     if fmt == "blackboard":  # no sample came from Blackboard's download: each is named
         assert "8 student(s) whose file names are not from Blackboard's download" in \
             proc.stderr

@@ -197,3 +197,14 @@ def test_a_language_for_another_format_is_refused():
         export(RESULTS, "canvas", "A7", Path("/nonexistent"), ["q1"], language="de")
     with pytest.raises(ValueError, match="known in en, de, fr"):
         export(RESULTS, "moodle", "A7", Path("/nonexistent"), ["q1"], language="it")
+
+
+def test_rows_the_lms_cannot_match_are_named():
+    from grader.report.export import unmatched_rows
+
+    results = [result("doejane", 2.0, "/in/doejane_LATE_4711_99_mlp.ipynb"),
+               result("roe", 1.5),
+               result("jane", 1.0, "/dl/Jane Doe_4711_assignsubmission_file_mlp.ipynb")]
+    assert unmatched_rows(results, "canvas") == ["jane", "roe"]
+    assert unmatched_rows(results, "moodle") == ["doejane", "roe"]
+    assert unmatched_rows(results, "csv") == []
