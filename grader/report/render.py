@@ -84,7 +84,8 @@ def short_traceback(frames: Sequence[str], keep: int = 40) -> str:
     return "\n".join(rows[-keep:])
 
 
-HIDDEN = "Hidden check: its details are shown once grades are released."
+HIDDEN = ("Hidden check: its points are counted here; what it looks for stays with your "
+          "instructor, who sees its details.")
 HAND = ("manual", "graded")  # outcomes of checks a person grades: awaiting, then done
 
 
