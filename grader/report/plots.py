@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -84,7 +85,8 @@ def score_histogram(scores: Sequence[float], max_score: float) -> str | None:
     if not scores:
         return None
     fig, ax = plt.subplots(figsize=(6, 2.6))
-    ax.hist(scores, bins=min(20, max(5, len(scores))), range=(0, max_score), color="#1f6fb2")
+    bins = max(1, math.ceil(max_score))  # one bin per point: "7 to 8 points" reads at once
+    ax.hist(scores, bins=bins, range=(0, bins), color="#1f6fb2", edgecolor="white")
     ax.set_xlabel(f"score (out of {max_score:g})")
     ax.set_ylabel("students")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.2 of a student
@@ -124,6 +126,33 @@ def denoising_curves(curves: Mapping[str, Any], band: Mapping[str, Any] | None) 
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower left")
+    return _data_uri(fig)
+
+
+OUTCOME_COLOURS = {"full": "#2e8b57", "partial": "#e0a526", "none": "#c0392b",
+                   "pending": "#8c8c8c"}
+
+
+def question_outcomes(rows: Sequence[tuple[str, Mapping[str, int]]]) -> str | None:
+    """Per question, how many students got full, partial, no points, or await marking."""
+    rows = [(title, counts) for title, counts in rows if sum(counts.values())]
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(6.5, 0.8 + 0.42 * len(rows)))
+    for i, (_, counts) in enumerate(rows):
+        left = 0
+        for kind, colour in OUTCOME_COLOURS.items():
+            n = counts.get(kind, 0)
+            if n:
+                ax.barh(i, n, left=left, color=colour)
+                left += n
+    ax.set_yticks(range(len(rows)), [title[:40] for title, _ in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("students")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in OUTCOME_COLOURS.values()]
+    ax.legend(handles, ["full marks", "partial", "no points", "awaiting marking"], fontsize=7,
+              ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return _data_uri(fig)
 
 

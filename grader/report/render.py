@@ -311,6 +311,7 @@ def summary_context(results: Sequence[Mapping[str, Any]], title: str,
             "auto_pass_rate": sum(all(o == "pass" for o in a) for a in auto) / len(auto)
             if auto else None,
             "awaiting": sum(any(c["outcome"] == "manual" for c in x["checks"]) for x in rows),
+            "outcomes": question_outcomes(rows),
         })
     accuracies: dict[str, list[float]] = {}
     for r in graded:
@@ -324,6 +325,7 @@ def summary_context(results: Sequence[Mapping[str, Any]], title: str,
         "n": len(results), "n_graded": len(graded),
         "mean": sum(r["score"] for r in graded) / len(graded) if graded else None,
         "histogram": plots.score_histogram([r["score"] for r in graded], max_score),
+        "outcomes_plot": plots.question_outcomes([(q["title"], q["outcomes"]) for q in per_q]),
         "most_failed": most_failed(graded),
         "grader_only": across_class(graded),
         "accuracy_plot": plots.accuracy_strips(accuracies),
@@ -332,6 +334,24 @@ def summary_context(results: Sequence[Mapping[str, Any]], title: str,
         "errors": [{"student": r["student"], "error": r.get("error"),
                     "grader_failed": grader_failed(r)} for r in results if r["status"] == "error"],
     }
+
+
+def question_outcomes(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """How many of a question's results have full marks, some, none, or await marking.
+
+    A question worth no points (given code) counts nowhere: there is nothing to earn.
+    """
+    counts = {"full": 0, "partial": 0, "none": 0, "pending": 0}
+    for x in rows:
+        if any(c["outcome"] == "manual" for c in x["checks"]):
+            counts["pending"] += 1
+        elif x["points"] <= 0:
+            continue
+        elif x["score"] >= x["points"]:
+            counts["full"] += 1
+        else:
+            counts["partial" if x["score"] > 0 else "none"] += 1
+    return counts
 
 
 def most_failed(results: Sequence[Mapping[str, Any]], limit: int = 8) -> list[dict[str, Any]]:

@@ -89,12 +89,13 @@ def test_summary_and_csv(tmp_path):
     assert both.index("worker died") < both.index("the grader's own failure")
     assert "alice/report.html" in html
     assert "Run time per submission: median 5 s" in html
-    assert html.count("data:image/svg+xml;base64,") == 1  # scores; no measured accuracy here
+    # scores and points per question; no measured accuracy here
+    assert html.count("data:image/svg+xml;base64,") == 2 and "Points per question" in html
     graded = result("carol")
     graded["questions"][0]["checks"][0]["details"]["accuracy"] = 0.9
     html = render_summary([result(), graded], "Demo", questions, 4.0,
                           tmp_path / "summary2.html").read_text()
-    assert "Accuracy of the graded models" in html and html.count("data:image/svg") == 2
+    assert "Accuracy of the graded models" in html and html.count("data:image/svg") == 3
     from grader.report.render import summary_context
 
     failed = result("dave")
@@ -464,6 +465,15 @@ def test_charts_are_svg_with_their_text_kept_as_text_and_the_same_bytes_each_tim
                                                  None, ""))
     assert {"yours, training", "yours, validation", "loss"} <= set(no_metric)
     assert "accuracy" not in no_metric  # an autoencoder's curves: no empty accuracy panel
+    from grader.report.render import question_outcomes
+
+    rows = [{"points": 2, "score": 2, "checks": []}, {"points": 2, "score": 1, "checks": []},
+            {"points": 2, "score": 0, "checks": []},
+            {"points": 1, "score": 0, "checks": [{"outcome": "manual"}]},
+            {"points": 0, "score": 0, "checks": []}]  # given code: nothing to earn
+    assert question_outcomes(rows) == {"full": 1, "partial": 1, "none": 1, "pending": 1}
+    bars = _svg_texts(plots.question_outcomes([("Q1", question_outcomes(rows))]))
+    assert {"full marks", "partial", "no points", "awaiting marking", "Q1"} <= set(bars)
     counts = _svg_texts(plots.score_histogram([3, 7, 7, 9], 13))
     ticks = [t for t in counts if t.replace(".", "").isdigit()]
     assert ticks and all("." not in t for t in ticks)  # students counted in whole numbers
