@@ -54,6 +54,7 @@ from grader.cli.common import (
     sandbox_from,
 )
 from grader.cli.env import env_app
+from grader.cli.gradescope import gradescope_app
 from grader.cli.outputs import export_grades, report
 from grader.cli.pack import pack_app
 from grader.cli.reference import reference_app
@@ -316,3 +317,4 @@ app.command("export")(export_grades)
 app.add_typer(reference_app, name="reference")
 app.add_typer(pack_app, name="pack")
 app.add_typer(env_app, name="env")
+app.add_typer(gradescope_app, name="gradescope")

@@ -232,9 +232,22 @@ def gradescope_results(result: Mapping[str, Any]) -> dict[str, Any]:
                           "visibility": "visible"})
     return {"score": result["score"], "tests": tests,
             "execution_time": round(float((result.get("timings") or {}).get("total", 0))),
-            "output": "" if result.get("status") == "graded" else f"Not graded: "
-                                                                  f"{result.get('error')}",
-            "visibility": "visible"}
+            "output": _question_table(result) if result.get("status") == "graded"
+            else f"Not graded: {result.get('error')}",
+            "output_format": "md", "test_output_format": "text", "visibility": "visible"}
+
+
+def _question_table(result: Mapping[str, Any]) -> str:
+    """Each question's points, in Markdown, as Gradescope shows a submission's output."""
+    pending = set(pending_questions(result))
+    rows = ["| Question | Points |", "|---|---:|"]
+    for q in result.get("questions", []):
+        title = str(q["title"]).replace("|", "\\|")
+        points = ("awaiting marking" if q["id"] in pending else
+                  "no points: given code" if not q["points"] else
+                  f"{q['score']:g} / {q['points']:g}")
+        rows.append(f"| {title} | {points} |")
+    return "\n".join(rows)
 
 
 def _gradescope(results: Sequence[Mapping[str, Any]], title: str, out: Path,
