@@ -40,10 +40,12 @@ class Book:
     def code(self, src: str, answers: tuple[str, ...] = ()) -> Book:
         self.cells.append({"cell_type": "code", "metadata": {}, "execution_count": None,
                            "outputs": [], "source": src.strip()})
-        for q, points in FAIR.get(src, {}).items():
-            self.fair[q] = self.fair.get(q, 0.0) + points
-        for q in GRADED.get(src, ()):
-            self.graded[q] = len(self.cells)
+        for block, credit in FAIR.items():  # a block with the student's comments too
+            for q, points in (credit.items() if block in src else ()):
+                self.fair[q] = self.fair.get(q, 0.0) + points
+        for block, questions in GRADED.items():
+            for q in (questions if block in src else ()):
+                self.graded[q] = len(self.cells)
         for q in answers:
             entry = self.truth.setdefault(q, {"answer": "present", "cells": [],
                                               "how": "comments"})
