@@ -8,7 +8,7 @@ named here once; a reader that needs a key a result may lack uses ``.get``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 
@@ -75,3 +75,8 @@ class Result(TypedDict, total=False):
 
 
 RESULT_VERSION = 1
+
+
+def awaits_marking(question: Mapping[str, Any]) -> bool:
+    """Whether a question of a result holds a written answer not yet marked (pending, not 0)."""
+    return any(c["outcome"] == "manual" for c in question.get("checks", []))

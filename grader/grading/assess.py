@@ -158,8 +158,8 @@ def grade_questions(
             found["unlocated"] = where["unlocated"]
         if where["section"] is not None:
             found["section"] = where["section"]
-        given_only = selection is not None and selection.given is not None
-        results = [_given_only(c, q, selection) if given_only and selection is not None
+        passed_over = selection if selection is not None and selection.given else None
+        results = [_given_only(c, q, passed_over) if passed_over is not None
                    and not c.name.startswith("answer_")  # written answers are still read
                    else run_check(c, q, found, expected) for c in q.checks]
         out.append({

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GradebookError
+from grader.gradebook.result import awaits_marking
 from grader.report.render import write_grades_csv
 from grader.students import blackboard_attempt, moodle_participant, roster_order
 
@@ -124,7 +125,7 @@ def unmatched_rows(results: Sequence[Mapping[str, Any]], fmt: str) -> list[str]:
 def pending_questions(result: Mapping[str, Any]) -> list[str]:
     """The questions of a result whose written answers still await marking."""
     return [q["id"] for q in result.get("questions", [])
-            if any(c["outcome"] == "manual" for c in q["checks"])]
+            if awaits_marking(q)]
 
 
 def _feedback(result: Mapping[str, Any]) -> str:

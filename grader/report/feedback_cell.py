@@ -16,6 +16,7 @@ from typing import Any
 import nbformat
 from papermill.execute import ERROR_MARKER_TAG
 
+from grader.gradebook.result import awaits_marking
 from grader.notebook import MAX_FILE_BYTES, is_injected
 from grader.report.render import template
 from grader.report.selfcheck import failed_cells, hidden_line, public_view, stopped_early
@@ -40,7 +41,7 @@ def feedback_context(result: Mapping[str, Any], title: str) -> dict[str, Any]:
         outcome = q.get("outcome", "")
         if outcome == "manual":
             outcome = "graded by hand" if q.get("override") else "to be graded by hand"
-        pending = any(c["outcome"] == "manual" for c in q["checks"])
+        pending = awaits_marking(q)
         if pending:
             outcome = "to be graded by hand"
         shown.append({"title": q["title"], "outcome": OUTCOMES.get(outcome, outcome),

@@ -19,6 +19,7 @@ import markupsafe
 
 from grader import layers as L
 from grader.files import written_whole
+from grader.gradebook.result import awaits_marking
 from grader.gradebook.store import grader_failed
 from grader.report import AUDIENCES, plots
 from grader.report.cell_advice import across_class, advise_once
@@ -189,6 +190,7 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
             if show_reference and model and "layers" in model and ref_name in ref_models
             else [],
             "reference_name": ref_name,
+            "pending": awaits_marking(q),
         })
     execution = result.get("execution") or {}
     executed = Path(execution["executed_path"]) if execution.get("executed_path") else None
@@ -310,7 +312,7 @@ def summary_context(results: Sequence[Mapping[str, Any]], title: str,
             "pass_rate": sum(x["outcome"] == "pass" for x in rows) / len(rows) if rows else None,
             "auto_pass_rate": sum(all(o == "pass" for o in a) for a in auto) / len(auto)
             if auto else None,
-            "awaiting": sum(any(c["outcome"] == "manual" for c in x["checks"]) for x in rows),
+            "awaiting": sum(awaits_marking(x) for x in rows),
             "outcomes": question_outcomes(rows),
         })
     accuracies: dict[str, list[float]] = {}
@@ -343,7 +345,7 @@ def question_outcomes(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """
     counts = {"full": 0, "partial": 0, "none": 0, "pending": 0}
     for x in rows:
-        if any(c["outcome"] == "manual" for c in x["checks"]):
+        if awaits_marking(x):
             counts["pending"] += 1
         elif x["points"] <= 0:
             continue
@@ -403,7 +405,7 @@ def write_grades_csv(results: Sequence[Mapping[str, Any]], question_ids: Sequenc
                          *question_ids])
         for r in sorted(results, key=lambda r: roster_order(r["student"])):
             by_q = {q["id"]: f"{q['score']:g}" for q in r.get("questions", [])
-                    if not any(c["outcome"] == "manual" for c in q["checks"])}
+                    if not awaits_marking(q)}
             writer.writerow([r["student"], f"{r['score']:g}", f"{r['max_score']:g}", r["status"],
                              sum(c["outcome"] == "manual" for q in r.get("questions", [])
                                  for c in q["checks"]),
