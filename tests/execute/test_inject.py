@@ -31,7 +31,7 @@ def test_hostile_paths_reach_the_kernel_as_data_not_code():
     odd = Path("/tmp/x'); import os; os.system('boom") / "mnist.npz"
     cell = setup_cell(1, odd, Path("/w/f\"igs"), max_epochs=2)
     assert _config(cell) == {"seed": 1, "mnist_path": str(odd), "figures_dir": "/w/f\"igs",
-                             "max_epochs": 2, "train_limit": 0}
+                             "max_epochs": 2, "train_limit": 0, "loop_epochs": 0}
     calls = [{"name": "apply", "args": ["a'b"]}]
     assert _config(probe_cell(Path("/p"), 5, calls)) == {"out_dir": "/p", "max_models": 5,
                                                          "calls": calls}
