@@ -13,7 +13,7 @@ from grader.notebook import is_injected
 
 def _setup(pack):
     profile = pack.spec.profile("fast")
-    return SimpleNamespace(pack=pack, profile=profile, fingerprint="f1")
+    return SimpleNamespace(pack=pack, profile=profile, fingerprint="f1", course_files=())
 
 
 def test_the_work_dir_holds_only_the_notebook_and_the_packs_kernel_files(tmp_path):
@@ -28,6 +28,12 @@ def test_the_work_dir_holds_only_the_notebook_and_the_packs_kernel_files(tmp_pat
     pngs = {p.name for p in pack.root.glob("example_input_*.png")}
     assert pngs and pngs <= names
     assert not any("label" in n for n in names), "labels never reach the kernel"
+    made = tmp_path / "made" / "mnist_4000.pkl.gz"  # a course's data file, made from MNIST
+    made.parent.mkdir()
+    made.write_bytes(b"made")
+    with_data = SimpleNamespace(**{**vars(_setup(pack)), "course_files": (made,)})
+    prepare_work_dir(nb, with_data, work)
+    assert (work / "mnist_4000.pkl.gz").read_bytes() == b"made"
 
 
 def test_injected_cells_follow_the_spec(tmp_path):
