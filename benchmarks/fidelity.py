@@ -144,7 +144,9 @@ def grade_pack(pack: str, out: Path) -> dict[str, dict[str, Any]]:
 
 def automatic(question: dict[str, Any]) -> float:
     """A question's points from its automatic checks (written answers are graded by hand)."""
-    return sum(c["score"] for c in question["checks"] if not c["id"].endswith(".answer_present"))
+    from grader.grading.pack_check import automatic_checks
+
+    return sum(c["score"] for c in automatic_checks(question))
 
 
 @dataclass

@@ -18,9 +18,13 @@ SOLUTION_AT_LEAST = 0.90  # share the instructor's solution must earn
 MANUAL_CHECKS = ("answer_present",)  # written answers: graded by hand, not counted here
 
 
+def automatic_checks(question: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A question's checks that score automatically (written answers left out)."""
+    return [c for c in question["checks"] if c["id"].split(".", 1)[-1] not in MANUAL_CHECKS]
+
+
 def _automatic(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [c for q in result.get("questions", []) for c in q["checks"]
-            if c["id"].split(".", 1)[-1] not in MANUAL_CHECKS]
+    return [c for q in result.get("questions", []) for c in automatic_checks(q)]
 
 
 def automatic_points(result: Mapping[str, Any]) -> tuple[float, float]:
