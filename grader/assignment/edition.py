@@ -41,8 +41,7 @@ def student_expected(expected: dict[str, Any], hidden: list[str]) -> dict[str, A
 def _pack_files(pack: Pack) -> list[Path]:
     """The files a student's notebook and self-check need, besides the expected results."""
     files = [pack.spec.path]
-    if pack.starter.exists():
-        files.append(pack.starter)
+    files += [f for f in pack.starter_files if f.is_file()]
     for pattern in pack.spec.kernel_files:
         files += sorted(pack.root.glob(pattern))
     if pack.spec.example_images:

@@ -74,8 +74,13 @@ class Pack:
 
     @property
     def starter(self) -> Path:
-        """The notebook students start from."""
-        return self.root / "starter.ipynb"
+        """The notebook students start from (a folder of them: ``starter/``, when several)."""
+        return self.root / ("starter" if self.spec.notebooks else "starter.ipynb")
+
+    @property
+    def starter_files(self) -> list[Path]:
+        """The starter notebooks, in the course's order."""
+        return [self.root / f for f in self.spec.starter_files]
 
     def expected_path(self, profile: str) -> Path:
         """Where the expected results of a profile live."""

@@ -159,7 +159,9 @@ class Question:
     one stands in the notebook's outline, the question's cells and answer are (see
     :mod:`grader.grading.outline`). ``section`` is a regex for the Markdown heading
     where the question's cells start when no label is found (its answer's heading when
-    unset); the cells run to the next question's heading.
+    unset); the cells run to the next question's heading. ``notebook``: in an
+    assignment of several notebooks, the one whose cells, models, figures and answers
+    the question reads (None: all of them).
     """
 
     id: str
@@ -170,6 +172,7 @@ class Question:
     answer: Answer | None = None
     section: str | None = None
     labels: tuple[str, ...] = ()
+    notebook: str | None = None
 
     @property
     def headings(self) -> tuple[str, ...]:
@@ -228,6 +231,12 @@ class Spec:
     denoising: Denoising | None = None
     late: LateRule | None = None
     show_reference: bool = False  # students' reports show the reference (its layers, accuracy)
+    notebooks: tuple[str, ...] = ()  # an assignment of several notebooks: their file names
+
+    @property
+    def starter_files(self) -> tuple[str, ...]:
+        """The pack's starter notebooks, relative to the pack's folder, in course order."""
+        return tuple(f"starter/{n}" for n in self.notebooks) or ("starter.ipynb",)
 
     def dataset_of(self, reference_model: str) -> Dataset:
         """The dataset a reference model is trained and measured on."""

@@ -140,7 +140,7 @@ def _check(r: _Reader, refs: tuple[str, ...]) -> CheckSpec:
 
 
 def _question(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset],
-              seen: set[str]) -> Question:
+              seen: set[str], notebooks: tuple[str, ...]) -> Question:
     qid = r.get("id", str)
     if qid in seen:
         raise r._err("id", f"duplicate question id {qid!r}")
@@ -173,7 +173,26 @@ def _question(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]
     labels = tuple(r.items("labels", str)) if "labels" in r.table else ()
     if any(not label.strip() for label in labels):
         raise r._err("labels", "a label cannot be empty")
-    return Question(qid, r.get("title", str), points, specs, select, answer, section, labels)
+    notebook = r.get("notebook", str, None)
+    if notebook is not None and notebook not in notebooks:
+        raise r._err("notebook", f"{notebook!r} is not one of the spec's notebooks "
+                                 f"({', '.join(notebooks) or 'none: it has no `notebooks`'})")
+    return Question(qid, r.get("title", str), points, specs, select, answer, section, labels,
+                    notebook)
+
+
+def _notebooks(r: _Reader) -> tuple[str, ...]:
+    """The file names of an assignment of several notebooks, each once, each ``*.ipynb``."""
+    names = tuple(r.items("notebooks", str, []))
+    for name in names:
+        if not name.endswith(".ipynb") or "/" in name or "\\" in name or name.startswith("."):
+            raise r._err("notebooks", f"{name!r} is not a notebook's file name (`name.ipynb`)")
+    if len(set(n.casefold() for n in names)) != len(names):
+        raise r._err("notebooks", "a notebook is named twice")
+    if len(names) == 1:
+        raise r._err("notebooks", "one notebook is the pack's starter.ipynb; `notebooks` "
+                                  "names two or more")
+    return names
 
 
 def load_spec(path: Path | str) -> Spec:
@@ -204,9 +223,10 @@ def load_spec(path: Path | str) -> Spec:
         if model not in refs or not isinstance(name, str) or name not in datasets:
             raise r._err(f"model_datasets.{model}", "should map a reference model to a dataset")
     seen: set[str] = set()
+    notebooks = _notebooks(r)
     questions = tuple(
         _question(_Reader(path, q if isinstance(q, dict) else {}, f"questions[{i}]"), refs,
-                  datasets, seen)
+                  datasets, seen, notebooks)
         for i, q in enumerate(r.get("questions", list))
     )
     for q in questions:
@@ -232,6 +252,7 @@ def load_spec(path: Path | str) -> Spec:
         denoising=_denoising(r, refs) if "denoising" in data else None,
         late=_late(r) if "late" in data else None,
         show_reference=r.sub("reports", "reports").get("show_reference", bool, False),
+        notebooks=notebooks,
     )
 
 

@@ -72,6 +72,12 @@ def run(
                 return
             said = (f"{len(notebooks)} notebooks submitted: graded {notebooks[0].name}.\n\n"
                     if len(notebooks) > 1 else "")
+            if pack.spec.notebooks:  # an assignment of several notebooks: all of them, joined
+                from grader.assignment.parts import join_folder
+
+                notebooks = [join_folder(Path(tmp) / "in", pack.spec.notebooks,
+                                         Path(tmp) / "joined" / "submission.ipynb")]
+                said = ""
             outcome = grade_batch(notebooks[:1], pack, Path(tmp) / "out", locate_mnist(mnist),
                                   BatchOptions(pdf=False, audience="student"))
         except GraderError as exc:

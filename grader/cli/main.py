@@ -120,7 +120,7 @@ def grade(
     from grader.assignment.pack import find_pack
     from grader.batch.archive import is_archive, unpack_submissions
     from grader.batch.folder_lock import holding
-    from grader.batch.intake import check_regrade, discover, submissions
+    from grader.batch.intake import check_regrade, discover, join_submissions, submissions
     from grader.batch.options import BatchOptions
     from grader.batch.start import grade_batch
     from grader.evaluate.data import locate_mnist
@@ -140,6 +140,12 @@ def grade(
                                else (folder, []))
             paths = discover(source)
             root = source if source.is_dir() else None
+            left_out: list[str] = []
+            if pack.spec.notebooks:  # several notebooks per student: one joined notebook each
+                joined = (Path(held.enter_context(tempfile.TemporaryDirectory())) if dry_run
+                          else out / ".grader" / "joined")
+                paths, left_out = join_submissions(paths, root, pack.spec.notebooks, joined)
+                root = joined
             if regrade:  # before the progress bar starts: a typo is one line and nothing runs
                 check_regrade(regrade, [student for _, student in submissions(paths, root)])
             mnist_path = locate_mnist(mnist)
@@ -157,7 +163,7 @@ def grade(
         except GraderError as exc:
             raise fail(exc) from None
         for note in [box.note, *(f"{folder}: damaged in the zip, graded as far as it reads: "
-                                 f"{member}" for member in damaged)]:
+                                 f"{member}" for member in damaged), *left_out]:
             if note:
                 err.print(f"[bold yellow]warning:[/] {escape(note)}", highlight=False)
         if not paths:
@@ -216,7 +222,8 @@ def grade(
 
 @app.command()
 def check(
-    notebook: Annotated[Path, typer.Argument(help="Your notebook.")],
+    notebook: Annotated[Path, typer.Argument(
+        help="Your notebook (for an assignment of several notebooks: their folder).")],
     assignment: AssignmentOpt,
     profile: ProfileOpt = None,
     out: Annotated[Path, typer.Option(help="Where the report goes.")] = Path(".grader/check"),
@@ -238,9 +245,16 @@ def check(
     from grader.report.selfcheck import public_view
 
     try:
-        if not notebook.is_file():
-            raise GraderError("no such notebook", path=notebook)
         pack = find_pack(assignment)
+        if pack.spec.notebooks and notebook.is_dir():  # the folder of an assignment's notebooks
+            from grader.assignment.parts import join_folder
+
+            notebook = join_folder(notebook, pack.spec.notebooks,
+                                   out / ".joined" / f"{notebook.resolve().name}.ipynb")
+        if not notebook.is_file():
+            raise GraderError("no such notebook" + (
+                f" (this assignment is {len(pack.spec.notebooks)} notebooks: give the folder "
+                "that holds them)" if pack.spec.notebooks else ""), path=notebook)
         prof = pack.spec.profile(profile)
         mnist_path = locate_mnist(mnist)
         box = sandbox_from(sandbox.value, memory, None, 256, disk)

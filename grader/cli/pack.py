@@ -70,10 +70,12 @@ def list_packs() -> None:
 def check_pack(
     assignment: Annotated[str, typer.Argument(help="Assignment id.")],
     solution: Annotated[Path | None, typer.Option(
-        help="The instructor's solution notebook (default: solution.ipynb in the pack).")]
+        help="The instructor's solution notebook (default: solution.ipynb in the pack; "
+             "for an assignment of several notebooks, the folder of them).")]
     = None,
     starter: Annotated[Path | None, typer.Option(
-        help="The notebook students start from (default: the pack's starter.ipynb).")]
+        help="The notebook students start from (default: the pack's starter.ipynb, or "
+             "its starter/ folder of notebooks).")]
     = None,
     profile: Annotated[str | None, typer.Option(
         help="Grading profile (default: the spec's).")] = None,
@@ -91,6 +93,7 @@ def check_pack(
     import tempfile
 
     from grader.assignment.pack import find_pack
+    from grader.assignment.parts import join_folder
     from grader.batch.options import BatchOptions
     from grader.batch.start import grade_batch
     from grader.errors import ReferenceResultsMissing
@@ -100,11 +103,12 @@ def check_pack(
     try:
         pack = find_pack(assignment)
         prof = pack.spec.profile(profile)
-        starter = starter or pack.root / "starter.ipynb"
-        solution = solution or pack.root / "solution.ipynb"
+        several = bool(pack.spec.notebooks)  # then starter and solution are folders
+        starter = starter or pack.starter
+        solution = solution or pack.root / ("solution" if several else "solution.ipynb")
         for name, path in (("starter", starter), ("solution", solution)):
-            if not path.is_file():
-                raise GraderError(f"no {name} notebook here"
+            if not (path.is_dir() if several else path.is_file()):
+                raise GraderError(f"no {name} {'folder' if several else 'notebook'} here"
                                   + (": give --solution PATH" if name == "solution" else ""),
                                   path=path)
         mnist_path = locate_mnist(mnist)
@@ -120,8 +124,11 @@ def check_pack(
         with tempfile.TemporaryDirectory(prefix="grader-pack-check-") as tmp:
             folder = Path(tmp) / "notebooks"
             folder.mkdir()
-            (folder / "starter.ipynb").write_bytes(starter.read_bytes())
-            (folder / "solution.ipynb").write_bytes(solution.read_bytes())
+            for name, path in (("starter", starter), ("solution", solution)):
+                if several:
+                    join_folder(path, pack.spec.notebooks, folder / f"{name}.ipynb")
+                else:
+                    (folder / f"{name}.ipynb").write_bytes(path.read_bytes())
             outcome = grade_batch(sorted(folder.glob("*.ipynb")), pack, Path(tmp) / "out",
                                   mnist_path, BatchOptions(profile=prof.name, pdf=False,
                                                            audience="instructor", root=folder))

@@ -237,11 +237,18 @@ def _starter_text(path: str, mtime: float) -> frozenset[str]:
 
 
 def starter_text(starter: Path) -> frozenset[str]:
-    """What a pack's starter already says (no answer of the student's), read once."""
-    try:
-        return _starter_text(str(starter), starter.stat().st_mtime)
-    except OSError:
-        return frozenset()
+    """What a pack's starter already says (no answer of the student's), read once.
+
+    ``starter`` may be a folder of notebooks (an assignment of several): all of them.
+    """
+    files = sorted(starter.glob("*.ipynb")) if starter.is_dir() else [starter]
+    said: frozenset[str] = frozenset()
+    for file in files:
+        try:
+            said |= _starter_text(str(file), file.stat().st_mtime)
+        except OSError:
+            continue
+    return said
 
 
 def _prompt(question: Question) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment.pack import Pack
+from grader.assignment.parts import cell_parts, missing_parts, part_metadata
 from grader.assignment.spec import MNIST, CheckSpec, Question
 from grader.checks import CheckInput, CheckResult, Outcome, checks, question_outcome
 from grader.checks.hints import HINTS
@@ -127,11 +128,14 @@ def grade_questions(
     annotate_fits(models, histories, cells)
     refs = expected.get("models", {})
     written = answers_and_sections(pack.spec, cells, starter_text(pack.starter))
+    parts = cell_parts(cells)
     selections: dict[str, tuple[Selection, str]] = {}
     out = []
     for q in pack.spec.questions:
-        found: dict[str, Any] = {"figures": figures, "arrays": probe.get("arrays", []),
-                                 "models": models, "histories": histories,
+        mine = _of_part(q.notebook, parts)
+        found: dict[str, Any] = {"figures": mine(figures), "arrays": probe.get("arrays", []),
+                                 "models": mine(models, "fit_cell"),
+                                 "histories": mine(histories),
                                  "calls": probe.get("calls", {})}
         selection = None
         if q.select is not None:
@@ -141,7 +145,7 @@ def grade_questions(
                 ref = refs.get(q.select.reference) if q.select.reference else None
                 dataset = q.select.dataset
                 given = {n: refs[n] for n in q.select.exclude_given if n in refs}
-                selection = select_model(q.select, models, evaluations, ref,
+                selection = select_model(q.select, found["models"], evaluations, ref,
                                          pack.spec.datasets[dataset], given)
             selections[q.id] = (selection, dataset)
             if dataset not in available:
@@ -151,7 +155,8 @@ def grade_questions(
             model = by_id.get(mid) if mid is not None else None
             found["model"] = model
             found["evaluation"] = evaluations.get(mid) if mid is not None and model else None
-            found["history"] = _history_for(mid, histories) if mid is not None and model else None
+            found["history"] = (_history_for(mid, found["histories"]) if mid is not None
+                                and model else None)
         where = written[q.id]
         if q.answer is not None:
             found["answer"] = where["answer"]
@@ -176,6 +181,19 @@ def grade_questions(
                        for r, c in zip(results, q.checks, strict=True)],
         })
     return out
+
+
+def _of_part(notebook: str | None, parts: Mapping[int, str]) -> Any:
+    """A filter keeping the records (models, histories, figures) of one notebook's cells.
+
+    Records with no cell (a model never trained) are kept: nothing says where they are
+    from. With no notebook named, or a notebook that was not joined, all are kept.
+    """
+    def keep(records: list[dict[str, Any]], key: str = "cell") -> list[dict[str, Any]]:
+        if notebook is None or not parts:
+            return records
+        return [r for r in records if r.get(key) is None or parts.get(int(r[key])) == notebook]
+    return keep
 
 
 @dataclass(frozen=True)
@@ -263,7 +281,7 @@ def numbered_cells(nb: Any) -> list[dict[str, Any]]:
     """The notebook's cells as plain dicts, each tagged with its number (from 1)."""
     cells = [dict(c) for c in nb.cells]
     for number, cell in enumerate(cells, 1):
-        cell["metadata"] = {"grader": {"cell": number}}
+        cell["metadata"] = {"grader": {"cell": number} | part_metadata(cell)}
     return cells
 
 
@@ -301,7 +319,7 @@ def assess(run: Run, path: Path, student: str, cells: list[dict[str, Any]],
                               if c["outcome"] == "manual"),
         "questions": questions,
         "execution": run.execution,
-        "notes": [*run.notes, *_unmapped_note(setup.pack.spec, cells),
+        "notes": [*run.notes, *_missing_note(cells), *_unmapped_note(setup.pack.spec, cells),
                   *_shortened_note(probe.get("histories", []), setup.profile.name),
                   *([_rechecked(run)] if rechecked else [])],
         "seed": setup.profile.seed,
@@ -349,6 +367,16 @@ def _shortened_note(histories: list[dict[str, Any]], profile: str) -> list[str]:
         said.append(f"{len(cut)} trained on the profile's training subset, not all "
                     f"{given:,} samples given")
     return [f"The `{profile}` profile shortened training: {'; '.join(said)}."]
+
+
+def _missing_note(cells: list[dict[str, Any]]) -> list[str]:
+    """What the report says of an assignment's notebooks that were not handed in."""
+    missing = missing_parts(cells)
+    if not missing:
+        return []
+    return [f"Not handed in, or not readable: {', '.join(f'`{m}`' for m in missing)} (its "
+            "first cell in the executed notebook says which). The questions on "
+            f"{'it' if len(missing) == 1 else 'them'} have nothing to grade."]
 
 
 def _unmapped_note(spec: Any, cells: list[dict[str, Any]]) -> list[str]:

@@ -109,6 +109,14 @@ def test_kernel_table_names_requirements_preload_and_compat(tmp_path):
                          '[profiles.fast]'), "kernel.data[0].shape", "holds 28"),
     (('[profiles.fast]', '[[kernel.data]]\nname = "x.pkl"\nimages = 0\n\n[profiles.fast]'),
      "kernel.data[0].images", "1 to 60000"),
+    (('title = "Q1"\n', 'title = "Q1"\nnotebook = "b.ipynb"\n'), "questions[0].notebook",
+     "not one of the spec's notebooks (none: it has no `notebooks`)"),
+    (('reference_models', 'notebooks = ["a.ipynb", "../b.ipynb"]\nreference_models'),
+     "notebooks", "not a notebook's file name"),
+    (('reference_models', 'notebooks = ["a.ipynb", "A.ipynb"]\nreference_models'),
+     "notebooks", "named twice"),
+    (('reference_models', 'notebooks = ["a.ipynb"]\nreference_models'),
+     "notebooks", "names two or more"),
 ])
 def test_malformed_spec_errors_name_file_and_key(tmp_path, change, key, words):
     path = write(tmp_path, GOOD.replace(*change))
@@ -125,6 +133,16 @@ DENOISING = """
     autoencoder = "starter"
     classifier = "starter"
 """
+
+
+def test_an_assignment_of_several_notebooks_names_them_and_each_questions(tmp_path):
+    spec = load_spec(write(tmp_path, GOOD.replace(
+        'reference_models', 'notebooks = ["a.ipynb", "b.ipynb"]\nreference_models').replace(
+        'title = "Q1"\n', 'title = "Q1"\nnotebook = "b.ipynb"\n')))
+    assert spec.notebooks == ("a.ipynb", "b.ipynb")
+    assert spec.starter_files == ("starter/a.ipynb", "starter/b.ipynb")
+    assert spec.questions[0].notebook == "b.ipynb"
+    assert load_spec(write(tmp_path, GOOD)).starter_files == ("starter.ipynb",)
 
 
 def test_reports_show_the_reference_to_students_only_when_the_spec_says(tmp_path):

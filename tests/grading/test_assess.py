@@ -173,3 +173,30 @@ def test_a_check_shown_for_no_points_keeps_its_verdict():
         result = run_check(spec, q, found, expected)
         assert result.outcome.value == "partial", result  # trained, but no validation
         assert result.max_score == points and result.score == points / 2
+
+
+def test_a_question_on_one_notebook_reads_only_the_models_trained_in_it():
+    pack = find_pack("zhaw_cnn")
+    questions = tuple(replace(q, notebook="faces.ipynb" if q.id == "q5_faces" else "cnn.ipynb")
+                      for q in pack.spec.questions)
+    pack = replace(pack, spec=replace(pack.spec, notebooks=("cnn.ipynb", "faces.ipynb"),
+                                      questions=questions))
+    cells = [{"cell_type": "markdown", "source": "# Notebook 1 of 2",
+              "metadata": {"grader": {"cell": 1, "part": "cnn.ipynb"}}},
+             {"cell_type": "code", "source": "model_faces.fit(x, y)",
+              "metadata": {"grader": {"cell": 2}}},
+             {"cell_type": "markdown", "source": "# Notebook 2 of 2",
+              "metadata": {"grader": {"cell": 3, "part": "faces.ipynb", "missing": True}}},
+             {"cell_type": "code", "source": "model_faces.fit(x, y)\n# (as in faces.ipynb)",
+              "metadata": {"grader": {"cell": 4}}}]
+
+    def faces_score(trained_in: int) -> float:
+        probe = {"models": [faces_head(0, "model_faces")], "arrays": [],
+                 "histories": [{"id": 1, "model_id": 0, "cell": trained_in, "epochs": 5,
+                                "history": {"loss": [1.0] * 5}}]}
+        qs = {q["id"]: q for q in grade_questions(pack, pack.expected("fast"), probe, {}, [],
+                                                  cells)}
+        return qs["q5_faces"]["score"]
+
+    assert faces_score(trained_in=4) == 2
+    assert faces_score(trained_in=2) == 0  # trained in the other notebook: not this question's
