@@ -57,7 +57,7 @@ def translate(kwargs: dict[str, Any]) -> list[str]:
 
 
 def layer_keywords(keras: Any) -> None:
-    """``border_mode=``, ``init=``, ``subsample=`` and friends on the usual layers."""
+    """``border_mode=``, ``init=``, ``subsample=``, ``batch_input_shape=`` on the usual layers."""
     for name in LAYERS:
         cls = getattr(keras.layers, name, None)
         init = vars(cls).get("__init__") if isinstance(cls, type) else None
@@ -76,6 +76,13 @@ def layer_keywords(keras: Any) -> None:
                 translate(kwargs)
                 _used("keras1_keywords", "write " + ", ".join(
                     f"`{KWARGS[k]}=` for `{k}=`" for k in old))
+            batch_shape = kwargs.get("batch_input_shape")
+            if "batch_input_shape" not in _takes and isinstance(batch_shape, (tuple, list)) \
+                    and "input_shape" not in kwargs:
+                del kwargs["batch_input_shape"]  # Keras 1 and 2; Keras 3 takes `input_shape`
+                kwargs["input_shape"] = tuple(batch_shape[1:])
+                _used("batch_input_shape", "write `input_shape=` without the batch size (or "
+                      "an `Input` layer) instead of `batch_input_shape=`")
             _init(self, *args, **kwargs)
 
         patched._grader_keras1 = True  # type: ignore[attr-defined]

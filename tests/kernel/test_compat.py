@@ -120,7 +120,9 @@ def test_keras1_and_late_keras2_spellings_run_as_their_authors_meant(tmp_path, t
     # Convolution2D(8, 3, 3) is 8 filters of 3×3 (Keras 1), not strides 3
     assert "conv (3, 3) (1, 1) same (None, 10)" in out
     assert "epochs 2" in out and "generator ImageDataGenerator" in out
+    assert "head params 28" in out  # Dense(4) on batch_input_shape=(None, 6): 6 inputs
     shims = {s["shim"] for s in json.loads((tmp_path / "probe.json").read_text())["compat"]}
     assert shims >= {"keras1_convolution2d", "keras1_keywords", "keras1_nb_epoch",
                      "tf1_set_random_seed", "legacy_optimizer", "image_data_generator",
-                     "pool_size_default", "layers_normalization", "history_acc"}
+                     "pool_size_default", "layers_normalization", "history_acc",
+                     "batch_input_shape"}
