@@ -21,7 +21,7 @@ from common import GRADER, ROOT, grader_env
 
 SOLUTIONS = {
     "dlcourse_mlp": "doejane_12345_67890_full_solution.ipynb",
-    "zhaw_cnn": "full_solution.ipynb",
+    "zhaw_cnn": "full_solution",  # a folder: the course's three notebooks
     "centralesupelec_lab7": "full_solution.ipynb",
     "kit_blatt10": "full_solution.ipynb",
     "dat405_a7": "full_solution.ipynb",

@@ -6,6 +6,7 @@ and the expected results the reference produced, one file per profile.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -81,6 +82,23 @@ class Pack:
     def starter_files(self) -> list[Path]:
         """The starter notebooks, in the course's order."""
         return [self.root / f for f in self.spec.starter_files]
+
+    @functools.cached_property
+    def starter_takes_parameters(self) -> bool:
+        """Whether a starter has a cell tagged ``parameters`` (papermill's) for profiles'.
+
+        A course's own notebooks have none: then a profile's ``parameters`` are its
+        reference's alone, and a notebook is not told that none were injected.
+        """
+        for path in self.starter_files:
+            try:
+                cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+            except (OSError, ValueError, AttributeError):
+                continue
+            if any("parameters" in (c.get("metadata") or {}).get("tags", []) for c in cells
+                   if isinstance(c, dict)):
+                return True
+        return False
 
     def expected_path(self, profile: str) -> Path:
         """Where the expected results of a profile live."""

@@ -156,6 +156,12 @@ def cell_parts(cells: Sequence[Mapping[str, Any]]) -> dict[int, str]:
     return out
 
 
+def opening_cells(cells: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The cells the grader wrote to open each part (never a student's answer)."""
+    return [c for c in cells if PART_KEY in (c.get("metadata") or {})
+            or "part" in ((c.get("metadata") or {}).get("grader") or {})]
+
+
 def missing_parts(cells: Sequence[Mapping[str, Any]]) -> list[str]:
     """The parts a joined notebook stands in for: not handed in, or unreadable."""
     out = []

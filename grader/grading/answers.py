@@ -236,6 +236,29 @@ def _starter_text(path: str, mtime: float) -> frozenset[str]:
     return given_text(c for c in nb.get("cells", []) if isinstance(c, dict))
 
 
+@functools.lru_cache(maxsize=16)
+def _starter_labels(path: str, mtime: float) -> frozenset[str]:
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return frozenset()
+    cells = [c for c in nb.get("cells", []) if isinstance(c, dict)]
+    return frozenset(key for seg in build_outline(cells).segments if seg.label is not None
+                     for key in seg.label.keys if key)
+
+
+def starter_labels(starter: Path) -> frozenset[str]:
+    """The labels a pack's starter (file, or folder of notebooks) uses itself."""
+    files = sorted(starter.glob("*.ipynb")) if starter.is_dir() else [starter]
+    out: frozenset[str] = frozenset()
+    for file in files:
+        try:
+            out |= _starter_labels(str(file), file.stat().st_mtime)
+        except OSError:
+            continue
+    return out
+
+
 def starter_text(starter: Path) -> frozenset[str]:
     """What a pack's starter already says (no answer of the student's), read once.
 
@@ -310,14 +333,16 @@ def answers_and_sections(spec: Spec, cells: Sequence[Mapping[str, Any]],
     return out
 
 
-def unmapped_labels(spec: Spec, cells: Sequence[Mapping[str, Any]]) -> list[str]:
+def unmapped_labels(spec: Spec, cells: Sequence[Mapping[str, Any]],
+                    given: frozenset[str] = frozenset()) -> list[str]:
     """Labels the notebook uses that name no question of the spec (said in the report).
 
     A label above or below a question's (``2`` above ``2a``, ``3.1`` below ``3``) is
-    the notebook's structure, not unmapped.
+    the notebook's structure, not unmapped; so is one the starter has (``given``, from
+    :func:`starter_labels`: ZHAW's heading ``## 8 faces fine tuning``).
     """
     known = {canonical(label) for q in spec.questions for label in q.labels}
-    related = known | {p for k in known for p in _parents(k)}
+    related = known | {p for k in known for p in _parents(k)} | set(given)
     out = []
     for seg in build_outline(cells).segments:
         if seg.label is None:

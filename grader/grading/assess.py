@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment.pack import Pack
-from grader.assignment.parts import cell_parts, missing_parts, part_metadata
+from grader.assignment.parts import cell_parts, missing_parts, opening_cells, part_metadata
 from grader.assignment.spec import MNIST, CheckSpec, Question
 from grader.checks import CheckInput, CheckResult, Outcome, checks, question_outcome
 from grader.checks.hints import HINTS
@@ -30,7 +30,13 @@ from grader.execute.collect import cell_numbers, locate, locate_lines
 from grader.files import write_text_whole
 from grader.gradebook.late import file_time
 from grader.gradebook.result import RESULT_VERSION, Result
-from grader.grading.answers import answers_and_sections, starter_text, unmapped_labels
+from grader.grading.answers import (
+    answers_and_sections,
+    starter_labels,
+    starter_text,
+    unmapped_labels,
+)
+from grader.grading.outline import given_text
 from grader.grading.selection import Selection, annotate_fits, select_model
 from grader.grading.setup import GradingSetup
 from grader.notebook import read_notebook
@@ -127,7 +133,10 @@ def grade_questions(
     histories = probe.get("histories", [])
     annotate_fits(models, histories, cells)
     refs = expected.get("models", {})
-    written = answers_and_sections(pack.spec, cells, starter_text(pack.starter))
+    # what the starter says, and the cells the grader wrote to open each notebook, are
+    # never a student's answer
+    said = starter_text(pack.starter) | given_text(opening_cells(cells))
+    written = answers_and_sections(pack.spec, cells, said)
     parts = cell_parts(cells)
     selections: dict[str, tuple[Selection, str]] = {}
     out = []
@@ -319,7 +328,8 @@ def assess(run: Run, path: Path, student: str, cells: list[dict[str, Any]],
                               if c["outcome"] == "manual"),
         "questions": questions,
         "execution": run.execution,
-        "notes": [*run.notes, *_missing_note(cells), *_unmapped_note(setup.pack.spec, cells),
+        "notes": [*run.notes, *_missing_note(cells),
+                  *_unmapped_note(setup.pack.spec, cells, setup.pack.starter),
                   *_shortened_note(probe.get("histories", []), setup.profile.name),
                   *([_rechecked(run)] if rechecked else [])],
         "seed": setup.profile.seed,
@@ -379,9 +389,9 @@ def _missing_note(cells: list[dict[str, Any]]) -> list[str]:
             f"{'it' if len(missing) == 1 else 'them'} have nothing to grade."]
 
 
-def _unmapped_note(spec: Any, cells: list[dict[str, Any]]) -> list[str]:
+def _unmapped_note(spec: Any, cells: list[dict[str, Any]], starter: Path) -> list[str]:
     """What the report says of labels in the notebook that name no question."""
-    labels = unmapped_labels(spec, cells)
+    labels = unmapped_labels(spec, cells, starter_labels(starter))
     if not labels:
         return []
     shown = ", ".join(f"`{label}`" for label in labels[:8]) + (" …" if len(labels) > 8 else "")

@@ -107,7 +107,10 @@ def start_submission(path: Path, student: str, setup: GradingSetup, student_dir:
                         setup.profile.max_epochs, setup.profile.train_limit,
                         setup.profile.loop_epochs)
     prepared = prepare(nb, first, probe_cell(probe_dir, calls=setup.pack.spec.calls))
-    params = {**setup.profile.parameters, **setup.parameters}
+    # a profile's parameters go to the starter's parameters cell; a course's own notebook
+    # has none (they are then its reference's alone)
+    profile_params = setup.profile.parameters if setup.pack.starter_takes_parameters else {}
+    params = {**profile_params, **setup.parameters}
     data_files = [setup.kernel_mnist, *([setup.kernel.path] if setup.kernel else [])]
     for source in setup.evaluator.sources.values():
         if source.dataset.parameter:

@@ -540,3 +540,16 @@ def test_the_command_ends_without_collecting_everything_once_more(monkeypatch):
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_check_of_an_assignment_of_several_notebooks_takes_their_folder(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(), folder / "scratch.ipynb")
+    proc = run_cli("check", str(folder), "-a", "zhaw_cnn", "--out", str(tmp_path / "out"))
+    said = " ".join(proc.stderr.split())
+    assert proc.returncode == 2 and "none of the assignment's notebooks" in said
+    assert "08_cnn1_mnist.ipynb" in said
+    proc = run_cli("check", str(tmp_path / "nope.ipynb"), "-a", "zhaw_cnn")
+    said = " ".join(proc.stderr.split())
+    assert proc.returncode == 2 and "this assignment is 3 notebooks: give the folder" in said

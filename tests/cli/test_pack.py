@@ -35,3 +35,10 @@ def test_a_check_that_pays_for_given_code_is_named(tmp_path, mnist_path):
     assert "the unchanged starter earns 1 of 9 automatic points" in said
     assert "q1_example.layer_structure gives it 1 of 1: if it grades given code" in said
     assert "the solution 9 of 9" in said  # the solution is fine
+
+
+def test_an_assignment_of_several_notebooks_asks_for_a_solution_folder(tmp_path):
+    proc = run_cli("pack", "check", "zhaw_cnn")
+    assert proc.returncode == 2
+    said = " ".join(proc.stderr.split())
+    assert "zhaw_cnn/solution: no solution folder here: give --solution PATH" in said

@@ -50,8 +50,8 @@ def test_faces_data_without_a_reference_built_on_it_is_still_skipped():
 
 def test_missing_models_are_reported_per_question_with_what_was_looked_for():
     qs = grade([])
-    assert qs["q1_fc"]["score"] == 0
-    assert "no Keras model found" in qs["q1_fc"]["checks"][0]["message"]
+    assert qs["q2_cnn1"]["score"] == 0
+    assert "no Keras model found" in qs["q2_cnn1"]["checks"][0]["message"]
     assert qs["q3_cnn1_training"]["checks"][0]["outcome"] == "fail"  # same_as q2: nothing
     # a check's own hint improves a model ("train longer"): none here; the spec's stay
     cnn = {c["id"].split(".")[-1]: c for c in qs["q2_cnn1"]["checks"]}

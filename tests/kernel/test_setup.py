@@ -35,6 +35,34 @@ def test_plot_model_that_draws_is_left_as_it_is():
     assert not getattr(state, "shims", [])
 
 
+class _Callback:
+    def __init__(self) -> None:
+        self.model = None
+
+
+def test_a_tensorboard_callback_without_tensorboard_is_inert_and_said(capsys):
+    def tensorboard(*args, **kwargs):
+        raise AssertionError("the real TensorBoard callback was made")
+
+    keras = types.SimpleNamespace(callbacks=types.SimpleNamespace(
+        Callback=_Callback, TensorBoard=tensorboard))
+    state = types.ModuleType("state")
+    state.cell = "k2"
+    setup_src.inert_tensorboard(keras, state, installed=False)
+    callback = keras.callbacks.TensorBoard(log_dir="tensorboard/cnn1/", histogram_freq=1)
+    assert isinstance(callback, _Callback) and callback.log_dir == "tensorboard/cnn1/"
+    (shim,) = state.shims
+    assert shim["shim"] == "tensorboard" and shim["cell"] == "k2"
+    assert "logs nothing here" in capsys.readouterr().out
+
+
+def test_a_tensorboard_callback_is_left_as_it_is_where_tensorboard_is_installed():
+    keras = types.SimpleNamespace(callbacks=types.SimpleNamespace(
+        Callback=_Callback, TensorBoard="the real one"))
+    setup_src.inert_tensorboard(keras, types.ModuleType("state"), installed=True)
+    assert keras.callbacks.TensorBoard == "the real one"
+
+
 def test_fit_trains_on_the_profiles_subset_and_records_what_it_was_given():
     import numpy as np
 

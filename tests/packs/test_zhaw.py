@@ -29,19 +29,65 @@ def zhaw(tmp_path_factory, mnist_path):
                         "--no-pdf")[1]
 
 
+def selected(result, qid):
+    """The model a question graded."""
+    mid = q(result, qid)["selection"]["model_id"]
+    return next(m for m in result["models"] if m["id"] == mid)
+
+
+def part_of_cell(result, cell):
+    """The course notebook a cell of the joined notebook came from."""
+    import nbformat
+
+    from grader.assignment.parts import cell_parts
+
+    nb = nbformat.read(result["file"], as_version=4)
+    return cell_parts([dict(c) for c in nb.cells])[cell]
+
+
 def test_full_solution_model_sizes_match_the_handout(zhaw):
     r = zhaw["full_solution"]
-    by_path = {m["path"]: m for m in r["models"]}
-    assert (by_path["model_fc"]["total_params"], by_path["model_fc"]["non_trainable_params"]) == (
-        420_260, 1_100)
-    assert by_path["model_cnn1"]["total_params"] == 251_210
-    assert (by_path["model_cnn2"]["total_params"], by_path["model_cnn2"]["trainable_params"]) == (
-        695_970, 695_186)
-    assert by_path["model_faces"]["total_params"] == 1_805_608
-    for qid in ("q1_fc", "q2_cnn1", "q3_cnn1_training", "q5_faces"):
+    assert selected(r, "q2_cnn1")["total_params"] == 251_210
+    cnn2 = selected(r, "q4_cnn2")
+    assert (cnn2["total_params"], cnn2["trainable_params"]) == (695_970, 695_186)
+    assert selected(r, "q5_faces")["total_params"] == 1_805_608
+    for qid in ("q2_cnn1", "q3_cnn1_training", "q5_faces"):
         assert q(r, qid)["outcome"] == "pass", qid
     assert check(r, "q4_cnn2", "param_count")["outcome"] == "pass"
     assert check(r, "q2_cnn1", "scaling_used")["details"]["found"].startswith("each pixel")
+
+
+def test_each_question_reads_its_own_notebook_though_every_one_names_its_model_model(zhaw):
+    r = zhaw["full_solution"]
+    assert part_of_cell(r, selected(r, "q2_cnn1")["fit_cell"]) == "08_cnn1_mnist.ipynb"
+    assert part_of_cell(r, selected(r, "q4_cnn2")["fit_cell"]) == (
+        "08_cnn2_mnist_No_solution.ipynb")
+    for label, qid in (("A1", "a1_parameters"), ("A4", "a4_finetuning")):
+        answer = q(r, qid)["answer"]
+        assert answer["how"] == "label", label
+    assert part_of_cell(r, q(r, "a4_finetuning")["answer"]["cell"]) == (
+        "12_8_faces_fine_tuning.ipynb")
+
+
+def test_the_courses_own_keras1_notebooks_run_with_only_the_faces_download_failing(zhaw):
+    r = zhaw["full_solution"]
+    shims = {s["shim"] for s in r["compat"]}
+    assert {"keras1_convolution2d", "keras1_keywords", "keras1_nb_epoch", "tf1_set_random_seed",
+            "layers_normalization", "history_acc", "batch_input_shape", "tensorboard"} <= shims
+    # the MNIST notebooks run whole; the faces notebook downloads its features (no network
+    # in the sandbox), so its data cells fail, but its network is built and graded
+    failed = {part_of_cell(r, f["cell"]) for f in r["execution"]["failures"]}
+    assert failed == {"12_8_faces_fine_tuning.ipynb"}
+    assert not any("parameters" in n for n in r["notes"])  # the course's notebooks have none
+
+
+def test_a_notebook_not_handed_in_costs_its_own_questions_only(zhaw):
+    r = zhaw["faces_notebook_not_handed_in"]
+    assert any("Not handed in" in n and "12_8_faces_fine_tuning.ipynb" in n for n in r["notes"])
+    assert q(r, "q5_faces")["score"] == 0 and q(r, "a4_finetuning")["answer"] is None
+    assert check(r, "q4_cnn2", "param_count")["outcome"] == "pass"
+    assert q(r, "a1_parameters")["answer"]["how"] == "label"
+    assert r["execution"]["failures"] == []
 
 
 def test_faces_accuracy_is_skipped_without_data_and_counts_zero_of_zero(zhaw):
@@ -59,8 +105,8 @@ def test_unchanged_starter_earns_nothing_for_the_code_it_was_given(zhaw):
     assert "more than 3 layer change(s)" in q(r, "q4_cnn2")["selection"]["reason"]
     faces = check(r, "q5_faces", "param_count")
     assert faces["outcome"] == "fail" and "4096 inputs" in faces["message"]
-    # the given networks are shown as standing, for no points
-    for qid in ("q1_fc", "q2_cnn1", "q3_cnn1_training"):
+    # the given cnn1 is shown as standing, for no points
+    for qid in ("q2_cnn1", "q3_cnn1_training"):
         assert q(r, qid)["outcome"] == "pass" and q(r, qid)["points"] == 0, qid
 
 
@@ -74,15 +120,6 @@ def test_data_not_standardised_is_detected_on_training_images(zhaw):
     r = zhaw["not_standardised"]
     assert check(r, "q2_cnn1", "scaling_used")["outcome"] == "fail"
     assert check(r, "q2_cnn1", "param_count")["outcome"] == "pass"
-
-
-def test_keras1_convolution2d_is_read_as_keras1_meant_it(zhaw):
-    r = zhaw["keras1_convolution2d_translated"]
-    assert r["status"] == "graded" and r["execution"]["failures"] == []
-    assert {"keras1_convolution2d", "keras1_keywords"} <= {s["shim"] for s in r["compat"]}
-    # 32 filters of 3×3 with 'same' padding: the reference cnn1's 251,210 parameters
-    assert check(r, "q2_cnn1", "param_count")["outcome"] == "pass"
-    assert q(r, "q1_fc")["outcome"] == "pass" and check(r, "q4_cnn2", "param_count")["score"] == 2
 
 
 def test_faces_accuracy_measured_with_instructor_data(tmp_path, mnist_path):
