@@ -23,14 +23,17 @@ ENV = {"QT_QPA_PLATFORM": "offscreen", "QTWEBENGINE_DISABLE_SANDBOX": "1",
        "QT_LOGGING_RULES": "*=false"}
 
 
-def in_browser(page: Path, expression: str, width: int = 1000, height: int = 2000,
-               timeout: float = 120) -> Any:
+def in_browser(page: Path | str, expression: str, width: int = 1000, height: int = 2000,
+               timeout: float = 120, before: str = "", wait_ms: int = 0) -> Any:
     """What ``expression`` evaluates to in ``page``, opened at ``width`` × ``height`` pixels.
 
-    The expression runs after the page loaded and a short settle; its value must be JSON.
+    ``page`` is a file or an ``http://`` address. The expression runs after the page
+    loaded and a short settle (and, with ``before``, after that script ran and
+    ``wait_ms`` passed: what a user did, and the page's answers to it); its value must
+    be JSON.
     """
     needs_browser()
-    proc = _child(page, expression, width, height, timeout)
+    proc = _child(page, expression, width, height, timeout, before, wait_ms)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, f"the browser failed ({proc.returncode}):\n" \
         f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
@@ -59,15 +62,17 @@ def needs_browser() -> None:
         pytest.skip(problem)
 
 
-def _child(page: Path, expression: str, width: int, height: int,
-           timeout: float) -> subprocess.CompletedProcess[str]:
+def _child(page: Path | str, expression: str, width: int, height: int,
+           timeout: float, before: str = "", wait_ms: int = 0,
+           ) -> subprocess.CompletedProcess[str]:
     """This file run as the child that draws ``page`` (see :func:`_draw`)."""
     return subprocess.run([sys.executable, __file__, str(page), expression, str(width),
-                           str(height)], env=os.environ | ENV, capture_output=True, text=True,
-                          timeout=timeout)
+                           str(height), before, str(wait_ms)], env=os.environ | ENV,
+                          capture_output=True, text=True, timeout=timeout)
 
 
-def _draw(page: str, expression: str, width: int, height: int) -> None:
+def _draw(page: str, expression: str, width: int, height: int, before: str = "",
+          wait_ms: int = 0) -> None:
     """The child: open ``page``, print ``RESULT <json>`` of ``expression``, exit."""
     from PyQt6.QtCore import QTimer, QUrl
     from PyQt6.QtWebEngineWidgets import QWebEngineView
@@ -87,14 +92,22 @@ def _draw(page: str, expression: str, width: int, height: int) -> None:
             print("RESULT " + json.dumps({"error": "the page did not load"}), flush=True)
             app.quit()
             return
-        QTimer.singleShot(500, lambda: view.page().runJavaScript(
-            f"JSON.stringify({expression})", 0, report))
+        def evaluate() -> None:
+            view.page().runJavaScript(f"JSON.stringify({expression})", 0, report)
+
+        if before:
+            QTimer.singleShot(500, lambda: view.page().runJavaScript(
+                before, 0, lambda _: QTimer.singleShot(wait_ms, evaluate)))
+        else:
+            QTimer.singleShot(500, evaluate)
 
     view.loadFinished.connect(loaded)
-    view.load(QUrl.fromLocalFile(str(Path(page).resolve())))
+    view.load(QUrl(page) if page.startswith("http") else
+              QUrl.fromLocalFile(str(Path(page).resolve())))
     QTimer.singleShot(60_000, app.quit)
     app.exec()
 
 
 if __name__ == "__main__":
-    _draw(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    _draw(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+          sys.argv[5] if len(sys.argv) > 5 else "", int(sys.argv[6]) if len(sys.argv) > 6 else 0)

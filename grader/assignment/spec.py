@@ -152,6 +152,19 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class RubricItem:
+    """One item of a written answer's rubric, with the comment the student reads.
+
+    ``points`` may be negative (a deduction). ``id`` is ``s1``, ``s2`` … for the
+    spec's items, ``m1`` … for items added while marking (kept in the gradebook).
+    """
+
+    id: str
+    points: float
+    text: str
+
+
+@dataclass(frozen=True)
 class Question:
     """A graded question.
 
@@ -173,6 +186,7 @@ class Question:
     section: str | None = None
     labels: tuple[str, ...] = ()
     notebook: str | None = None
+    rubric: tuple[RubricItem, ...] = ()
 
     @property
     def headings(self) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ from grader.assignment.spec import (
     LateRule,
     Profile,
     Question,
+    RubricItem,
     Selector,
     Spec,
 )
@@ -178,7 +179,23 @@ def _question(r: _Reader, refs: tuple[str, ...], datasets: Mapping[str, Dataset]
         raise r._err("notebook", f"{notebook!r} is not one of the spec's notebooks "
                                  f"({', '.join(notebooks) or 'none: it has no `notebooks`'})")
     return Question(qid, r.get("title", str), points, specs, select, answer, section, labels,
-                    notebook)
+                    notebook, _rubric(r, points))
+
+
+def _rubric(r: _Reader, points: float) -> tuple[RubricItem, ...]:
+    """A question's rubric items: ``[{ points = 1, text = "..." }, ...]``."""
+    items = []
+    for i, raw in enumerate(r.get("rubric", list, [])):
+        item = _Reader(r.path, raw, f"{r.where}.rubric[{i}]")
+        value = float(item.get("points", (int, float)))
+        if not math.isfinite(value) or abs(value) > points:
+            raise item._err("points", f"should be between {-points:g} and {points:g} (the "
+                                      f"question's points), got {value:g}")
+        text = item.get("text", str).strip()
+        if not text:
+            raise item._err("text", "a rubric item needs the comment the student reads")
+        items.append(RubricItem(f"s{i + 1}", value, text))
+    return tuple(items)
 
 
 def _notebooks(r: _Reader) -> tuple[str, ...]:

@@ -55,6 +55,7 @@ from grader.cli.common import (
 )
 from grader.cli.env import env_app
 from grader.cli.gradescope import gradescope_app
+from grader.cli.mark import mark
 from grader.cli.outputs import export_grades, report
 from grader.cli.pack import pack_app
 from grader.cli.reference import reference_app
@@ -327,6 +328,7 @@ def main() -> None:
 
 app.command()(report)
 app.command("export")(export_grades)
+app.command("mark")(mark)
 
 app.add_typer(reference_app, name="reference")
 app.add_typer(pack_app, name="pack")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import hashlib
 import io
 import math
 from collections.abc import Mapping, Sequence
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.assignment.spec import Spec
+from grader.assignment.spec import RubricItem, Spec
 from grader.errors import OverridesError
 
 COLUMNS = ("student", "question", "points")
@@ -25,13 +26,24 @@ COLUMNS = ("student", "question", "points")
 
 @dataclass(frozen=True)
 class Override:
-    """One manual grade: a question's final points for a student, with a comment."""
+    """One manual grade: a question's final points for a student, with a comment.
+
+    From the marking page it also says who marked (``marker``), when (``recorded_at``),
+    with which rubric items (``items``; with ``by_items`` the points are theirs, so a
+    change to an item's points re-scores it) and the answer marked (``answer_sha``: a
+    re-graded notebook whose answer changed is flagged for review).
+    """
 
     student: str
     question: str
     points: float
     comment: str = ""
     line: int = 0
+    marker: str = ""
+    items: tuple[str, ...] = ()
+    by_items: bool = False
+    answer_sha: str = ""
+    recorded_at: float = 0.0
 
 
 def _rows(path: Path) -> list[tuple[int, Mapping[str, Any]]]:
@@ -107,12 +119,47 @@ def read_overrides(path: Path | str, spec: Spec,
             raise bad(f"points for {question} should be between 0 and {points[question]:g}, "
                       f"got {value:g}")
         out.append(Override(student, question, round(value, 2),
-                            str(row.get("comment") or "").strip(), line))
+                            str(row.get("comment") or "").strip(), line,
+                            str(row.get("marker") or "").strip()))
     return out
 
 
-def apply_overrides(result: Mapping[str, Any], overrides: Sequence[Override]) -> dict[str, Any]:
-    """The result with manual grades applied: scores, outcomes and pending answers redone."""
+def answer_sha(text: str | None) -> str:
+    """What identifies an answer's text, so that a mark knows whether it changed."""
+    if not text:
+        return ""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:16]
+
+
+def rubrics_of(spec: Spec, added: Mapping[str, Sequence[RubricItem]],
+               ) -> dict[str, dict[str, RubricItem]]:
+    """Each question's rubric: the spec's items, then those added or changed while marking."""
+    out: dict[str, dict[str, RubricItem]] = {}
+    for q in spec.questions:
+        items = {i.id: i for i in q.rubric}
+        items.update({i.id: i for i in added.get(q.id, ())})
+        if items:
+            out[q.id] = items
+    return out
+
+
+def marked_points(override: Override, points: float,
+                  rubric: Mapping[str, RubricItem] | None = None) -> float:
+    """A mark's points: its rubric items' (as they are now) when given by them, else its own."""
+    if not override.by_items or rubric is None:
+        return override.points
+    total = sum(rubric[i].points for i in override.items if i in rubric)
+    return round(min(points, max(0.0, total)), 2)
+
+
+def apply_overrides(result: Mapping[str, Any], overrides: Sequence[Override],
+                    rubrics: Mapping[str, Mapping[str, RubricItem]] | None = None,
+                    ) -> dict[str, Any]:
+    """The result with manual grades applied: scores, outcomes and pending answers redone.
+
+    ``rubrics`` (question id → item id → item) gives each mark made with rubric items
+    its items' current points and comments.
+    """
     mine = {o.question: o for o in overrides if o.student == result.get("student")}
     out = copy.deepcopy(dict(result))
     if not mine or out.get("status") != "graded":
@@ -121,10 +168,17 @@ def apply_overrides(result: Mapping[str, Any], overrides: Sequence[Override]) ->
         o = mine.get(q["id"])
         if o is None:
             continue
-        q["override"] = {"points": o.points, "comment": o.comment,
-                         "automatic_score": q["score"]}
-        q["score"] = o.points
-        q["outcome"] = ("pass" if o.points >= q["points"] else "partial" if o.points > 0
+        rubric = (rubrics or {}).get(q["id"])
+        points = marked_points(o, q["points"], rubric)
+        items = [{"points": rubric[i].points, "text": rubric[i].text}
+                 for i in o.items if rubric and i in rubric]
+        answer = (q.get("answer") or {}).get("text")
+        q["override"] = {"points": points, "comment": o.comment,
+                         "automatic_score": q["score"], "items": items, "marker": o.marker,
+                         "answer_changed": bool(o.answer_sha)
+                         and o.answer_sha != answer_sha(answer)}
+        q["score"] = points
+        q["outcome"] = ("pass" if points >= q["points"] else "partial" if points > 0
                         else "fail")
         for c in q["checks"]:
             if c["outcome"] == "manual":

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from grader.assignment.spec import RubricItem
 from grader.errors import GradebookError
 from grader.gradebook.overrides import Override
 from grader.gradebook.result import Result
@@ -22,10 +23,30 @@ from grader.students import roster_order
 GRADEBOOK = "gradebook.sqlite"  # an output folder's gradebook, by this name
 # The gradebook's schema version, kept in SQLite's ``user_version``. Version 1 is the
 # schema of grader 0.2, which wrote no version (0 on a gradebook that has tables).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # What takes a gradebook of version N to N + 1, run in one transaction with the new
-# version. 0 → 1 changes no table: it only writes the version down.
-MIGRATIONS: dict[int, str] = {0: ""}
+# version. 0 → 1 changes no table: it only writes the version down. 1 → 2: marks made
+# on the marking page (`grader mark`) say who marked, with which rubric items, and the
+# answer they marked; rubric items added while marking get a table.
+RUBRIC_TABLE = """
+CREATE TABLE IF NOT EXISTS rubric_items (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    assignment TEXT NOT NULL,
+    question TEXT NOT NULL,
+    item TEXT NOT NULL,
+    points REAL NOT NULL,
+    text TEXT NOT NULL,
+    marker TEXT NOT NULL,
+    recorded_at REAL NOT NULL
+);
+"""
+MIGRATIONS: dict[int, str] = {
+    0: "",
+    1: "ALTER TABLE overrides ADD COLUMN marker TEXT NOT NULL DEFAULT '';"
+       "ALTER TABLE overrides ADD COLUMN items_json TEXT NOT NULL DEFAULT '[]';"
+       "ALTER TABLE overrides ADD COLUMN by_items INTEGER NOT NULL DEFAULT 0;"
+       "ALTER TABLE overrides ADD COLUMN answer_sha TEXT NOT NULL DEFAULT '';" + RUBRIC_TABLE,
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -70,9 +91,13 @@ CREATE TABLE IF NOT EXISTS overrides (
     comment TEXT NOT NULL,
     source TEXT NOT NULL,
     line INTEGER NOT NULL,
-    recorded_at REAL NOT NULL
+    recorded_at REAL NOT NULL,
+    marker TEXT NOT NULL DEFAULT '',
+    items_json TEXT NOT NULL DEFAULT '[]',
+    by_items INTEGER NOT NULL DEFAULT 0,
+    answer_sha TEXT NOT NULL DEFAULT ''
 );
-"""
+""" + RUBRIC_TABLE
 
 
 def grader_failed(result: Mapping[str, Any]) -> bool:
@@ -194,25 +219,61 @@ class Gradebook:
 
     def record_overrides(self, assignment: str, overrides: Sequence[Override],
                          source: Path | str) -> None:
-        """Store manual grades, all or none; a newer grade for a question replaces older ones."""
+        """Store manual grades, all or none; a newer grade for a question replaces older ones.
+
+        Every grade is kept (who, when, from where): the newest counts.
+        """
         now = time.time()
         with self._transaction() as db:
             db.executemany(
                 "INSERT INTO overrides (assignment, student, question, points, comment, source,"
-                " line, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " line, recorded_at, marker, items_json, by_items, answer_sha)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(assignment, o.student, o.question, o.points, o.comment, str(source), o.line,
-                  now) for o in overrides],
+                  now, o.marker, json.dumps(list(o.items)), int(o.by_items), o.answer_sha)
+                 for o in overrides],
             )
 
     def overrides(self, assignment: str) -> list[Override]:
         """The newest manual grade of each (student, question)."""
         rows = self._db.execute(
-            "SELECT student, question, points, comment, line FROM overrides o WHERE"
-            " assignment = ? AND id = (SELECT MAX(id) FROM overrides WHERE assignment ="
-            " o.assignment AND student = o.student AND question = o.question)"
-            " ORDER BY student, question", (assignment,),
+            "SELECT student, question, points, comment, line, marker, items_json, by_items,"
+            " answer_sha, recorded_at FROM overrides o WHERE assignment = ? AND id = (SELECT"
+            " MAX(id) FROM overrides WHERE assignment = o.assignment AND student = o.student"
+            " AND question = o.question) ORDER BY student, question", (assignment,),
         ).fetchall()
-        return [Override(s, q, float(p), c, int(n)) for s, q, p, c, n in rows]
+        return [Override(s, q, float(p), c, int(n), m, tuple(json.loads(i)), bool(b), a,
+                         float(t))
+                for s, q, p, c, n, m, i, b, a, t in rows]
+
+    def rubric_items(self, assignment: str) -> dict[str, list[RubricItem]]:
+        """Rubric items added or changed while marking, per question (the newest of each)."""
+        rows = self._db.execute(
+            "SELECT question, item, points, text FROM rubric_items r WHERE assignment = ? AND"
+            " id = (SELECT MAX(id) FROM rubric_items WHERE assignment = r.assignment AND"
+            " question = r.question AND item = r.item) ORDER BY id", (assignment,),
+        ).fetchall()
+        out: dict[str, list[RubricItem]] = {}
+        for question, item, points, text in rows:
+            out.setdefault(question, []).append(RubricItem(item, float(points), text))
+        return out
+
+    def record_rubric_item(self, assignment: str, question: str, item: str | None,
+                           points: float, text: str, marker: str = "") -> RubricItem:
+        """Add a rubric item to a question, or change one: the newest row of an item counts.
+
+        ``item`` None adds one (``m1``, ``m2`` …); else it changes the spec's or an added one.
+        """
+        with self._transaction() as db:
+            if item is None:
+                n = db.execute("SELECT COUNT(DISTINCT item) FROM rubric_items WHERE assignment"
+                               " = ? AND question = ? AND item LIKE 'm%'",
+                               (assignment, question)).fetchone()[0]
+                item = f"m{int(n) + 1}"
+            db.execute("INSERT INTO rubric_items (assignment, question, item, points, text,"
+                       " marker, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (assignment, question, item, points, text, marker, time.time()))
+        return RubricItem(item, points, text)
 
     def runs(self, assignment: str) -> dict[str, int]:
         """How many times each student of an assignment was graded (every run is kept)."""
@@ -224,7 +285,7 @@ class Gradebook:
 
     def count(self, table: str = "submissions") -> int:
         """Rows in a table (for tests and summaries)."""
-        if table not in ("submissions", "checks", "overrides"):
+        if table not in ("submissions", "checks", "overrides", "rubric_items"):
             raise GradebookError(f"no table {table!r}", path=self.path)
         return int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 

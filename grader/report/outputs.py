@@ -14,12 +14,12 @@ from typing import Any
 from grader.assignment.pack import Pack
 from grader.errors import GradebookError
 from grader.gradebook.late import apply_late
-from grader.gradebook.overrides import apply_overrides
+from grader.gradebook.overrides import apply_overrides, rubrics_of
 from grader.gradebook.store import GRADEBOOK, Gradebook
 from grader.machine import available_memory, usable_cpus
 from grader.report import render_summary, write_grades_csv
 from grader.report.lms_feedback import Packed, canvas_feedback_zip, moodle_feedback_zip
-from grader.report.pages import Pages, print_pdfs
+from grader.report.pages import Pages, drawn_for, print_pdfs
 
 PDF_PROCESS_MEMORY = 512 << 20  # what one printing process may take, with room to spare
 
@@ -27,7 +27,8 @@ PDF_PROCESS_MEMORY = 512 << 20  # what one printing process may take, with room 
 def student_result(book: Gradebook, pack: Pack, result: Mapping[str, Any],
                    times: Mapping[str, datetime] | None = None) -> dict[str, Any]:
     """A result as reports show it: manual grades and the late rule applied, runs counted."""
-    return _as_reported(result, book.overrides(pack.id), book.runs(pack.id), pack, times)
+    return _as_reported(result, book.overrides(pack.id), book.runs(pack.id), pack, times,
+                        rubrics_of(pack.spec, book.rubric_items(pack.id)))
 
 
 def class_results(book: Gradebook, pack: Pack,
@@ -38,12 +39,14 @@ def class_results(book: Gradebook, pack: Pack,
     notebook's file time (recorded when it was graded) is its submission time.
     """
     overrides, runs = book.overrides(pack.id), book.runs(pack.id)
-    return [_as_reported(r, overrides, runs, pack, times) for r in book.latest(pack.id)]
+    rubrics = rubrics_of(pack.spec, book.rubric_items(pack.id))
+    return [_as_reported(r, overrides, runs, pack, times, rubrics) for r in book.latest(pack.id)]
 
 
 def _as_reported(result: Mapping[str, Any], overrides: Sequence[Any], runs: Mapping[str, int],
-                 pack: Pack, times: Mapping[str, datetime] | None) -> dict[str, Any]:
-    return apply_late(apply_overrides(dict(result), overrides), pack.spec.late,
+                 pack: Pack, times: Mapping[str, datetime] | None,
+                 rubrics: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    return apply_late(apply_overrides(dict(result), overrides, rubrics), pack.spec.late,
                       times or {}) | {"runs": runs.get(result["student"], 1)}
 
 
@@ -76,6 +79,33 @@ def write_outputs(book: Gradebook, pack: Pack, expected: Mapping[str, Any], out_
     if pdf:
         print_pdfs([*students, summary], pdf_processes())
     return results
+
+
+def rewrite_students(book: Gradebook, pack: Pack, out_dir: Path,
+                     students: Sequence[str]) -> list[dict[str, Any]]:
+    """Draw again the reports of ``students`` and ``grades.csv``, after marks changed.
+
+    Each report keeps the audience it was drawn for; its PDF, now out of date, is
+    removed (``grader report`` prints it again). Returns the class's results.
+    """
+    results = class_results(book, pack)
+    questions = [q.id for q in pack.spec.questions]
+    write_grades_csv(results, questions, out_dir / "grades.csv")
+    wanted = set(students)
+    for result in results:
+        if result["student"] not in wanted:
+            continue
+        page = out_dir / result["student"] / "report.html"
+        expected = pack.expected(result["profile"]) if result.get("profile") else {}
+        Pages(expected, drawn_for(page), pack.spec.show_reference).html(result, page)
+    return results
+
+
+def write_summary(results: Sequence[Mapping[str, Any]], pack: Pack, out_dir: Path) -> Path:
+    """The class summary page, from results as reported."""
+    questions = [{"id": q.id, "title": q.title, "points": q.points} for q in pack.spec.questions]
+    return render_summary(results, pack.spec.title, questions, pack.spec.max_score,
+                          out_dir / "summary.html")
 
 
 def pdf_processes() -> int:

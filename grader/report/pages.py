@@ -51,8 +51,13 @@ class Pages:
             return page
         render_student(result, self.expected, page, self.audience, self.show_reference)
         page.with_suffix(".pdf").unlink(missing_ok=True)
-        _record(page, {"key": key, "pdf": False})
+        _record(page, {"key": key, "pdf": False, "audience": self.audience})
         return page
+
+
+def drawn_for(page: Path, default: str = "student") -> str:
+    """The audience the page at ``page`` was drawn for (``default`` when unknown)."""
+    return str(_made(page).get("audience") or default)
 
 
 def printed(page: Path) -> bool:

@@ -117,6 +117,10 @@ def test_kernel_table_names_requirements_preload_and_compat(tmp_path):
      "notebooks", "named twice"),
     (('reference_models', 'notebooks = ["a.ipynb"]\nreference_models'),
      "notebooks", "names two or more"),
+    (('title = "Q1"\n', 'title = "Q1"\nrubric = [{ points = 3, text = "too much" }]\n'),
+     "questions[0].rubric[0].points", "between -2 and 2"),
+    (('title = "Q1"\n', 'title = "Q1"\nrubric = [{ points = 1, text = " " }]\n'),
+     "questions[0].rubric[0].text", "needs the comment"),
 ])
 def test_malformed_spec_errors_name_file_and_key(tmp_path, change, key, words):
     path = write(tmp_path, GOOD.replace(*change))
@@ -143,6 +147,14 @@ def test_an_assignment_of_several_notebooks_names_them_and_each_questions(tmp_pa
     assert spec.starter_files == ("starter/a.ipynb", "starter/b.ipynb")
     assert spec.questions[0].notebook == "b.ipynb"
     assert load_spec(write(tmp_path, GOOD)).starter_files == ("starter.ipynb",)
+
+
+def test_a_questions_rubric_items_are_read_with_ids(tmp_path):
+    spec = load_spec(write(tmp_path, GOOD.replace('title = "Q1"\n', 'title = "Q1"\nrubric = ['
+                                                  '{ points = 1, text = "Right size" }, '
+                                                  '{ points = -0.5, text = "No units" }]\n')))
+    assert [(i.id, i.points, i.text) for i in spec.questions[0].rubric] == [
+        ("s1", 1.0, "Right size"), ("s2", -0.5, "No units")]
 
 
 def test_reports_show_the_reference_to_students_only_when_the_spec_says(tmp_path):

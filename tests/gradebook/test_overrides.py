@@ -73,7 +73,8 @@ def test_applying_grades_redoes_score_outcome_and_pending_answers():
                                       Override("roe", "a2", 1.0)])
     a1 = graded["questions"][1]
     assert a1["score"] == 0.5 and a1["outcome"] == "partial"
-    assert a1["override"] == {"points": 0.5, "comment": "Half right", "automatic_score": 0.0}
+    assert a1["override"] == {"points": 0.5, "comment": "Half right", "automatic_score": 0.0,
+                              "items": [], "marker": "", "answer_changed": False}
     assert a1["checks"][0]["outcome"] == "graded"
     assert graded["score"] == 2.5 and graded["manual_pending"] == 1
     assert RESULT["questions"][1]["score"] == 0.0  # the input is not changed

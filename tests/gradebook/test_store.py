@@ -53,22 +53,65 @@ def test_cache_hits_only_for_same_notebook_and_spec(tmp_path):
         assert book.cached("demo", "carol", "a" * 64, "f1") is None
 
 
+def _downgrade_to_version_1(path):
+    """The gradebook as the release of schema 1 wrote it: overrides without marks' columns."""
+    db = sqlite3.connect(path)
+    db.executescript("""
+        DROP TABLE rubric_items;
+        CREATE TABLE overrides_v1 (id INTEGER PRIMARY KEY AUTOINCREMENT, assignment TEXT NOT
+            NULL, student TEXT NOT NULL, question TEXT NOT NULL, points REAL NOT NULL, comment
+            TEXT NOT NULL, source TEXT NOT NULL, line INTEGER NOT NULL, recorded_at REAL NOT
+            NULL);
+        INSERT INTO overrides_v1 SELECT id, assignment, student, question, points, comment,
+            source, line, recorded_at FROM overrides;
+        DROP TABLE overrides;
+        ALTER TABLE overrides_v1 RENAME TO overrides;
+        PRAGMA user_version = 1;
+    """)
+    db.commit()
+    db.close()
+
+
 def test_a_gradebook_of_the_release_before_versions_is_migrated_and_keeps_everything(tmp_path):
+    from grader.gradebook.overrides import Override
     from grader.gradebook.store import SCHEMA_VERSION
 
     path = tmp_path / "g.sqlite"
     with Gradebook(path) as book:
         book.record(result("alice", 2.0))
         book.record(result("bob", 1.0))
+        book.record_overrides("demo", [Override("bob", "q1", 0.5, "half", 3)], "marks.csv")
+    _downgrade_to_version_1(path)
     db = sqlite3.connect(path)
     db.execute("PRAGMA user_version = 0")  # as grader 0.2 left every gradebook
     db.commit()
     db.close()
     with Gradebook(path) as book:
-        assert book.schema_version() == SCHEMA_VERSION == 1
+        assert book.schema_version() == SCHEMA_VERSION == 2
         assert [(r["student"], r["score"]) for r in book.latest("demo")] == [("alice", 2.0),
                                                                                ("bob", 1.0)]
         assert book.assignments() == ["demo"]
+        (kept,) = book.overrides("demo")
+        assert (kept.student, kept.points, kept.comment, kept.marker, kept.items) == (
+            "bob", 0.5, "half", "", ())
+        assert book.rubric_items("demo") == {}
+
+
+def test_a_gradebook_of_schema_1_takes_marks_after_its_migration(tmp_path):
+    from grader.gradebook.overrides import Override
+
+    path = tmp_path / "g.sqlite"
+    with Gradebook(path) as book:
+        book.record(result("alice", 2.0))
+    _downgrade_to_version_1(path)
+    with Gradebook(path) as book:
+        item = book.record_rubric_item("demo", "q1", None, 0.5, "names the layer", "ta1")
+        book.record_overrides("demo", [Override("alice", "q1", 0.5, "", 0, "ta1", (item.id,),
+                                                True, "abc")], "marking page")
+        (mark,) = book.overrides("demo")
+        assert (mark.marker, mark.items, mark.by_items, mark.answer_sha) == (
+            "ta1", ("m1",), True, "abc")
+        assert book.rubric_items("demo")["q1"][0].text == "names the layer"
 
 
 def test_a_gradebook_from_a_newer_grader_is_refused_and_left_alone(tmp_path):
@@ -83,7 +126,7 @@ def test_a_gradebook_from_a_newer_grader_is_refused_and_left_alone(tmp_path):
     db.execute("PRAGMA user_version = 7")
     db.commit()
     db.close()
-    with pytest.raises(GradebookError, match="newer grader .*schema 7.*reads up to 1"):
+    with pytest.raises(GradebookError, match="newer grader .*schema 7.*reads up to 2"):
         Gradebook(path)
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == 7
