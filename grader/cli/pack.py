@@ -66,6 +66,33 @@ def list_packs() -> None:
             console.print(f"{spec.parent.name:24} {spec.parent}")
 
 
+@pack_app.command("new")
+def new_pack(
+    assignment: Annotated[str, typer.Argument(help="The new pack's id (lower case, digits, _).")],
+    from_: Annotated[Path, typer.Option(
+        "--from", help="The solution notebook, its questions and solutions marked "
+                       "(# BEGIN QUESTION … # END QUESTION, # BEGIN SOLUTION … "
+                       "# END SOLUTION).")],
+    dest: Annotated[Path, typer.Option(
+        help="Where the pack's folder goes (./reference is searched for packs).")]
+    = Path("reference"),
+) -> None:
+    """Write a pack from one solution notebook: starter, reference, spec with proposed checks.
+
+    Then edit the spec's proposals and run `grader pack check ID`.
+    """
+    from grader.assignment.authoring import new_pack as write_pack
+
+    try:
+        folder = write_pack(assignment, from_, dest)
+    except GraderError as exc:
+        raise fail(exc) from None
+    console.print(f"wrote {folder}: spec.toml (one question per marked block, checks "
+                  "proposed: keep, change or delete them), starter.ipynb, solution.ipynb, "
+                  "reference.py", highlight=False)
+    console.print(f"next: grader pack check {assignment}", highlight=False)
+
+
 @pack_app.command("check")
 def check_pack(
     assignment: Annotated[str, typer.Argument(help="Assignment id.")],
