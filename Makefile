@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine (see README):
 #   make demo   install, then grade the shipped sample submissions into reports/
-#   make test   install, then lint, type-check and run the whole test suite (what CI runs)
+#   make test   install, then lint, type-check, build the docs (warnings as errors) and run
+#               the whole test suite (what CI runs)
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ PY := $(VENV)/bin/python
 GRADER_MNIST ?= $(wildcard $(abspath ../shared/data/mnist.npz))
 export GRADER_MNIST
 
-.PHONY: install system-deps demo test
+.PHONY: install system-deps demo test docs
 
 install: $(VENV)/.installed system-deps
 
@@ -52,4 +53,8 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 	$(PY) -m pytest -ra --durations=25
+
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict   # the site, into build/site
