@@ -86,6 +86,10 @@ class OverridesError(GraderError):
     """A manual-grading overrides file is malformed (fields: ``line``)."""
 
 
+class RosterError(GraderError):
+    """A class list cannot be read (fields: ``line``; 0 when not one line's fault)."""
+
+
 class ReportError(GraderError):
     """A report or export could not be written (fields: ``format``)."""
 

@@ -46,6 +46,20 @@ class MoodleLanguage(str, Enum):
     fr = "fr"
 
 
+class Missing(str, Enum):
+    """What an export gives the students of the class list without a submission."""
+
+    omit = "omit"
+    zero = "zero"
+    empty = "empty"
+
+
+RosterOpt = Annotated[Path | None, typer.Option(
+    help="The class list (Canvas' gradebook export, Moodle's grading worksheet or "
+         "participants, Blackboard's Grade Center download, or student,name,email,lms_id): "
+         "matches submissions to students and gives the LMS ids.")]
+
+
 class ShowFormat(str, Enum):
     """How ``grader reference show`` prints."""
 

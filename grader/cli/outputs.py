@@ -19,8 +19,10 @@ from grader.cli.common import (
     Audience,
     AudienceOpt,
     ExportFormat,
+    Missing,
     MoodleLanguage,
     PdfOpt,
+    RosterOpt,
     SubmittedOpt,
     console,
     err,
@@ -97,6 +99,10 @@ def export_grades(
     allow_pending: Annotated[bool, typer.Option(
         "--allow-pending", help="Export although written answers await marking: the "
                                 "automatic points only, said in every file's name.")] = False,
+    roster: RosterOpt = None,
+    missing: Annotated[Missing, typer.Option(
+        help="With --roster: what students of the list without a submission get: no row, "
+             "0 points, or an empty grade.")] = Missing.omit,
 ) -> None:
     """Write the grades (manual grades included) in a format an LMS imports.
 
@@ -129,7 +135,15 @@ def export_grades(
                     f"this gradebook holds no results of {pack.id} (it holds: "
                     f"{', '.join(held) or 'nothing'}): nothing to export", path=out)
             target = to or out / "exports"
-            written = export(results, format.value, pack.spec.title, target,
+            rows: list[dict[str, Any]] = list(results)
+            if roster is not None:
+                from grader.gradebook.roster import match, read_roster
+                from grader.report.export import with_roster
+
+                matched = match(results, read_roster(roster))
+                rows = with_roster(results, matched, missing.value, pack.spec.max_score)
+                _say_roster(matched, missing.value, roster)
+            written = export(rows, format.value, pack.spec.title, target,
                              [q.id for q in pack.spec.questions], column_id, allow_pending,
                              lms_language.value)
             packed = (moodle_feedback(results, pack, target, pdf) if format == "moodle" else
@@ -140,19 +154,39 @@ def export_grades(
     if packed is not None:
         _say_packed(packed, format.value)
     if format == "blackboard":
-        _say_blackboard(blackboard_rows(results))
-    unmatched = unmatched_rows(results, format.value)
+        _say_blackboard(blackboard_rows(rows))
+    unmatched = unmatched_rows(rows, format.value)
     if unmatched:
         what = {"canvas": "an empty ID (Canvas skips the row)",
                 "moodle": "an empty Identifier (the worksheet upload skips the row; the "
                           "gradebook import can still map Username)"}[format.value]
-        err.print(f"[bold yellow]warning:[/] {len(unmatched)} of {len(results)} row(s) have "
-                  f"{what}: their file names are not from the {format.value.capitalize()} "
-                  f"download: {_names(unmatched)}", highlight=False)
-        if len(unmatched) == len(results):
+        why = ("neither their file names (from the LMS's download) nor the class list give "
+               "it" if roster is not None else
+               f"their file names are not from the {format.value.capitalize()} download "
+               "(--roster with the class list can give it)")
+        err.print(f"[bold yellow]warning:[/] {len(unmatched)} of {len(rows)} row(s) have "
+                  f"{what}: {why}: {_names(unmatched)}", highlight=False)
+        if len(unmatched) == len(rows):
             err.print("[bold red]error:[/] no row matches a student of the LMS",
                       highlight=False)
             raise typer.Exit(1)
+
+
+def _say_roster(matched: Any, missing: str, roster: Path) -> None:
+    """Who the class list could not place, and who is on it without a submission."""
+    for student, members in sorted(matched.ambiguous.items()):
+        err.print(f"[bold yellow]warning:[/] {escape(student)} could be any of "
+                  f"{escape(', '.join(f'{m.key} (line {m.line})' for m in members))} on "
+                  f"{escape(str(roster))}: not matched (rename the submission or give the "
+                  "list a student column)", highlight=False)
+    if matched.unmatched:
+        err.print(f"[bold yellow]warning:[/] {len(matched.unmatched)} submission(s) match no "
+                  f"student of {escape(str(roster))}: {_names(matched.unmatched)}",
+                  highlight=False)
+    if matched.missing:
+        given = {"omit": "no row", "zero": "0 points", "empty": "an empty grade"}[missing]
+        err.print(f"{len(matched.missing)} student(s) of the class list handed nothing in "
+                  f"({given}): {_names([m.key for m in matched.missing])}", highlight=False)
 
 
 def _names(students: list[str]) -> str:

@@ -43,6 +43,7 @@ from typing import Any
 
 from grader.errors import GradebookError
 from grader.gradebook.result import awaits_marking
+from grader.gradebook.roster import Matched, Member
 from grader.report.render import write_grades_csv
 from grader.students import blackboard_attempt, moodle_participant, roster_order
 
@@ -74,7 +75,10 @@ def blackboard_rows(results: Sequence[Mapping[str, Any]]) -> BlackboardRows:
     chosen: dict[str, tuple[str, Mapping[str, Any]]] = {}
     out = BlackboardRows()
     for r in sorted(results, key=lambda r: roster_order(r["student"])):
-        named = blackboard_attempt(r["file"])
+        named = blackboard_attempt(r["file"]) if r.get("file") else None
+        listed = _roster_id(r, ("blackboard",)) or str((r.get("lms") or {}).get("login") or "")
+        if named is None and listed:
+            named = (listed, "")
         if named is None:
             out.unnamed.append(r["student"])
         username, attempt = named or (r["student"], "")
@@ -96,6 +100,58 @@ def canvas_user_id(file: str) -> str:
     return match.group("user") if match else ""
 
 
+MISSING_POLICIES = ("omit", "zero", "empty")
+NO_SUBMISSION = "no submission"
+
+
+def with_roster(results: Sequence[Mapping[str, Any]], matched: Matched, missing: str,
+                max_score: float) -> list[dict[str, Any]]:
+    """The results with their students' LMS ids from the class list, and the rest added.
+
+    Students on the list without a submission get a row with ``missing``: ``zero`` (0
+    points), ``empty`` (no grade: the LMS leaves theirs as it is) or ``omit`` (none).
+    """
+    out = []
+    for r in results:
+        member = matched.members.get(r["student"])
+        out.append(dict(r) | ({"lms": _lms(member, matched.kind)} if member else {}))
+    if missing != "omit":
+        for m in matched.missing:
+            out.append({"student": m.key, "file": "", "status": NO_SUBMISSION,
+                        "score": 0.0 if missing == "zero" else None, "max_score": max_score,
+                        "questions": [], "started_at": None, "lms": _lms(m, matched.kind)})
+    return out
+
+
+def _lms(member: Member, kind: str) -> dict[str, str]:
+    return {"kind": kind, "id": member.lms_id, "login": member.login, "name": member.name,
+            "email": member.email}
+
+
+def _roster_id(r: Mapping[str, Any], kinds: tuple[str, ...]) -> str:
+    """The LMS id the class list gave this row, if it was written by one of ``kinds``."""
+    lms = r.get("lms") or {}
+    return str(lms.get("id") or "") if lms.get("kind") in (*kinds, "plain") else ""
+
+
+def canvas_id(r: Mapping[str, Any]) -> str:
+    """A row's Canvas user id: from the file name Canvas gave, else from the class list."""
+    return canvas_user_id(str(r.get("file") or "")) or _roster_id(r, ("canvas",))
+
+
+def moodle_identity(r: Mapping[str, Any]) -> tuple[str, str]:
+    """A row's Moodle full name and participant number (file name first, then the list)."""
+    found = moodle_participant(r["file"]) if r.get("file") else None
+    if found:
+        return found
+    return str((r.get("lms") or {}).get("name") or ""), _roster_id(r, ("moodle",))
+
+
+def _score(r: Mapping[str, Any]) -> str:
+    """A row's points as the LMS reads them: empty for a student with no grade."""
+    return "" if r.get("score") is None else f"{r['score']:g}"
+
+
 def as_text(value: str) -> str:
     """A student's own words (a name on the LMS) as a spreadsheet cell that runs nothing.
 
@@ -114,10 +170,9 @@ def unmatched_rows(results: Sequence[Mapping[str, Any]], fmt: str) -> list[str]:
     :func:`blackboard_rows`; the plain CSV and Gradescope match nothing.)
     """
     if fmt == "canvas":
-        return sorted((r["student"] for r in results if not canvas_user_id(r["file"])),
-                      key=roster_order)
+        return sorted((r["student"] for r in results if not canvas_id(r)), key=roster_order)
     if fmt == "moodle":
-        return sorted((r["student"] for r in results if moodle_participant(r["file"]) is None),
+        return sorted((r["student"] for r in results if not moodle_identity(r)[1]),
                       key=roster_order)
     return []
 
@@ -158,8 +213,9 @@ def _canvas(results: Sequence[Mapping[str, Any]], title: str, out: Path,
         writer.writerow(["Points Possible", "", "", "", "",
                          f"{max((r['max_score'] for r in results), default=0):g}"])
         for r in sorted(results, key=lambda r: roster_order(r["student"])):
-            writer.writerow([r["student"], canvas_user_id(r["file"]), "", "", "",
-                             f"{r['score']:g}"])
+            lms = r.get("lms") or {}
+            writer.writerow([as_text(str(lms.get("name") or r["student"])), canvas_id(r), "",
+                             as_text(str(lms.get("login") or "")), "", _score(r)])
     return [path]
 
 
@@ -190,14 +246,14 @@ def _moodle(results: Sequence[Mapping[str, Any]], title: str, out: Path,
         writer.writerow([words["id"], words["name"], "Username", words["grade"], words["max"],
                          words["modified"], words["comments"]])
         for r in sorted(results, key=lambda r: roster_order(r["student"])):
-            name, participant = moodle_participant(r["file"]) or ("", "")
+            name, participant = moodle_identity(r)
             graded = (datetime.fromtimestamp(r["started_at"], tz=timezone.utc).isoformat(
                 timespec="seconds") if r.get("started_at") else "")
             # Moodle keeps feedback comments as HTML: one line each, the text escaped
             comments = "<br>".join(html.escape(line) for line in _feedback(r).split("\n"))
             writer.writerow([f"{words['participant']}{participant}" if participant else "",
                              as_text(name),
-                             r["student"], f"{r['score']:g}", f"{r['max_score']:g}", graded,
+                             r["student"], _score(r), f"{r['max_score']:g}", graded,
                              comments])
     return [path]
 
@@ -211,7 +267,7 @@ def _blackboard(results: Sequence[Mapping[str, Any]], title: str, out: Path,
         writer = csv.writer(f, quoting=csv.QUOTE_ALL)  # Blackboard wants every field quoted
         writer.writerow(["Username", header])
         for username, r in blackboard_rows(results).rows:
-            writer.writerow([username, f"{r['score']:g}"])
+            writer.writerow([username, _score(r)])
     return [path]
 
 
@@ -307,8 +363,9 @@ def export(results: Sequence[Mapping[str, Any]], fmt: str, title: str, out: Path
         raise GradebookError(
             f"{sum(pending.values())} written answer(s) of {len(pending)} student(s) still "
             "await marking: the LMS would take the automatic points for the grade. Mark "
-            "them (`grader report OUT --overrides FILE`), or export the automatic points only with "
-            "--allow-pending (the files' names then say automatic-only)", path=out)
+            "them (`grader mark OUT`, or `grader report OUT --overrides FILE`), or export the "
+            "automatic points only with --allow-pending (the files' names then say "
+            "automatic-only)", path=out)
     out.mkdir(parents=True, exist_ok=True)
     written = (_moodle(results, title, out, questions, column_id, language) if fmt == "moodle"
                else FORMATS[fmt](results, title, out, questions, column_id))

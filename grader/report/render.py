@@ -406,7 +406,8 @@ def write_grades_csv(results: Sequence[Mapping[str, Any]], question_ids: Sequenc
         for r in sorted(results, key=lambda r: roster_order(r["student"])):
             by_q = {q["id"]: f"{q['score']:g}" for q in r.get("questions", [])
                     if not awaits_marking(q)}
-            writer.writerow([r["student"], f"{r['score']:g}", f"{r['max_score']:g}", r["status"],
+            score = "" if r.get("score") is None else f"{r['score']:g}"
+            writer.writerow([r["student"], score, f"{r['max_score']:g}", r["status"],
                              sum(c["outcome"] == "manual" for q in r.get("questions", [])
                                  for c in q["checks"]),
                              *(by_q.get(q, "") for q in question_ids)])
