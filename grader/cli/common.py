@@ -54,6 +54,9 @@ class Missing(str, Enum):
     empty = "empty"
 
 
+MissingOpt = Annotated[Missing, typer.Option(
+    help="With --roster: what the class list's students without a submission get: no row, "
+         "0 points, or an empty grade.")]
 RosterOpt = Annotated[Path | None, typer.Option(
     help="The class list (Canvas' gradebook export, Moodle's grading worksheet or "
          "participants, Blackboard's Grade Center download, or student,name,email,lms_id): "

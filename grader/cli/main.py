@@ -32,6 +32,8 @@ from grader.cli.common import (
     FreshKernelsOpt,
     GpusOpt,
     MemoryOpt,
+    Missing,
+    MissingOpt,
     MnistOpt,
     NotebookTimeoutOpt,
     ParamOpt,
@@ -39,6 +41,7 @@ from grader.cli.common import (
     PerGpuOpt,
     ProcessesOpt,
     ProfileOpt,
+    RosterOpt,
     SandboxMode,
     SandboxOpt,
     SchedulerOpt,
@@ -109,6 +112,8 @@ def grade(
     kernels_per_gpu: PerGpuOpt = 1,
     scheduler: SchedulerOpt = None,
     fresh_kernels: FreshKernelsOpt = False,
+    roster: RosterOpt = None,
+    missing: MissingOpt = Missing.omit,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Say which notebooks would run (and why), which would be checked "
         "again from their stored runs, and which stand as graded; run and write nothing.")]
@@ -215,6 +220,17 @@ def grade(
 
         console.print(results_table(outcome.results, f"{pack.spec.title} — {prof.name} profile"))
         console.print(closing_line(outcome, out / "summary.html"))
+        if roster is not None:  # grades.csv with the class's students who handed nothing in
+            from grader.cli.outputs import say_roster
+            from grader.report.outputs import class_results, open_gradebook, roster_grades
+
+            try:
+                with open_gradebook(out) as book:
+                    matched = roster_grades(class_results(book, pack), pack, out, roster,
+                                            missing.value)
+            except GraderError as exc:
+                raise fail(exc) from None
+            say_roster(matched, missing.value, roster)
         if outcome.results and outcome.errors == len(outcome.results):
             err.print("[bold red]error:[/] no notebook could be graded (every one is in "
                       "error: see the summary)", highlight=False)

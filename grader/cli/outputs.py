@@ -20,6 +20,7 @@ from grader.cli.common import (
     AudienceOpt,
     ExportFormat,
     Missing,
+    MissingOpt,
     MoodleLanguage,
     PdfOpt,
     RosterOpt,
@@ -50,11 +51,16 @@ def report(
     audience: AudienceOpt = Audience.student,
     pdf: PdfOpt = True,
     submitted: SubmittedOpt = None,
+    roster: RosterOpt = None,
+    missing: MissingOpt = Missing.omit,
 ) -> None:
-    """Re-render grades.csv, reports and the summary from the gradebook (nothing runs)."""
+    """Re-render grades.csv, reports and the summary from the gradebook (nothing runs).
+
+    With --roster, grades.csv also lists the class's students without a submission.
+    """
     from grader.assignment.pack import find_pack
     from grader.gradebook.overrides import read_overrides
-    from grader.report.outputs import open_gradebook, write_outputs
+    from grader.report.outputs import open_gradebook, roster_grades, write_outputs
 
     try:
         pack = find_pack(assignment)
@@ -67,6 +73,9 @@ def report(
             expected = pack.expected(latest[0]["profile"]) if latest else {}
             results = write_outputs(book, pack, expected, out, audience.value, pdf,
                                     parse_times(submitted))
+            if roster is not None:
+                say_roster(roster_grades(results, pack, out, roster, missing.value),
+                            missing.value, roster)
     except GraderError as exc:
         raise fail(exc) from None
     except KeyboardInterrupt as exc:  # manual grades, once recorded, stay recorded
@@ -100,9 +109,7 @@ def export_grades(
         "--allow-pending", help="Export although written answers await marking: the "
                                 "automatic points only, said in every file's name.")] = False,
     roster: RosterOpt = None,
-    missing: Annotated[Missing, typer.Option(
-        help="With --roster: what students of the list without a submission get: no row, "
-             "0 points, or an empty grade.")] = Missing.omit,
+    missing: MissingOpt = Missing.omit,
 ) -> None:
     """Write the grades (manual grades included) in a format an LMS imports.
 
@@ -142,7 +149,7 @@ def export_grades(
 
                 matched = match(results, read_roster(roster))
                 rows = with_roster(results, matched, missing.value, pack.spec.max_score)
-                _say_roster(matched, missing.value, roster)
+                say_roster(matched, missing.value, roster)
             written = export(rows, format.value, pack.spec.title, target,
                              [q.id for q in pack.spec.questions], column_id, allow_pending,
                              lms_language.value)
@@ -172,7 +179,7 @@ def export_grades(
             raise typer.Exit(1)
 
 
-def _say_roster(matched: Any, missing: str, roster: Path) -> None:
+def say_roster(matched: Any, missing: str, roster: Path) -> None:
     """Who the class list could not place, and who is on it without a submission."""
     for student, members in sorted(matched.ambiguous.items()):
         err.print(f"[bold yellow]warning:[/] {escape(student)} could be any of "

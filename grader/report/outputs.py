@@ -101,6 +101,22 @@ def rewrite_students(book: Gradebook, pack: Pack, out_dir: Path,
     return results
 
 
+def roster_grades(results: Sequence[Mapping[str, Any]], pack: Pack, out_dir: Path,
+                  roster: Path, missing: str) -> Any:
+    """``grades.csv`` again with the class list: its students without a submission added.
+
+    ``missing``: ``zero`` (0 points), ``empty`` (no grade) or ``omit``. Returns how the
+    submissions matched the list (:class:`grader.gradebook.roster.Matched`).
+    """
+    from grader.gradebook.roster import match, read_roster
+    from grader.report.export import with_roster
+
+    matched = match(results, read_roster(roster))
+    rows = with_roster(results, matched, missing, pack.spec.max_score)
+    write_grades_csv(rows, [q.id for q in pack.spec.questions], out_dir / "grades.csv")
+    return matched
+
+
 def write_summary(results: Sequence[Mapping[str, Any]], pack: Pack, out_dir: Path) -> Path:
     """The class summary page, from results as reported."""
     questions = [{"id": q.id, "title": q.title, "points": q.points} for q in pack.spec.questions]

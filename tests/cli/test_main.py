@@ -553,3 +553,28 @@ def test_check_of_an_assignment_of_several_notebooks_takes_their_folder(tmp_path
     proc = run_cli("check", str(tmp_path / "nope.ipynb"), "-a", "zhaw_cnn")
     said = " ".join(proc.stderr.split())
     assert proc.returncode == 2 and "this assignment is 3 notebooks: give the folder" in said
+
+
+def test_a_class_list_adds_who_handed_nothing_in_and_gives_the_exports_their_ids(graded_copy):
+    out = graded_copy
+    assert run_cli("report", str(out), "-a", "dlcourse_mlp", "--no-pdf").returncode == 0
+    students = [r["student"] for r in csv.DictReader((out / "grades.csv").open())]
+    roster = out / "class.csv"
+    roster.write_text("student,name,email,lms_id\n"
+                      + "".join(f"{s},{s.title()},{s}@uni.example,{n}\n"
+                                for n, s in enumerate(students, 100))
+                      + "nobody,No Body,nobody@uni.example,999\n", encoding="utf-8")
+    proc = run_cli("report", str(out), "-a", "dlcourse_mlp", "--no-pdf", "--roster",
+                   str(roster), "--missing", "zero")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 student(s) of the class list handed nothing in (0 points): nobody" in (
+        " ".join(proc.stderr.split()))
+    rows = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert (rows["nobody"]["status"], rows["nobody"]["score"]) == ("no submission", "0")
+    proc = run_cli("export", str(out), "-a", "dlcourse_mlp", "--format", "canvas",
+                   "--allow-pending", "--roster", str(roster))
+    assert proc.returncode == 0, proc.stderr
+    (written,) = (out / "exports").glob("canvas*.csv")
+    ids = [row[1] for row in csv.reader(written.open())][2:]
+    assert ids and all(ids)  # every row has a Canvas ID: its file name's, or the list's
+    assert "empty ID" not in proc.stderr
