@@ -186,6 +186,7 @@ def grade_questions(
             "selection": selection.to_dict() if selection else None,
             "history_id": (found.get("history") or {}).get("id"),
             "answer": found.get("answer"),
+            "cells": where["section"],  # the question's cells, where the notebook shows them
             "checks": [r.to_dict() | {"public": c.public, "hint": _hint(c, r)}
                        for r, c in zip(results, q.checks, strict=True)],
         })

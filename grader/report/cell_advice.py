@@ -182,3 +182,35 @@ def across_class(results: Iterable[Mapping[str, Any]], names: int = 10) -> list[
     rows = [{"advice": text, "students": len(who), "names": sorted(who, key=roster_order)[:names],
              "more": max(0, len(who) - names)} for text, who in students.items()]
     return sorted(rows, key=lambda row: (-row["students"], row["advice"]))
+
+
+def explaining_failure(question: Mapping[str, Any],
+                       failures: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The failed cell that explains a question's failed checks, if one does.
+
+    A cell that failed inside the question's cells (or, for a ``NameError`` there, the
+    earlier failed cell that left the name undefined); for a question whose checks found
+    nothing to grade, the notebook's first failed cell (its work may be in it). None
+    when the question lost nothing to a check, or no cell failed.
+    """
+    lost = [c for c in question.get("checks", [])
+            if c.get("outcome") in ("fail", "error") and c.get("max_score")
+            and not str(c.get("id", "")).endswith(".answer_present")]
+    if not lost or not failures:
+        return None
+    by_cell = {int(f.get("cell") or 0): f for f in failures}
+    causes = dict(zip((int(f.get("cell") or 0) for f in failures), explained_by(failures),
+                      strict=True))
+    span = question.get("cells")
+    if span:
+        inside = [f for f in failures
+                  if int(span["start"]) <= int(f.get("cell") or 0) <= int(span["end"])]
+        if inside:
+            first = int(inside[0].get("cell") or 0)
+            return by_cell.get(causes.get(first) or first)
+    nothing = any((c.get("details") or {}).get("no_model")
+                  or (c.get("details") or {}).get("found") in (0, "0") for c in lost)
+    if nothing or not span:
+        first = int(failures[0].get("cell") or 0)
+        return by_cell.get(causes.get(first) or first)
+    return None

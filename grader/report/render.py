@@ -22,7 +22,7 @@ from grader.files import written_whole
 from grader.gradebook.result import awaits_marking
 from grader.gradebook.store import grader_failed
 from grader.report import AUDIENCES, plots
-from grader.report.cell_advice import across_class, advise_once
+from grader.report.cell_advice import across_class, advise_once, explaining_failure
 from grader.report.markup import code_spans
 from grader.report.selfcheck import hint_to_show, stopped_early
 from grader.students import roster_order
@@ -150,8 +150,11 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
     models = {m["id"]: m for m in result.get("models", [])}
     histories = {h["id"]: h for h in result.get("histories", [])}
     ref_models = (expected or {}).get("models", {})
+    failed = (result.get("execution") or {}).get("failures", [])
     questions = []
     shown: set[int] = set()
+    measured: set[int] = set()  # each model's measurement is said once, where first graded
+    graded: dict[int, str] = {}  # model id → the first question that graded it
     owner_id = _confusion_owner(result)
     for q in result.get("questions", []):
         sel = q.get("selection") or {}
@@ -165,6 +168,11 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
         ref_hist = (((ref_models.get(ref_name) or {}).get("history") or {}).get("history")
                     if show_reference else None)
         evaluation = (model or {}).get("evaluation") or {}
+        first_measured = model is not None and model["id"] not in measured
+        graded_before = graded.get(model["id"]) if model is not None else None
+        if model is not None:
+            measured.add(model["id"])
+            graded.setdefault(model["id"], q["title"])
         owner = q["id"] == owner_id
         checks = said_once(q["checks"])
         reason = sel.get("reason") or ""
@@ -185,17 +193,19 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
                         for i, k in enumerate(evaluation.get("kernels") or [], 1)]
             if owner else [],
             "evaluation": evaluation,
+            "measured": evaluation if first_measured else {},
+            "graded_before": graded_before,
             "denoising": _denoising_plot(q, evaluation),
             "layers": L.compare(model, ref_models[ref_name])
             if show_reference and model and "layers" in model and ref_name in ref_models
             else [],
             "reference_name": ref_name,
             "pending": awaits_marking(q),
+            "failed_cell": explaining_failure(q, failed),
         })
     execution = result.get("execution") or {}
     executed = Path(execution["executed_path"]) if execution.get("executed_path") else None
     html = Path(execution["executed_html"]) if execution.get("executed_html") else None
-    failed = execution.get("failures", [])
     failures = [{**f, "traceback": short_traceback(f["traceback"]), "advice": text}
                 for f, text in zip(failed, advise_once(failed), strict=True)]
     return {
@@ -203,6 +213,8 @@ def student_context(result: Mapping[str, Any], expected: Mapping[str, Any] | Non
         "stopped": stopped_early(execution),
         "grader_failed": grader_failed(result),
         "models": model_rows(result.get("models", [])),
+        # each graded model's layers and accuracy are in its question's card: printed once
+        "all_models_graded": set(graded) >= {m["id"] for m in result.get("models", [])},
         "executed_link": os.path.relpath(executed, report_dir) if executed else None,
         "executed_html_link": os.path.relpath(html, report_dir) if html else None,
         "reference": {name: {"structure": L.describe(m["layers"]),

@@ -578,3 +578,20 @@ def test_a_class_list_adds_who_handed_nothing_in_and_gives_the_exports_their_ids
     ids = [row[1] for row in csv.reader(written.open())][2:]
     assert ids and all(ids)  # every row has a Canvas ID: its file name's, or the list's
     assert "empty ID" not in proc.stderr
+
+
+def test_a_check_a_failed_cell_explains_says_so_and_links_to_it(batch):
+    report = (batch["out"] / "raises_in_cell8" / "report.html").read_text(encoding="utf-8")
+    assert 'Cell 8 failed (<code>NameError</code>' in report
+    assert '<a href="#cell-8">see the cell</a>' in report and 'id="cell-8"' in report
+
+
+def test_the_full_solutions_report_prints_on_three_a4_pages_saying_each_fact_once(batch):
+    student = batch["out"] / "doejane"
+    info = subprocess.run(["pdfinfo", str(student / "report.pdf")], capture_output=True,
+                          text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines()
+                     if line.startswith("Pages:")))
+    assert pages <= 3, info
+    report = (student / "report.html").read_text(encoding="utf-8")
+    assert report.count("Measured by the grader on the") == 2  # two models, each said once

@@ -16,6 +16,7 @@ from grader.report.cell_advice import (
     across_class,
     advice,
     advise_once,
+    explaining_failure,
 )
 
 
@@ -104,3 +105,32 @@ def test_an_import_the_grader_lacks_says_so_and_a_later_name_error_is_tied_to_it
     assert tied.startswith("`confusion_matrix` is undefined because cell 3 failed")
     assert own is None  # the notebook's own mistake: no advice
     assert advise_once(failures, tie=False)[1] is None
+
+
+def _q(checks, cells=None, score=0.0, points=2.0):
+    return {"id": "q", "score": score, "points": points, "cells": cells, "checks": checks}
+
+
+LOST = {"id": "q.plots_present", "outcome": "fail", "max_score": 1.0, "details": {"found": 0}}
+NO_MODEL = {"id": "q.param_count", "outcome": "fail", "max_score": 1.0,
+            "details": {"no_model": True}}
+
+
+def test_the_failed_cell_in_a_questions_cells_explains_its_lost_checks():
+    failures = [{"cell": 3, "ename": "ValueError", "evalue": "x", "source": "a = 1 / 0"},
+                {"cell": 9, "ename": "NameError", "evalue": "name 'hist' is not defined",
+                 "source": "plt.plot(hist)"}]
+    assert explaining_failure(_q([LOST], {"start": 8, "end": 10}), failures)["cell"] == 9
+    # a NameError there is the consequence of the cell that would have defined the name
+    failures[0]["source"] = "hist = model.fit(x, y)"
+    assert explaining_failure(_q([LOST], {"start": 8, "end": 10}), failures)["cell"] == 3
+
+
+def test_a_question_with_nothing_to_grade_points_to_the_first_failure_and_others_to_none():
+    failures = [{"cell": 5, "ename": "TypeError", "evalue": "bad", "source": "model.fit()"}]
+    assert explaining_failure(_q([NO_MODEL], {"start": 8, "end": 9}), failures)["cell"] == 5
+    wrong = {"id": "q.param_count", "outcome": "fail", "max_score": 1.0, "details": {}}
+    assert explaining_failure(_q([wrong], {"start": 8, "end": 9}), failures) is None
+    assert explaining_failure(_q([NO_MODEL]), []) is None
+    written = {"id": "q.answer_present", "outcome": "fail", "max_score": 1.0, "details": {}}
+    assert explaining_failure(_q([written]), failures) is None  # an answer is not code
