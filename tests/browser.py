@@ -24,16 +24,17 @@ ENV = {"QT_QPA_PLATFORM": "offscreen", "QTWEBENGINE_DISABLE_SANDBOX": "1",
 
 
 def in_browser(page: Path | str, expression: str, width: int = 1000, height: int = 2000,
-               timeout: float = 120, before: str = "", wait_ms: int = 0) -> Any:
+               timeout: float = 120, before: str = "", wait_ms: int = 0,
+               until: str = "") -> Any:
     """What ``expression`` evaluates to in ``page``, opened at ``width`` × ``height`` pixels.
 
     ``page`` is a file or an ``http://`` address. The expression runs after the page
-    loaded and a short settle (and, with ``before``, after that script ran and
-    ``wait_ms`` passed: what a user did, and the page's answers to it); its value must
-    be JSON.
+    loaded and a short settle (and, with ``before``, after that script ran, ``wait_ms``
+    passed and ``until``, polled, is true: what a user did, and the page's answers to
+    it); its value must be JSON.
     """
     needs_browser()
-    proc = _child(page, expression, width, height, timeout, before, wait_ms)
+    proc = _child(page, expression, width, height, timeout, before, wait_ms, until)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, f"the browser failed ({proc.returncode}):\n" \
         f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
@@ -63,16 +64,16 @@ def needs_browser() -> None:
 
 
 def _child(page: Path | str, expression: str, width: int, height: int,
-           timeout: float, before: str = "", wait_ms: int = 0,
+           timeout: float, before: str = "", wait_ms: int = 0, until: str = "",
            ) -> subprocess.CompletedProcess[str]:
     """This file run as the child that draws ``page`` (see :func:`_draw`)."""
     return subprocess.run([sys.executable, __file__, str(page), expression, str(width),
-                           str(height), before, str(wait_ms)], env=os.environ | ENV,
+                           str(height), before, str(wait_ms), until], env=os.environ | ENV,
                           capture_output=True, text=True, timeout=timeout)
 
 
 def _draw(page: str, expression: str, width: int, height: int, before: str = "",
-          wait_ms: int = 0) -> None:
+          wait_ms: int = 0, until: str = "") -> None:
     """The child: open ``page``, print ``RESULT <json>`` of ``expression``, exit."""
     from PyQt6.QtCore import QTimer, QUrl
     from PyQt6.QtWebEngineWidgets import QWebEngineView
@@ -95,19 +96,28 @@ def _draw(page: str, expression: str, width: int, height: int, before: str = "",
         def evaluate() -> None:
             view.page().runJavaScript(f"JSON.stringify({expression})", 0, report)
 
+        def poll(_: Any = None) -> None:  # until ``until`` holds, then evaluate
+            if not until:
+                evaluate()
+                return
+            view.page().runJavaScript(
+                f"(() => {{ try {{ return !!({until}); }} catch (e) {{ return false; }} }})()", 0,
+                lambda ok: evaluate() if ok else QTimer.singleShot(250, poll))
+
         if before:
             QTimer.singleShot(500, lambda: view.page().runJavaScript(
-                before, 0, lambda _: QTimer.singleShot(wait_ms, evaluate)))
+                before, 0, lambda _: QTimer.singleShot(wait_ms, poll)))
         else:
-            QTimer.singleShot(500, evaluate)
+            QTimer.singleShot(500, poll)
 
     view.loadFinished.connect(loaded)
     view.load(QUrl(page) if page.startswith("http") else
               QUrl.fromLocalFile(str(Path(page).resolve())))
-    QTimer.singleShot(60_000, app.quit)
+    QTimer.singleShot(90_000, app.quit)
     app.exec()
 
 
 if __name__ == "__main__":
     _draw(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
-          sys.argv[5] if len(sys.argv) > 5 else "", int(sys.argv[6]) if len(sys.argv) > 6 else 0)
+          sys.argv[5] if len(sys.argv) > 5 else "", int(sys.argv[6]) if len(sys.argv) > 6 else 0,
+          sys.argv[7] if len(sys.argv) > 7 else "")

@@ -31,7 +31,13 @@ from grader.assignment.pack import Pack
 from grader.assignment.spec import Question, RubricItem
 from grader.gradebook.overrides import Override, marked_points, rubrics_of
 from grader.gradebook.store import Gradebook
-from grader.marking.board import alike_pairs, board, written_questions
+from grader.marking.board import (
+    alike_code,
+    alike_pairs,
+    board,
+    starter_code,
+    written_questions,
+)
 from grader.report.markup import code_spans, markdown_html
 from grader.report.outputs import class_results, open_gradebook, rewrite_students
 from grader.report.render import templates_dir
@@ -155,9 +161,12 @@ def create_app(session: Marking) -> Starlette:
         with session.book() as book:
             results = class_results(book, session.pack)
         pairs = alike_pairs(session.pack.spec, results)
+        code = alike_code(session.out_dir, results, starter_code(session.pack.starter_files))
         return _page("mark_alike.html.j2", title=session.pack.spec.title, token=session.token,
                      pairs=[{"first": p.first, "second": p.second, "questions": p.questions,
-                             "score": p.score} for p in pairs])
+                             "score": p.score} for p in pairs],
+                     code=[{"first": p.first, "second": p.second, "score": p.score}
+                           for p in code])
 
     async def figure(request: Request) -> Response:
         student, name = request.path_params["student"], request.path_params["name"]

@@ -8,10 +8,12 @@ located in each notebook (:mod:`grader.grading.answers`).
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -215,3 +217,55 @@ def alike_pairs(spec: Spec, results: Sequence[Mapping[str, Any]],
     pairs = [AlikePair(a, b, tuple(q for q, _ in hits), round(max(s for _, s in hits), 1))
              for (a, b), hits in found.items()]
     return sorted(pairs, key=lambda p: (-len(p.questions), -p.score, p.first, p.second))
+
+
+def _code_of(notebook: Path, given: frozenset[str]) -> str:
+    """A notebook's own code lines: no blank line, comment, grader's cell or starter line."""
+    try:
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    lines = []
+    for cell in nb.get("cells", []):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        if "grader-injected" in (cell.get("metadata") or {}).get("tags", []):
+            continue
+        source = cell.get("source", "")
+        for line in ("".join(source) if isinstance(source, list) else str(source)).splitlines():
+            text = " ".join(line.split())
+            if text and not text.startswith("#") and text not in given:
+                lines.append(text)
+    return "\n".join(lines)
+
+
+def starter_code(starter_files: Sequence[Path]) -> frozenset[str]:
+    """The code lines a pack's starter notebooks give (whitespace runs made one space)."""
+    out: set[str] = set()
+    for path in starter_files:
+        out |= set(_code_of(path, frozenset()).splitlines())
+    return frozenset(out)
+
+
+def alike_code(out_dir: Path, results: Sequence[Mapping[str, Any]], given: frozenset[str],
+               alike: float = ALIKE, min_chars: int = 400) -> list[AlikePair]:
+    """Pairs of students whose own code (what the starter gave left out) is unusually alike.
+
+    Compared as text (rapidfuzz's ratio of the executed notebooks' code lines) over code
+    of ``min_chars`` or more: a list to read, never a penalty.
+    """
+    codes = []
+    for r in results:
+        code = _code_of(Path(out_dir) / r["student"] / "executed.ipynb", given)
+        if len(code) >= min_chars:
+            codes.append((r["student"], code))
+    pairs = []
+    if len(codes) > 1:
+        scores = process.cdist([c for _, c in codes], [c for _, c in codes], scorer=fuzz.ratio,
+                               score_cutoff=alike)
+        for i in range(len(codes)):
+            for j in range(i + 1, len(codes)):
+                if scores[i][j] >= alike:
+                    a, b = sorted((codes[i][0], codes[j][0]))
+                    pairs.append(AlikePair(a, b, ("code",), round(float(scores[i][j]), 1)))
+    return sorted(pairs, key=lambda p: (-p.score, p.first, p.second))

@@ -247,7 +247,7 @@ def test_in_a_browser_a_class_is_marked_by_keyboard_and_a_hostile_answer_never_r
         " handlers: document.querySelectorAll('[onerror], script:not([src])').length,"
         " scriptText: document.getElementById('answer-" + third + "').textContent"
         ".includes('<script>')})",
-        before=KEYS, wait_ms=4000)
+        before=KEYS, wait_ms=200, until="window.graderMarking.pending() === 0")
     assert seen["cards"] >= 6 and seen["marked"] == seen["cards"], seen
     assert seen["progress"] == f"{Q}: {seen['cards']} of {seen['cards']} marked"
     assert seen["pwned"] is None and seen["handlers"] == 0 and seen["scriptText"]
@@ -258,3 +258,56 @@ def test_in_a_browser_a_class_is_marked_by_keyboard_and_a_hostile_answer_never_r
                         "document.body.innerText.includes('graded by hand')"
                         " && document.body.innerText.includes('States the time.')")
     assert report is True
+
+
+def _half(marker: str, parity: int) -> str:
+    """What one marker does: sets their name, marks every other answer by keyboard."""
+    return f"""
+document.getElementById("marker").value = {marker!r};
+const key = (k) => document.dispatchEvent(new KeyboardEvent("keydown", {{key: k, bubbles: true}}));
+window.graderMarking.cards.forEach((c, i) => {{
+  if (i % 2 === {parity}) {{ window.graderMarking.focus(i); key("1"); key("Enter"); }}
+}});
+"""
+
+
+def test_in_a_browser_two_markers_at_once_and_a_rubric_change_rescores(served):
+    import httpx
+
+    from tests.browser import in_browser
+
+    session, base, _ = served
+    added = httpx.post(f"{base}/api/rubric", headers={"x-grader-token": session.token},
+                       json={"question": Q, "points": 0.5, "text": "States the time."})
+    assert added.status_code == 200, added.text
+    page = f"{base}/question/{Q}?token={session.token}"
+    seen: dict[str, object] = {}
+
+    def marker(name: str, parity: int) -> None:
+        seen[name] = in_browser(page, "document.querySelectorAll('article.answer').length",
+                                before=_half(name, parity), wait_ms=200,
+                                until="window.graderMarking.pending() === 0")
+
+    both = [threading.Thread(target=marker, args=(n, p)) for n, p in (("ta1", 0), ("ta2", 1))]
+    for t in both:
+        t.start()
+    for t in both:
+        t.join()
+    with Gradebook(session.out_dir / "gradebook.sqlite") as book:
+        marks = {o.student: o for o in book.overrides(PACK.id) if o.question == Q}
+    assert len(marks) == seen["ta1"] and {m.marker for m in marks.values()} == {"ta1", "ta2"}
+    assert all(m.items == ("m1",) for m in marks.values())
+    # the item is worth more: changed on the page, every mark that used it is re-scored
+    changed = in_browser(
+        page, "Array.from(document.querySelectorAll('article.answer .status'))"
+              ".map(s => s.textContent.trim())",
+        before="sessionStorage.setItem('changed', '1');"
+               "const li = document.querySelector('#rubric-items li[data-item=\"m1\"]');"
+               "li.querySelector('.item-new-points').value = '1';"
+               "li.querySelector('button.item-change').click();", wait_ms=200,
+        until="sessionStorage.getItem('changed') === '1' && document.readyState === 'complete'"
+              " && performance.getEntriesByType('navigation')[0].type === 'reload'"
+              " && window.graderMarking !== undefined")
+    assert changed and all(s.startswith("marked 1 / 1") for s in changed), changed
+    rows = {r["student"]: r for r in csv.DictReader((session.out_dir / "grades.csv").open())}
+    assert all(rows[s][Q] == "1" for s in marks)

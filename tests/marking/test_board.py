@@ -60,3 +60,27 @@ def test_students_with_alike_long_answers_are_listed_short_and_given_text_never(
     assert [(p.first, p.second, p.questions) for p in pairs] == [("s1", "s2", (A1.id,))]
     assert alike_pairs(PACK.spec, results, given=frozenset({normalise(long)})) == []
     assert set(groups(board(A1, results, [], {}).answers)) == {("s1", "s2"), ("s3", "s4")}
+
+
+def test_students_whose_own_code_is_alike_are_listed_what_the_starter_gave_never(tmp_path):
+    import nbformat
+
+    from grader.marking.board import alike_code, starter_code
+
+    given = "import keras\n(x, y), _ = keras.datasets.mnist.load_data()\n" * 1
+    mine = "\n".join(f"layer_{i} = keras.layers.Dense({16 * i}, activation='relu')"
+                     for i in range(1, 12))
+    other = "\n".join(f"conv_{i} = keras.layers.Conv2D({i}, 3)  # mine" for i in range(1, 12))
+    sources = {"s1": mine, "s2": mine.replace("relu", "relu "), "s3": other,
+               "s4": given}  # s4 handed in the starter: nothing of its own
+    for student, code in sources.items():
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(given), nbformat.v4.new_code_cell(code)]
+        (tmp_path / student).mkdir()
+        nbformat.write(nb, tmp_path / student / "executed.ipynb")
+    starter = tmp_path / "starter.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(given)]
+    nbformat.write(nb, starter)
+    pairs = alike_code(tmp_path, [{"student": s} for s in sources], starter_code([starter]))
+    assert [(p.first, p.second) for p in pairs] == [("s1", "s2")]

@@ -8,6 +8,7 @@
   const question = meta("grader-question");
   const cards = Array.from(document.querySelectorAll("article.answer"));
   let current = 0;
+  let pending = 0;  // saves sent, not yet answered
 
   function post(url, body) {
     return fetch(url, {
@@ -53,8 +54,11 @@
     const said = card.querySelector(".said");
     said.textContent = "saving…";
     said.classList.remove("error");
+    pending += 1;
     return post("/api/mark", Object.assign({question, marks,
-      marker: document.getElementById("marker").value}, markOf(card))).then(({ok, doc}) => {
+      marker: document.getElementById("marker").value}, markOf(card))).finally(() => {
+      pending -= 1;
+    }).then(({ok, doc}) => {
       if (!ok) {
         said.textContent = doc.error;
         said.classList.add("error");
@@ -128,5 +132,5 @@
   // start at the first answer not yet marked
   const first = cards.findIndex((c) => !c.classList.contains("marked"));
   focus(first < 0 ? 0 : first);
-  window.graderMarking = {save, focus, cards, current: () => current};
+  window.graderMarking = {save, focus, cards, current: () => current, pending: () => pending};
 })();
