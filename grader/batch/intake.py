@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
-from grader.assignment.parts import match_parts, write_joined
+from grader.assignment.parts import match_parts, part_of, write_joined
 from grader.errors import GraderError
 from grader.students import UNSAFE, assign_ids, never_submitted, roster_order, student_id
 
@@ -51,15 +51,17 @@ def submissions(paths: Iterable[Path], root: Path | None = None) -> list[tuple[P
     return assign_ids((Path(p).resolve() for p in paths), Path(root).resolve() if root else None)
 
 
-def _owner(path: Path, root: Path) -> str:
+def _owner(path: Path, root: Path, names: Sequence[str]) -> str:
     """Whose notebook this is, in an assignment of several: the student id of its files.
 
     A per-student folder (Moodle) names the student; a file an LMS named (Canvas,
     Moodle, Blackboard) names them in its name; a notebook named only for its part
-    (``08_cnn1_mnist.ipynb``) directly in the folder graded is that folder's student's.
+    (``08_cnn1_mnist.ipynb``) directly in the folder graded is that folder's student's;
+    any other notebook there is a student of its own (one notebook of everything).
     """
     sid = student_id(path, root)
-    if path.parent == root and sid == (UNSAFE.sub("_", path.stem).strip("._") or "unnamed"):
+    plain = sid == (UNSAFE.sub("_", path.stem).strip("._") or "unnamed")
+    if path.parent == root and plain and part_of(path.name, names) is not None:
         return UNSAFE.sub("_", root.name).strip("._") or "unnamed"
     return sid
 
@@ -78,7 +80,7 @@ def join_submissions(paths: Iterable[Path], root: Path | None, names: Sequence[s
     base = Path(root).resolve() if root is not None else (paths[0].parent if paths else Path())
     groups: dict[str, list[Path]] = {}
     for path in paths:
-        groups.setdefault(_owner(path, base), []).append(path)
+        groups.setdefault(_owner(path, base, names), []).append(path)
     out: list[Path] = []
     warnings: list[str] = []
     for student in sorted(groups, key=roster_order):

@@ -86,3 +86,11 @@ def test_a_broken_part_is_that_students_error_not_the_batchs(tmp_path, bad):
     (folder / "s2" / "08_cnn1_mnist.ipynb").write_text(bad)
     by_student, _ = joined(folder, tmp_path / "joined")
     assert sorted(by_student) == ["s1", "s2"]
+
+
+def test_notebooks_of_everything_side_by_side_are_each_their_own_student(tmp_path):
+    folder = tmp_path / "in"
+    notebook(folder / "antwort_headings.ipynb")
+    notebook(folder / "unlabelled_answers.ipynb")
+    by_student, warnings = joined(folder, tmp_path / "joined")
+    assert sorted(by_student) == ["antwort_headings", "unlabelled_answers"] and warnings == []
