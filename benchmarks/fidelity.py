@@ -1,8 +1,10 @@
 """How close the grader's reading of real-style notebooks is to a careful TA's.
 
 Reads the wild corpus (``submissions/wild/<pack>/<name>.ipynb`` with its
-``<name>.truth.toml``) and, without a kernel, locates every written answer as grading
-does (:func:`grader.grading.answers.answers_and_sections`). Per pack it prints:
+``<name>.truth.toml``; for an assignment of several notebooks, a folder ``<name>/`` of
+them, whose truth numbers the cells of the notebook the grader joins them into) and,
+without a kernel, locates every written answer as grading does
+(:func:`grader.grading.answers.answers_in`). Per pack it prints:
 
 - answers found: of the answers the TA finds, those the grader finds in the same cells
   (by a label, in code comments, or by a guess it shows the marker as one);
@@ -34,7 +36,6 @@ Run from the repository root after `make install`:
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -72,20 +73,36 @@ class Verdict:
         return self.found != "found"
 
 
+def notebook_cells(notebook: Path) -> list[dict[str, Any]]:
+    """A corpus entry's cells as grading numbers them: a folder's notebooks joined."""
+    import nbformat
+
+    from grader.assignment.pack import find_pack
+    from grader.assignment.parts import join_parts, match_parts
+    from grader.grading.assess import numbered_cells
+
+    if notebook.is_dir():
+        names = find_pack(notebook.parent.name).spec.notebooks
+        nb = join_parts(match_parts(sorted(notebook.glob("*.ipynb")), names)[0], names)
+    else:
+        nb = nbformat.read(notebook, as_version=4)
+    return numbered_cells(nb)
+
+
+def truth_of(notebook: Path) -> dict[str, Any]:
+    """A corpus entry's truth file (beside the notebook, or beside the folder)."""
+    path = notebook.with_name(f"{notebook.stem}.truth.toml")
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
 def judge(notebook: Path) -> list[Verdict]:
     """Each answer question of ``notebook``'s pack, judged against its truth file."""
     from grader.assignment.pack import find_pack
-    from grader.grading.answers import answers_and_sections, starter_text
+    from grader.grading.answers import answers_in
 
     pack = find_pack(notebook.parent.name)
-    truth = tomllib.loads(notebook.with_suffix(".truth.toml").read_text(encoding="utf-8"))
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
-    cells = [dict(c) | {"metadata": {"grader": {"cell": n}}}
-             for n, c in enumerate(nb["cells"], 1)]
-    for cell in cells:
-        if isinstance(cell.get("source"), list):
-            cell["source"] = "".join(cell["source"])
-    located = answers_and_sections(pack.spec, cells, starter_text(pack.starter))
+    truth = truth_of(notebook)
+    located = answers_in(pack.spec, pack.starter, notebook_cells(notebook))
     out = []
     for qid, t in truth["answers"].items():
         got = located[qid]
@@ -102,9 +119,11 @@ def judge(notebook: Path) -> list[Verdict]:
 
 
 def corpus(packs: list[str] | None = None) -> list[Path]:
-    """The wild corpus' notebooks, by pack."""
-    return sorted(p for p in WILD.glob("*/*.ipynb")
-                  if packs is None or p.parent.name in packs)
+    """The wild corpus' entries, by pack: notebooks, and folders of several notebooks."""
+    return sorted(p for p in WILD.glob("*/*")
+                  if (p.suffix == ".ipynb" and p.is_file()
+                      or p.is_dir() and any(p.glob("*.ipynb")))
+                  and (packs is None or p.parent.name in packs))
 
 
 def table(verdicts: list[Verdict]) -> list[str]:
@@ -188,7 +207,7 @@ def run_corpus(packs: list[str] | None) -> list[Graded]:
         for pack, notebooks in sorted(by_pack.items()):
             results = grade_pack(pack, Path(tmp) / pack)
             for notebook in notebooks:
-                truth = tomllib.loads(notebook.with_suffix(".truth.toml").read_text("utf-8"))
+                truth = truth_of(notebook)
                 r = results[notebook.stem]
                 questions = {q["id"]: q for q in r["questions"]}
                 pairs = [(qid, automatic(questions[qid]), float(fair),

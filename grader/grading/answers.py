@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.assignment.parts import opening_cells
 from grader.assignment.spec import Answer, Question, Spec
 from grader.grading.outline import (
     STOPWORDS,
@@ -272,6 +273,17 @@ def starter_text(starter: Path) -> frozenset[str]:
         except OSError:
             continue
     return said
+
+
+def answers_in(spec: Spec, starter: Path,
+               cells: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """:func:`answers_and_sections` of a notebook as the grader reads it.
+
+    What the pack's starter says, and the cells the grader wrote to open each notebook
+    of an assignment of several, are never a student's answer.
+    """
+    said = starter_text(starter) | given_text(opening_cells(cells))
+    return answers_and_sections(spec, cells, said)
 
 
 def _prompt(question: Question) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment.pack import Pack
-from grader.assignment.parts import cell_parts, missing_parts, opening_cells, part_metadata
+from grader.assignment.parts import cell_parts, missing_parts, part_metadata
 from grader.assignment.spec import MNIST, CheckSpec, Question
 from grader.checks import CheckInput, CheckResult, Outcome, checks, question_outcome
 from grader.checks.hints import HINTS
@@ -30,13 +30,7 @@ from grader.execute.collect import cell_numbers, locate, locate_lines
 from grader.files import write_text_whole
 from grader.gradebook.late import file_time
 from grader.gradebook.result import RESULT_VERSION, Result
-from grader.grading.answers import (
-    answers_and_sections,
-    starter_labels,
-    starter_text,
-    unmapped_labels,
-)
-from grader.grading.outline import given_text
+from grader.grading.answers import answers_in, starter_labels, unmapped_labels
 from grader.grading.selection import Selection, annotate_fits, select_model
 from grader.grading.setup import GradingSetup
 from grader.notebook import read_notebook
@@ -133,10 +127,7 @@ def grade_questions(
     histories = probe.get("histories", [])
     annotate_fits(models, histories, cells)
     refs = expected.get("models", {})
-    # what the starter says, and the cells the grader wrote to open each notebook, are
-    # never a student's answer
-    said = starter_text(pack.starter) | given_text(opening_cells(cells))
-    written = answers_and_sections(pack.spec, cells, said)
+    written = answers_in(pack.spec, pack.starter, cells)
     parts = cell_parts(cells)
     selections: dict[str, tuple[Selection, str]] = {}
     out = []

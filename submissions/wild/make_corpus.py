@@ -57,17 +57,24 @@ class Book:
             self.truth[q] = {"answer": "placeholder", "cells": [], "how": "label"}
         return self
 
-    def write(self, pack: str, name: str, questions: list[str]) -> None:
+    def write(self, pack: str, name: str, questions: list[str], truth: bool = True,
+              notebook: bool = True) -> None:
         """Write the notebook and its truth file (answers, then the fair automatic points)."""
         folder = HERE / pack
         folder.mkdir(parents=True, exist_ok=True)
-        nb = {"cells": self.cells, "metadata": {
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-            "language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}
-        for n, cell in enumerate(nb["cells"]):
-            cell["id"] = f"c{n:03d}"
-        (folder / f"{name}.ipynb").write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-        lines = [f"# {name}.ipynb: what a careful teaching assistant finds",
+        if notebook:
+            nb = {"cells": self.cells, "metadata": {
+                "kernelspec": {"display_name": "Python 3", "language": "python",
+                               "name": "python3"},
+                "language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+            for n, cell in enumerate(nb["cells"]):
+                cell["id"] = f"c{n:03d}"
+            (folder / f"{name}.ipynb").write_text(
+                json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+        if not truth:
+            return
+        lines = [f"# {name}{'.ipynb' if notebook else '/'}: what a careful teaching assistant "
+                 "finds",
                  f"style = {json.dumps(self.style, ensure_ascii=False)}", ""]
         for q in questions:
             t = self.truth.get(q, {"answer": "absent", "cells": [], "how": "label"})
@@ -82,6 +89,33 @@ class Book:
                   "student's own)", "[graded]"]
         lines += [f"{q} = {self.graded.get(q, 0)}" for q in SELECTED[pack]] + [""]
         (folder / f"{name}.truth.toml").write_text("\n".join(lines))
+
+
+def write_parts(pack: str, name: str, style: str, parts: list[tuple[str, Book]],
+                questions: list[str]) -> None:
+    """A student of an assignment of several notebooks: a folder of them, one truth file.
+
+    The truth numbers the cells of the notebook the grader joins the parts into: each
+    part opens with a cell of the grader's, then the part's own cells.
+    """
+    folder = HERE / pack / name
+    folder.mkdir(parents=True, exist_ok=True)
+    joined = Book(style)
+    offset = 0
+    for file_name, book in parts:
+        offset += 1  # the grader's opening cell of the part
+        for q, t in book.truth.items():
+            entry = joined.truth.setdefault(q, {"answer": t["answer"], "cells": [],
+                                                "how": t["how"]})
+            entry["cells"] += [c + offset for c in t["cells"]]
+        for q, points in book.fair.items():
+            joined.fair[q] = joined.fair.get(q, 0.0) + points
+        for q, cell in book.graded.items():
+            joined.graded[q] = cell + offset
+        book.write(pack, f"{name}/{Path(file_name).stem}", [], truth=False)
+        offset += len(book.cells)
+    joined.cells = [{}] * offset  # only counted: the truth file is written from it
+    joined.write(pack, name, questions, notebook=False)
 
 
 # ---------------------------------------------------------------- DAT405 (Chalmers)
@@ -565,6 +599,36 @@ X_train, Y_train = X[0:2400], y[0:2400]
 X_val, Y_val = X[2400:3000], y[2400:3000]"""
 
 
+Z_NOTEBOOKS = ["08_cnn1_mnist.ipynb", "08_cnn2_mnist_No_solution.ipynb",
+               "12_8_faces_fine_tuning.ipynb"]
+Z_BLOCK = """# my missing block: conv64 -> BN -> relu -> maxpool, as in the table
+model.add(Convolution2D(64, kernel_size[0], kernel_size[1], init='he_normal',
+                        border_mode='same'))
+model.add(keras.layers.normalization.BatchNormalization())
+model.add(Activation('relu'))
+model.add(MaxPooling2D(pool_size=pool_size))
+"""
+Z_HEAD = """model.add(Dense(400, init='he_normal'))
+model.add(BatchNormalization())
+model.add(Activation('relu'))
+model.add(Dropout(0.4))
+model.add(Dense(8))
+"""
+# the block and the head earn their structure's points (the faces accuracy cannot be
+# measured without the features); cnn2 is graded where it trains
+FAIR[Z_BLOCK] = {"q4_cnn2": 4.0}
+FAIR[Z_HEAD] = {"q5_faces": 2.0}
+GRADED["nb_epoch=8"] = ("q4_cnn2",)
+
+
+def _starter_cells(pack: str, file_name: str) -> list[dict]:
+    """A course notebook's cells as the pack's starter has them (source as one string)."""
+    path = HERE.parents[1] / "reference" / pack / "starter" / file_name
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [c | {"source": "".join(c["source"]) if isinstance(c["source"], list)
+                 else c["source"]} for c in cells]
+
+
 def zhaw() -> None:
     q = Z_Q
     b = Book("German answer headings #### Antwort 1 ...").code(Z_CODE)
@@ -589,6 +653,32 @@ def zhaw() -> None:
     b.code("history = model.fit(X_train, Y_train)").md(
         ZA["a2_overfitting"], ("a2_overfitting",), how="unlabelled")
     b.write("zhaw_cnn", "unlabelled_answers", q)
+
+    # the course's three notebooks, as a Moodle download gives a student's folder: each
+    # answer in the notebook it is about, in the student's own style
+    parts = []
+    for file_name in Z_NOTEBOOKS:
+        part = Book("")
+        for cell in _starter_cells("zhaw_cnn", file_name):
+            source = cell["source"]
+            if cell["cell_type"] == "markdown":
+                part.md(source)
+                continue
+            source = source.replace("# here is your code coming:\n",
+                                    "# here is your code coming:\n" + Z_BLOCK)
+            source = source.replace("## Your code here\n", "## Your code here\n" + Z_HEAD)
+            part.code(source)
+            if file_name == Z_NOTEBOOKS[0] and source.strip() == "model.summary()":
+                part.md("**A1:** " + ZA["a1_parameters"], ("a1_parameters",))
+            if file_name == Z_NOTEBOOKS[0] and "history.history['loss']" in source:
+                part.md("### A2\n" + ZA["a2_overfitting"], ("a2_overfitting",))
+            if file_name == Z_NOTEBOOKS[2] and source.startswith("sum(pred"):
+                part.md("**A4.** " + ZA["a4_finetuning"], ("a4_finetuning",))
+        parts.append((file_name, part))
+    write_parts("zhaw_cnn", "three_notebooks_moodle_folder",
+                "the course's three notebooks in one student's folder: the block and the "
+                "faces head added, answers in bold labels and headings where they belong, "
+                "A3 left out", parts, q)
 
 
 # ---------------------------------------------------------------- CentraleSupélec Lab 7
@@ -689,5 +779,5 @@ if __name__ == "__main__":
     zhaw()
     lab7()
     kit()
-    count = len(list(HERE.glob("*/*.ipynb")))
-    print(f"{count} notebooks in {HERE}")
+    count = len(list(HERE.glob("*/*.truth.toml")))
+    print(f"{count} notebooks and folders of notebooks in {HERE}")

@@ -6,11 +6,10 @@ code as ``benchmarks/fidelity.py``.
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from benchmarks.fidelity import corpus, judge
+from benchmarks.fidelity import corpus, judge, notebook_cells, truth_of
 
 NOTEBOOKS = corpus()
 
@@ -40,18 +39,16 @@ def test_recall_and_no_false_finds_over_the_whole_corpus():
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_the_tas_points_cover_every_question_with_automatic_points(notebook):
     """What `benchmarks/fidelity.py --run` compares with stays in step with the pack."""
-    import tomllib
-
     from grader.assignment.pack import find_pack
 
     spec = find_pack(notebook.parent.name).spec
     automatic = {q.id: sum(c.points for c in q.checks if c.name != "answer_present")
                  for q in spec.questions}
-    truth = tomllib.loads(notebook.with_suffix(".truth.toml").read_text(encoding="utf-8"))
+    truth = truth_of(notebook)
     assert set(truth["points"]) == {q for q, points in automatic.items() if points > 0}
     for qid, fair in truth["points"].items():
         assert 0 <= fair <= automatic[qid], qid
     selecting = {q.id for q in spec.questions if q.select is not None}
     assert truth["graded"] and set(truth["graded"]) <= selecting
-    cells = len(json.loads(notebook.read_text(encoding="utf-8"))["cells"])
+    cells = len(notebook_cells(notebook))
     assert all(0 <= cell <= cells for cell in truth["graded"].values())
