@@ -36,15 +36,40 @@ def _markdown() -> Any:
     return MarkdownIt("commonmark", {"html": False}).enable("table").use(dollarmath_plugin)
 
 
+MATHML_TAGS = {"math", "semantics", "annotation", "mrow", "mi", "mn", "mo", "ms", "mtext",
+               "mspace", "msup", "msub", "msubsup", "mfrac", "msqrt", "mroot", "mover",
+               "munder", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded",
+               "mphantom", "menclose", "mfenced"}
+MATHML_ATTRIBUTES = {"display", "xmlns", "width", "mathvariant", "stretchy", "fence",
+                     "separator", "lspace", "rspace", "columnalign", "accent", "accentunder",
+                     "movablelimits", "linethickness", "notation", "open", "close"}
+MATH_SPAN = re.compile(r'<(span|div) class="math (inline|block)">(.*?)</\1>', re.S)
+
+
+def _mathml(match: re.Match[str]) -> str:
+    """A TeX span as MathML (drawn by the browser itself); left as TeX if it will not parse."""
+    from html import unescape
+
+    import latex2mathml.converter
+
+    try:
+        return str(latex2mathml.converter.convert(
+            unescape(match.group(3)), display="block" if match.group(2) == "block" else "inline"))
+    except Exception:  # noqa: BLE001 - a student's TeX: shown as written when it fails
+        return match.group(0)
+
+
 def markdown_html(text: str) -> str:
-    """A student's Markdown as safe HTML: math kept as its TeX (``<span class="math">``).
+    """A student's Markdown as safe HTML, ``$...$`` math drawn as MathML.
 
     Raw HTML in the text is shown as text, never run; the result is cleaned by nh3
-    (tags and attributes allowed by name, URLs by scheme: http, https, mailto, data).
+    (tags and attributes allowed by name, MathML's included; URLs by scheme: http,
+    https, mailto, data). Math that does not parse stays as its TeX.
     """
     import nh3
 
-    html = _markdown().render(text or "")
-    return str(nh3.clean(html, attributes=SAFE_ATTRIBUTES,
+    html = MATH_SPAN.sub(_mathml, _markdown().render(text or ""))
+    attributes = {**SAFE_ATTRIBUTES, **{tag: MATHML_ATTRIBUTES for tag in MATHML_TAGS}}
+    return str(nh3.clean(html, tags=nh3.ALLOWED_TAGS | MATHML_TAGS, attributes=attributes,
                          url_schemes={"http", "https", "mailto", "data"},
                          link_rel="noopener noreferrer nofollow"))

@@ -80,3 +80,19 @@ def test_the_new_pack_passes_pack_check_from_the_command_line(tmp_path, mnist_pa
     said = " ".join(checked.stdout.split())
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "the unchanged starter earns 0 of 4 automatic points" in said and "ready" in said
+
+
+@pytest.mark.kernel
+def test_a_solution_cell_that_fails_is_one_message_naming_the_cell(tmp_path, mnist_path):
+    nb = json.loads(SOLUTION.read_text())
+    nb["cells"][4]["source"] = "".join(nb["cells"][4]["source"]).replace(
+        "keras.layers.Dense(32", "keras.layers.Dense(undefined_units", 1)
+    bad = tmp_path / "solution.ipynb"
+    bad.write_text(json.dumps(nb))
+    assert run_cli("pack", "new", "my_mlp", "--from", str(bad), "--dest",
+                   str(tmp_path / "packs")).returncode == 0
+    checked = run_cli("pack", "check", "my_mlp", env={"GRADER_PACKS": str(tmp_path / "packs"),
+                                                      "GRADER_MNIST": str(mnist_path)})
+    said = " ".join(checked.stderr.split())
+    assert checked.returncode == 2 and "Traceback" not in checked.stderr
+    assert "solution.ipynb, cell 5 failed: NameError: name 'undefined_units'" in said
