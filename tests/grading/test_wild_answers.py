@@ -6,7 +6,6 @@ code as ``benchmarks/fidelity.py``.
 
 from __future__ import annotations
 
-
 import pytest
 
 from benchmarks.fidelity import corpus, judge, notebook_cells, truth_of
