@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from grader.assignment.pack import Pack
 from grader.assignment.spec import Question, RubricItem
+from grader.execute.collect import inside
 from grader.gradebook.overrides import Override, marked_points, rubrics_of
 from grader.gradebook.store import Gradebook
 from grader.marking.board import (
@@ -140,22 +141,21 @@ def create_app(session: Marking) -> Starlette:
         return JSONResponse(b.to_dict())
 
     async def mark(request: Request) -> Response:
-        try:
-            body = json.loads(await request.body())
-            return JSONResponse(_mark(session, body))
-        except _Refused as exc:
-            return _error(exc.status, exc.message)
-        except (ValueError, TypeError, KeyError) as exc:
-            return _error(400, f"a mark needs question, marks, points or items, comment ({exc})")
+        return await _write(request, _mark, "a mark needs question, marks, points or items, "
+                                            "comment")
 
     async def rubric(request: Request) -> Response:
+        return await _write(request, _rubric, "a rubric item needs question, points and text")
+
+    async def _write(request: Request, write: Callable[[Marking, Mapping[str, Any]],
+                                                       dict[str, Any]], needs: str) -> Response:
+        """A write from the page: its JSON body done by ``write``, or one clear refusal."""
         try:
-            body = json.loads(await request.body())
-            return JSONResponse(_rubric(session, body))
+            return JSONResponse(write(session, json.loads(await request.body())))
         except _Refused as exc:
             return _error(exc.status, exc.message)
         except (ValueError, TypeError, KeyError) as exc:
-            return _error(400, f"a rubric item needs question, points and text ({exc})")
+            return _error(400, f"{needs} ({exc})")
 
     async def alike(request: Request) -> Response:
         with session.book() as book:
@@ -246,14 +246,7 @@ def _inside(root: Path, *parts: str) -> Path | None:
     """``root/parts`` if each part is a plain name and the file really is inside ``root``."""
     if not all(SAFE_NAME.fullmatch(p) and p not in (".", "..") for p in parts):
         return None
-    path = root.joinpath(*parts)
-    try:
-        if path.is_symlink() or not path.is_file():
-            return None
-        path.resolve().relative_to(root.resolve())
-    except (OSError, ValueError):
-        return None
-    return path
+    return inside(root, "/".join(parts))
 
 
 def _mark(session: Marking, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -149,6 +149,24 @@ def board(question: Question, results: Sequence[Mapping[str, Any]],
     return Board(question, tuple(answers), groups(answers), tuple(rubric.values()))
 
 
+def _alike(texts: Sequence[tuple[str, str]], cutoff: float) -> list[tuple[str, str, float]]:
+    """Each pair of ``(student, text)`` at least ``cutoff`` alike (rapidfuzz's ratio, 0–100).
+
+    Returned as ``(first, second, ratio)``, the two students in sorted order.
+    """
+    if len(texts) < 2:
+        return []
+    scores = process.cdist([t for _, t in texts], [t for _, t in texts], scorer=fuzz.ratio,
+                           score_cutoff=cutoff)
+    out = []
+    for i in range(len(texts)):
+        for j in range(i + 1, len(texts)):
+            if scores[i][j] >= cutoff:
+                a, b = sorted((texts[i][0], texts[j][0]))
+                out.append((a, b, float(scores[i][j])))
+    return out
+
+
 def groups(answers: Sequence[StudentAnswer], near: float = NEAR) -> tuple[tuple[str, ...], ...]:
     """Students whose answers are the same or nearly (two or more each), largest first.
 
@@ -164,13 +182,9 @@ def groups(answers: Sequence[StudentAnswer], near: float = NEAR) -> tuple[tuple[
             i = parent[i]
         return i
 
-    if texts:
-        scores = process.cdist([t for _, t in texts], [t for _, t in texts], scorer=fuzz.ratio,
-                               score_cutoff=near)
-        for i in range(len(texts)):
-            for j in range(i + 1, len(texts)):
-                if scores[i][j] >= near:
-                    parent[root(j)] = root(i)
+    index = {student: i for i, (student, _) in enumerate(texts)}
+    for a, b, _ in _alike(texts, near):
+        parent[root(index[b])] = root(index[a])
     out: dict[int, list[str]] = {}
     for i, (student, _) in enumerate(texts):
         out.setdefault(root(i), []).append(student)
@@ -205,15 +219,8 @@ def alike_pairs(spec: Spec, results: Sequence[Mapping[str, Any]],
             text = normalise(((q or {}).get("answer") or {}).get("text") or "")
             if len(text) >= min_chars and text not in given:
                 texts.append((r["student"], text))
-        if len(texts) < 2:
-            continue
-        scores = process.cdist([t for _, t in texts], [t for _, t in texts], scorer=fuzz.ratio,
-                               score_cutoff=alike)
-        for i in range(len(texts)):
-            for j in range(i + 1, len(texts)):
-                if scores[i][j] >= alike:
-                    a, b = sorted((texts[i][0], texts[j][0]))
-                    found.setdefault((a, b), []).append((question.id, float(scores[i][j])))
+        for a, b, ratio in _alike(texts, alike):
+            found.setdefault((a, b), []).append((question.id, ratio))
     pairs = [AlikePair(a, b, tuple(q for q, _ in hits), round(max(s for _, s in hits), 1))
              for (a, b), hits in found.items()]
     return sorted(pairs, key=lambda p: (-len(p.questions), -p.score, p.first, p.second))
@@ -259,13 +266,5 @@ def alike_code(out_dir: Path, results: Sequence[Mapping[str, Any]], given: froze
         code = _code_of(Path(out_dir) / r["student"] / "executed.ipynb", given)
         if len(code) >= min_chars:
             codes.append((r["student"], code))
-    pairs = []
-    if len(codes) > 1:
-        scores = process.cdist([c for _, c in codes], [c for _, c in codes], scorer=fuzz.ratio,
-                               score_cutoff=alike)
-        for i in range(len(codes)):
-            for j in range(i + 1, len(codes)):
-                if scores[i][j] >= alike:
-                    a, b = sorted((codes[i][0], codes[j][0]))
-                    pairs.append(AlikePair(a, b, ("code",), round(float(scores[i][j]), 1)))
+    pairs = [AlikePair(a, b, ("code",), round(ratio, 1)) for a, b, ratio in _alike(codes, alike)]
     return sorted(pairs, key=lambda p: (-p.score, p.first, p.second))
