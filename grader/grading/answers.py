@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -248,16 +248,22 @@ def _starter_labels(path: str, mtime: float) -> frozenset[str]:
                      for key in seg.label.keys if key)
 
 
-def starter_labels(starter: Path) -> frozenset[str]:
-    """The labels a pack's starter (file, or folder of notebooks) uses itself."""
+def _over_starter(starter: Path,
+                  read: Callable[[str, float], frozenset[str]]) -> frozenset[str]:
+    """``read`` of each of a starter's notebooks (a file, or a folder of them), joined."""
     files = sorted(starter.glob("*.ipynb")) if starter.is_dir() else [starter]
     out: frozenset[str] = frozenset()
     for file in files:
         try:
-            out |= _starter_labels(str(file), file.stat().st_mtime)
+            out |= read(str(file), file.stat().st_mtime)
         except OSError:
             continue
     return out
+
+
+def starter_labels(starter: Path) -> frozenset[str]:
+    """The labels a pack's starter (file, or folder of notebooks) uses itself."""
+    return _over_starter(starter, _starter_labels)
 
 
 def starter_text(starter: Path) -> frozenset[str]:
@@ -265,14 +271,7 @@ def starter_text(starter: Path) -> frozenset[str]:
 
     ``starter`` may be a folder of notebooks (an assignment of several): all of them.
     """
-    files = sorted(starter.glob("*.ipynb")) if starter.is_dir() else [starter]
-    said: frozenset[str] = frozenset()
-    for file in files:
-        try:
-            said |= _starter_text(str(file), file.stat().st_mtime)
-        except OSError:
-            continue
-    return said
+    return _over_starter(starter, _starter_text)
 
 
 def answers_in(spec: Spec, starter: Path,
