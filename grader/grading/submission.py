@@ -27,7 +27,7 @@ from grader.files import sha256_file
 from grader.gradebook.result import RESULT_VERSION, Result
 from grader.grading.assess import RUN_FILE, Run, assess, hardware, numbered_cells
 from grader.grading.setup import GradingSetup
-from grader.notebook import read_notebook
+from grader.notebook import has_parameters_cell, read_notebook
 from grader.report.notebook_page import export_html
 from grader.version import VERSION
 
@@ -107,10 +107,11 @@ def start_submission(path: Path, student: str, setup: GradingSetup, student_dir:
                         setup.profile.max_epochs, setup.profile.train_limit,
                         setup.profile.loop_epochs)
     prepared = prepare(nb, first, probe_cell(probe_dir, calls=setup.pack.spec.calls))
-    # a profile's parameters go to the starter's parameters cell; a course's own notebook
-    # has none (they are then its reference's alone)
-    profile_params = setup.profile.parameters if setup.pack.starter_takes_parameters else {}
-    params = {**profile_params, **setup.parameters}
+    # a profile's parameters go to the notebook's parameters cell; where neither it nor the
+    # pack's starter has one (a course's own notebook), they are its reference's alone, and
+    # the notebook is not told that none were injected
+    quiet = not has_parameters_cell(nb) and not setup.pack.starter_takes_parameters
+    params = {**({} if quiet else setup.profile.parameters), **setup.parameters}
     data_files = [setup.kernel_mnist, *([setup.kernel.path] if setup.kernel else [])]
     for source in setup.evaluator.sources.values():
         if source.dataset.parameter:
