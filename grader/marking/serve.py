@@ -68,12 +68,15 @@ def export_marks(out_dir: Path, pack: Pack, path: Path) -> int:
     """Write the newest mark of each (student, question) as overrides CSV; return how many."""
     with open_gradebook(out_dir) as book:
         marks = book.overrides(pack.id)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(EXPORT_COLUMNS)
-        for m in marks:
-            writer.writerow([m.student, m.question, f"{m.points:g}", m.comment, m.marker,
-                             " ".join(m.items)])
+    try:
+        with path.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(EXPORT_COLUMNS)
+            for m in marks:
+                writer.writerow([m.student, m.question, f"{m.points:g}", m.comment, m.marker,
+                                 " ".join(m.items)])
+    except OSError as exc:
+        raise GraderError(f"cannot write the marks ({exc.strerror})", path=path) from None
     return len(marks)
 
 

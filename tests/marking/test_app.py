@@ -68,6 +68,7 @@ def test_every_page_needs_the_token_and_a_write_its_header(marked_out):
         c = TestClient(create_app(session))
     assert c.get("/").status_code == 403 and c.get("/question/a1_training_time").status_code == 403
     assert c.get("/?token=wrong").status_code == 403
+    assert c.get("/?token=%C3%A9t%C3%A9").status_code == 403  # not ASCII: refused, not a crash
     moved = c.get(f"/?token={session.token}", follow_redirects=False)
     assert moved.status_code == 303 and "token" not in moved.headers["location"]
     page = c.get("/")  # the cookie now
