@@ -12,6 +12,7 @@ from grader.gradebook.store import Gradebook
 from tests.conftest import (
     FIXTURES,
     ROOT,
+    assert_pack_ready,
     assert_starter_earns_at_most_5_percent,
     grade_folder,
     run_cli,
@@ -55,6 +56,7 @@ def test_full_solution_model_sizes_match_the_handout(zhaw):
         assert q(r, qid)["outcome"] == "pass", qid
     assert check(r, "q4_cnn2", "param_count")["outcome"] == "pass"
     assert check(r, "q2_cnn1", "scaling_used")["details"]["found"].startswith("each pixel")
+    assert_pack_ready(zhaw["unchanged_starter"], r)  # what `grader pack check` asks
 
 
 def test_each_question_reads_its_own_notebook_though_every_one_names_its_model_model(zhaw):
