@@ -33,6 +33,7 @@ from grader.cli.common import (
 from grader.errors import GraderError
 
 if TYPE_CHECKING:
+    from grader.gradebook.roster import Matched
     from grader.report.export import BlackboardRows
 
 
@@ -179,7 +180,7 @@ def export_grades(
             raise typer.Exit(1)
 
 
-def say_roster(matched: Any, missing: str, roster: Path) -> None:
+def say_roster(matched: Matched, missing: str, roster: Path) -> None:
     """Who the class list could not place, and who is on it without a submission."""
     for student, members in sorted(matched.ambiguous.items()):
         err.print(f"[bold yellow]warning:[/] {escape(student)} could be any of "

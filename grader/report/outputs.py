@@ -15,6 +15,7 @@ from grader.assignment.pack import Pack
 from grader.errors import GradebookError
 from grader.gradebook.late import apply_late
 from grader.gradebook.overrides import apply_overrides, rubrics_of
+from grader.gradebook.roster import Matched, match, read_roster
 from grader.gradebook.store import GRADEBOOK, Gradebook
 from grader.machine import available_memory, usable_cpus
 from grader.report import render_summary, write_grades_csv
@@ -102,13 +103,12 @@ def rewrite_students(book: Gradebook, pack: Pack, out_dir: Path,
 
 
 def roster_grades(results: Sequence[Mapping[str, Any]], pack: Pack, out_dir: Path,
-                  roster: Path, missing: str) -> Any:
+                  roster: Path, missing: str) -> Matched:
     """``grades.csv`` again with the class list: its students without a submission added.
 
     ``missing``: ``zero`` (0 points), ``empty`` (no grade) or ``omit``. Returns how the
     submissions matched the list (:class:`grader.gradebook.roster.Matched`).
     """
-    from grader.gradebook.roster import match, read_roster
     from grader.report.export import with_roster
 
     matched = match(results, read_roster(roster))
