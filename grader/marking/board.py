@@ -194,7 +194,7 @@ def groups(answers: Sequence[StudentAnswer], near: float = NEAR) -> tuple[tuple[
 
 @dataclass(frozen=True)
 class AlikePair:
-    """Two students whose written answers are unusually alike (for the instructor to read)."""
+    """Two students whose answers or code are unusually alike (for the instructor to read)."""
 
     first: str
     second: str
