@@ -35,6 +35,10 @@ class Dataset:
         parameter: Notebook parameter that receives the file's path, if any.
         scalings: Input scalings the grader may apply, the course's convention first.
         standardise_on: Training images whose per-pixel statistics ``pixel_standard`` uses.
+        file: Name the course's notebooks open in their folder: the instructor's file is
+            copied there under it.
+        arrays: The course file's names for ``x_train``, ``y_train``, ``x_test`` and
+            ``y_test`` (e.g. ``arr_0``), as pairs; the grader's own names are read first.
     """
 
     name: str
@@ -44,6 +48,8 @@ class Dataset:
     parameter: str | None = None
     scalings: tuple[str, ...] = ("unit", "raw", "standard")
     standardise_on: int = 0
+    file: str | None = None
+    arrays: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -274,6 +274,7 @@ def load_spec(path: Path | str) -> Spec:
 
 
 COURSE_FORMATS = ("pickle.gz", "npz")
+FEATURE_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
 def _course_files(kernel: _Reader) -> tuple[CourseFile, ...]:
@@ -283,7 +284,7 @@ def _course_files(kernel: _Reader) -> tuple[CourseFile, ...]:
         r = _Reader(kernel.path, entry if isinstance(entry, dict) else {},
                     f"kernel.data[{i}]")
         name = r.get("name", str)
-        if not name or "/" in name or "\\" in name or name.startswith("."):
+        if not _plain_name(name):
             raise r._err("name", f"should be a plain file name, got {name!r}")
         made = CourseFile(name=name, images=r.get("images", int),
                           format=r.get("format", str, "pickle.gz"),
@@ -372,7 +373,21 @@ def _datasets(r: _Reader) -> dict[str, Dataset]:
         d = _Reader(r.path, table, f"datasets.{name}")
         if name == MNIST:
             raise d._err("", "mnist is built in; configure it under [data]")
+        file = d.get("file", str, None)
+        if file is not None and not _plain_name(file):
+            raise d._err("file", f"should be a plain file name, got {file!r}")
+        arrays = d.sub("arrays", f"datasets.{name}.arrays")
+        unknown = sorted(set(arrays.table) - set(FEATURE_KEYS))
+        if unknown:
+            raise arrays._err(unknown[0], f"not one of {', '.join(FEATURE_KEYS)}")
         out[name] = Dataset(name, d.get("inputs", int), d.get("classes", int),
                             d.get("description", str, ""), d.get("parameter", str, None),
-                            ("raw",), 0)
+                            ("raw",), 0, file,
+                            tuple((k, arrays.get(k, str)) for k in FEATURE_KEYS
+                                  if k in arrays.table))
     return out
+
+
+def _plain_name(name: str) -> bool:
+    """A file name with no folder in it, not hidden: what a notebook opens in its folder."""
+    return bool(name) and "/" not in name and "\\" not in name and not name.startswith(".")

@@ -8,6 +8,7 @@ Keras when it is nowhere. Kernels never download: they get a prepared copy.
 from __future__ import annotations
 
 import os
+import shutil
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -73,11 +74,17 @@ def locate_mnist(explicit: str | Path | None = None, download: bool = True) -> P
         ) from None
 
 
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """The Keras-layout arrays an .npz holds (never unpickling anything)."""
+def _read_npz(path: Path, names: Mapping[str, str] | None = None) -> dict[str, np.ndarray]:
+    """The Keras-layout arrays an .npz holds (never unpickling anything).
+
+    ``names`` gives another name to read a key from where the file lacks the key itself
+    (a course's own file: ``arr_0`` for ``x_train``).
+    """
+    names = names or {}
     try:
         with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in KEYS if k in f.files}
+            return {k: f[k if k in f.files else names[k]] for k in KEYS
+                    if k in f.files or names.get(k) in f.files}
     except UNREADABLE as exc:
         raise DataError(f"not a readable .npz file ({exc})", path=path) from None
 
@@ -193,19 +200,23 @@ def make_course_file(made: CourseFile, source: Path, cache_dir: Path,
     return dest
 
 
-def load_features(path: Path, inputs: int, classes: int) -> dict[str, np.ndarray]:
+def load_features(path: Path, inputs: int, classes: int,
+                  names: Mapping[str, str] | None = None) -> dict[str, np.ndarray]:
     """Load a features dataset (``x_test`` of shape (N, inputs), ``y_test`` class ids).
 
     ``x_train``/``y_train`` are optional; they are what the notebook and the
-    reference train on.
+    reference train on. ``names``: the course file's names for them (spec ``arrays``).
     """
-    arrays = _read_npz(path)
+    names = dict(names or {})
+    arrays = _read_npz(path, names)
     for split in ("train", "test"):
         x, y = arrays.get(f"x_{split}"), arrays.get(f"y_{split}")
         if x is None and y is None and split == "train":
             continue
         if x is None or y is None:
-            raise DataError(f"needs both x_{split} and y_{split}", path=path)
+            course = [names[k] for k in (f"x_{split}", f"y_{split}") if k in names]
+            raise DataError(f"needs both x_{split} and y_{split}"
+                            + (f" (or {' and '.join(course)})" if course else ""), path=path)
         if x.ndim != 2 or x.shape[1] != inputs or len(x) != len(y):
             raise DataError(f"x_{split} has shape {x.shape}; expected (N, {inputs}) with one "
                             f"label per row", path=path)
@@ -225,7 +236,25 @@ class DataSource:
         """The arrays, checked."""
         if self.dataset.name == MNIST:
             return load_mnist(self.path)
-        return load_features(self.path, self.dataset.inputs, self.dataset.classes)
+        return load_features(self.path, self.dataset.inputs, self.dataset.classes,
+                             dict(self.dataset.arrays))
+
+
+def instructor_course_file(source: DataSource, cache_dir: Path) -> Path | None:
+    """The instructor's data file under the name the course's notebooks open (spec ``file``).
+
+    A copy under ``cache_dir`` (kernels get theirs in their folder); ``None`` when the
+    dataset names no such file.
+    """
+    if not source.dataset.file:
+        return None
+    dest = cache_dir / sha256_file(source.path)[:12] / source.dataset.file
+    if not dest.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        shutil.copyfile(source.path, tmp)
+        tmp.replace(dest)
+    return dest
 
 
 def data_sources(pack: Pack, mnist_path: Path, data: Mapping[str, Path]) -> dict[str, DataSource]:

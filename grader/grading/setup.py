@@ -14,7 +14,12 @@ from typing import Any
 
 from grader.assignment.pack import Pack
 from grader.assignment.spec import Profile
-from grader.evaluate.data import DataSource, make_course_file, prepare_kernel_copy
+from grader.evaluate.data import (
+    DataSource,
+    instructor_course_file,
+    make_course_file,
+    prepare_kernel_copy,
+)
 from grader.evaluate.env_workers import EnvEvaluator
 from grader.evaluate.workers import Evaluator, Meter
 from grader.execute.devices import Devices
@@ -43,7 +48,7 @@ class GradingSetup:
     evaluation_fingerprint: str = ""
     threads: Mapping[str, str] = field(default_factory=dict)
     forkservers: ForkServers | None = None
-    course_files: tuple[Path, ...] = ()  # made from MNIST, copied into every kernel's folder
+    course_files: tuple[Path, ...] = ()  # made from MNIST or given; copied into every kernel folder
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,9 @@ def grading_setup(pack: Pack, profile: Profile, expected: Mapping[str, Any], mni
     kernel_mnist = prepare_kernel_copy(mnist, grader_dir / "data", 0, mnist_digest)
     course_files = tuple(make_course_file(made, mnist, grader_dir / "data" / "course",
                                           mnist_digest) for made in pack.spec.course_files)
+    # the instructor's data files the course's notebooks open by name (e.g. its features)
+    course_files += tuple(p for s in sources.values()
+                          if (p := instructor_course_file(s, grader_dir / "data" / "course")))
     log = grader_dir / EVALUATE_LOG
     if processes:
         log.unlink(missing_ok=True)  # this batch's alone

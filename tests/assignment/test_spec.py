@@ -109,6 +109,11 @@ def test_kernel_table_names_requirements_preload_and_compat(tmp_path):
                          '[profiles.fast]'), "kernel.data[0].shape", "holds 28"),
     (('[profiles.fast]', '[[kernel.data]]\nname = "x.pkl"\nimages = 0\n\n[profiles.fast]'),
      "kernel.data[0].images", "1 to 60000"),
+    (('[profiles.fast]', '[datasets.vgg]\ninputs = 8\nclasses = 2\nfile = "a/b.npz"\n\n'
+                         '[profiles.fast]'), "datasets.vgg.file", "plain file name"),
+    (('[profiles.fast]', '[datasets.vgg]\ninputs = 8\nclasses = 2\n'
+                         'arrays = { x_valid = "arr_1" }\n\n[profiles.fast]'),
+     "datasets.vgg.arrays.x_valid", "not one of x_train, y_train, x_test, y_test"),
     (('title = "Q1"\n', 'title = "Q1"\nnotebook = "b.ipynb"\n'), "questions[0].notebook",
      "not one of the spec's notebooks (none: it has no `notebooks`)"),
     (('reference_models', 'notebooks = ["a.ipynb", "../b.ipynb"]\nreference_models'),

@@ -7,6 +7,9 @@ import pytest
 
 from grader.errors import DataError
 from grader.evaluate.data import (
+    DataSource,
+    instructor_course_file,
+    load_features,
     load_mnist,
     locate_mnist,
     make_course_file,
@@ -132,3 +135,27 @@ def test_a_course_file_is_made_from_mnist_as_the_course_ships_it(tiny_mnist, tmp
                              tiny_mnist, tmp_path)
     with np.load(other) as arrays:
         assert arrays["X"].shape == (10, 28, 28) and arrays["X"].dtype == np.uint8
+
+
+def test_a_courses_own_features_file_is_read_by_its_names_and_put_under_its_name(tmp_path):
+    from grader.assignment.spec import Dataset
+
+    x, y = np.ones((6, 4), "float32"), np.arange(6) % 2
+    course = tmp_path / "given.npz"
+    np.savez(course, x, x[:2], x[:3], y, y[:2], y[:3])  # arr_0 … arr_5, as the course saves
+    names = {"x_train": "arr_0", "y_train": "arr_3", "x_test": "arr_2", "y_test": "arr_5"}
+    arrays = load_features(course, 4, 2, names)
+    assert {k: len(a) for k, a in arrays.items()} == {"x_train": 6, "y_train": 6,
+                                                      "x_test": 3, "y_test": 3}
+    with pytest.raises(DataError, match="needs both x_test and y_test$"):
+        load_features(course, 4, 2)  # without the spec's names, nothing to measure on
+    short = tmp_path / "short.npz"
+    np.savez(short, x, x[:2], x[:3], y, y[:2])  # no arr_5
+    with pytest.raises(DataError, match=r"needs both x_test and y_test \(or arr_2 and arr_5\)"):
+        load_features(short, 4, 2, names)
+    dataset = Dataset("vgg", 4, 2, file="8_faces_EMB.npz", arrays=tuple(names.items()))
+    placed = instructor_course_file(DataSource(dataset, course), tmp_path / "cache")
+    assert placed is not None and placed.name == "8_faces_EMB.npz"
+    assert placed.read_bytes() == course.read_bytes()
+    assert DataSource(dataset, placed).load()["x_test"].shape == (3, 4)
+    assert instructor_course_file(DataSource(Dataset("vgg", 4, 2), course), tmp_path) is None
