@@ -104,24 +104,28 @@ def rewrite_students(book: Gradebook, pack: Pack, out_dir: Path,
 
 def roster_grades(results: Sequence[Mapping[str, Any]], pack: Pack, out_dir: Path,
                   roster: Path, missing: str) -> Matched:
-    """``grades.csv`` again with the class list: its students without a submission added.
+    """``grades.csv`` and the class summary again with the class list.
 
-    ``missing``: ``zero`` (0 points), ``empty`` (no grade) or ``omit``. Returns how the
-    submissions matched the list (:class:`grader.gradebook.roster.Matched`).
+    ``grades.csv`` gets a row for each student without a submission, by ``missing``:
+    ``zero`` (0 points), ``empty`` (no grade) or ``omit`` (none); the summary lists
+    them whatever ``missing`` says. Returns how the submissions matched the list
+    (:class:`grader.gradebook.roster.Matched`).
     """
     from grader.report.export import with_roster
 
     matched = match(results, read_roster(roster))
     rows = with_roster(results, matched, missing, pack.spec.max_score)
     write_grades_csv(rows, [q.id for q in pack.spec.questions], out_dir / "grades.csv")
+    write_summary(results, pack, out_dir, [m.key for m in matched.missing])
     return matched
 
 
-def write_summary(results: Sequence[Mapping[str, Any]], pack: Pack, out_dir: Path) -> Path:
-    """The class summary page, from results as reported."""
+def write_summary(results: Sequence[Mapping[str, Any]], pack: Pack, out_dir: Path,
+                  absent: Sequence[str] = ()) -> Path:
+    """The class summary page, from results as reported (``absent``: nothing handed in)."""
     questions = [{"id": q.id, "title": q.title, "points": q.points} for q in pack.spec.questions]
     return render_summary(results, pack.spec.title, questions, pack.spec.max_score,
-                          out_dir / "summary.html")
+                          out_dir / "summary.html", absent)
 
 
 def pdf_processes() -> int:

@@ -307,8 +307,12 @@ def _fallback_page(result: Mapping[str, Any], exc: BaseException, tb: str) -> st
 
 
 def summary_context(results: Sequence[Mapping[str, Any]], title: str,
-                    questions: Sequence[Mapping[str, Any]], max_score: float) -> dict[str, Any]:
-    """The plain dict the class summary template renders."""
+                    questions: Sequence[Mapping[str, Any]], max_score: float,
+                    absent: Sequence[str] = ()) -> dict[str, Any]:
+    """The plain dict the class summary template renders.
+
+    ``absent``: the class list's students who handed nothing in, as the list names them.
+    """
     graded = [r for r in results if r["status"] == "graded"]
     per_q = []
     # a check a person grades for any student (a written answer) is no automatic check
@@ -345,6 +349,7 @@ def summary_context(results: Sequence[Mapping[str, Any]], title: str,
         "accuracy_plot": plots.accuracy_strips(accuracies),
         "run_time": {"median": seconds[len(seconds) // 2], "max": seconds[-1],
                      "total": sum(seconds)} if seconds else None,
+        "absent": sorted(absent, key=roster_order),
         "errors": [{"student": r["student"], "error": r.get("error"),
                     "grader_failed": grader_failed(r)} for r in results if r["status"] == "error"],
     }
@@ -394,10 +399,10 @@ def most_failed(results: Sequence[Mapping[str, Any]], limit: int = 8) -> list[di
 
 def render_summary(results: Sequence[Mapping[str, Any]], title: str,
                    questions: Sequence[Mapping[str, Any]], max_score: float,
-                   out_path: Path) -> Path:
-    """Write the class summary HTML."""
+                   out_path: Path, absent: Sequence[str] = ()) -> Path:
+    """Write the class summary HTML (``absent``: on the class list, nothing handed in)."""
     html = _env().get_template("summary.html.j2").render(
-        **summary_context(results, title, questions, max_score))
+        **summary_context(results, title, questions, max_score, absent))
     out_path.write_text(html, encoding="utf-8")
     return out_path
 

@@ -571,6 +571,9 @@ def test_a_class_list_adds_who_handed_nothing_in_and_gives_the_exports_their_ids
         " ".join(proc.stderr.split()))
     rows = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}
     assert (rows["nobody"]["status"], rows["nobody"]["score"]) == ("no submission", "0")
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    assert "1 student(s) of the class list handed nothing in" in summary
+    assert "<h2>Handed nothing in</h2>" in summary and ": nobody.</p>" in summary
     proc = run_cli("export", str(out), "-a", "dlcourse_mlp", "--format", "canvas",
                    "--allow-pending", "--roster", str(roster))
     assert proc.returncode == 0, proc.stderr
