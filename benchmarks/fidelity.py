@@ -30,12 +30,13 @@ with what the TA gives the student's own work (the truth file's ``[points]``):
 
 Run from the repository root after `make install`:
 
-    .venv/bin/python benchmarks/fidelity.py [--packs ID ...] [--run]
+    .venv/bin/python benchmarks/fidelity.py [--packs ID ...] [--notebooks NAME ...] [--run]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -118,12 +119,16 @@ def judge(notebook: Path) -> list[Verdict]:
     return out
 
 
-def corpus(packs: list[str] | None = None) -> list[Path]:
-    """The wild corpus' entries, by pack: notebooks, and folders of several notebooks."""
+def corpus(packs: list[str] | None = None, names: list[str] | None = None) -> list[Path]:
+    """The wild corpus' entries, by pack: notebooks, and folders of several notebooks.
+
+    ``names``: only the entries of these names (a notebook's without ``.ipynb``).
+    """
     return sorted(p for p in WILD.glob("*/*")
                   if (p.suffix == ".ipynb" and p.is_file()
                       or p.is_dir() and any(p.glob("*.ipynb")))
-                  and (packs is None or p.parent.name in packs))
+                  and (packs is None or p.parent.name in packs)
+                  and (names is None or p.stem in names))
 
 
 def table(verdicts: list[Verdict]) -> list[str]:
@@ -147,12 +152,20 @@ def table(verdicts: list[Verdict]) -> list[str]:
     return rows
 
 
-def grade_pack(pack: str, out: Path) -> dict[str, dict[str, Any]]:
-    """Grade one pack's wild notebooks through the CLI: their results by student id."""
+def grade_pack(pack: str, entries: list[Path], out: Path) -> dict[str, dict[str, Any]]:
+    """Grade some of a pack's wild notebooks through the CLI: their results by student id.
+
+    The entries (notebooks, folders of notebooks) are copied into a class folder of their
+    own, beside ``out``, so that a chosen few are graded as the whole corpus would be.
+    """
     from benchmarks.common import GRADER, grader_env
     from grader.gradebook.store import Gradebook
 
-    proc = subprocess.run([GRADER, "grade", str(WILD / pack), "-a", pack, "--out", str(out),
+    class_dir = out.with_name(f"{out.name}-class")
+    class_dir.mkdir(parents=True)
+    for entry in entries:
+        (shutil.copytree if entry.is_dir() else shutil.copyfile)(entry, class_dir / entry.name)
+    proc = subprocess.run([GRADER, "grade", str(class_dir), "-a", pack, "--out", str(out),
                            "--no-pdf", "--audience", "instructor"], env=grader_env(),
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -197,15 +210,15 @@ class Graded:
         return abs(sum(g for _, g, _, _ in self.pairs) - sum(t for _, _, t, _ in self.pairs))
 
 
-def run_corpus(packs: list[str] | None) -> list[Graded]:
+def run_corpus(packs: list[str] | None, names: list[str] | None = None) -> list[Graded]:
     """Grade the corpus pack by pack and set each result beside its truth file's points."""
     out: list[Graded] = []
     by_pack: dict[str, list[Path]] = {}
-    for notebook in corpus(packs):
+    for notebook in corpus(packs, names):
         by_pack.setdefault(notebook.parent.name, []).append(notebook)
     with tempfile.TemporaryDirectory(prefix="fidelity-") as tmp:
         for pack, notebooks in sorted(by_pack.items()):
-            results = grade_pack(pack, Path(tmp) / pack)
+            results = grade_pack(pack, notebooks, Path(tmp) / pack)
             for notebook in notebooks:
                 truth = truth_of(notebook)
                 r = results[notebook.stem]
@@ -261,19 +274,21 @@ def main() -> int:
     """Print the table, then each disagreement."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--packs", nargs="*", help="only these packs")
+    parser.add_argument("--notebooks", nargs="*", help="only these entries (their names)")
     parser.add_argument("--run", action="store_true",
                         help="also grade each notebook with a kernel and compare the points")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     start = time.perf_counter()
     verdicts = []
-    for notebook in corpus(args.packs):
+    for notebook in corpus(args.packs, args.notebooks):
         for v in judge(notebook):
             v.pack = notebook.parent.name  # type: ignore[attr-defined]
             verdicts.append(v)
     seconds = time.perf_counter() - start
     print("\n".join(table(verdicts)))
-    print(f"\n{len(corpus(args.packs))} notebooks judged in {seconds:.2f} s, no kernel.")
+    judged = len(corpus(args.packs, args.notebooks))
+    print(f"\n{judged} notebooks judged in {seconds:.2f} s, no kernel.")
     wrong = [v for v in verdicts if not v.agrees]
     if wrong:
         print("\nDisagreements:")
@@ -283,7 +298,7 @@ def main() -> int:
                   f"{v.cells}")
     if args.run:
         start = time.perf_counter()
-        graded = run_corpus(args.packs)
+        graded = run_corpus(args.packs, args.notebooks)
         print("\n" + "\n".join(points_tables(graded)))
         print(f"\n{len(graded)} notebooks graded in {time.perf_counter() - start:.0f} s "
               "(the fast profile, one kernel each).")

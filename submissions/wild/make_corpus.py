@@ -270,13 +270,52 @@ for i in range(8):
     ax[i].imshow(generated[i].reshape(28, 28), cmap='gray')
 plt.show()"""
 
+# The same work as a Colab student writes it in Keras 2 (the course's real starter
+# compiles `SGD(lr = 0.1)`): legacy optimizers, `lr=`, `AveragePooling2D()` with Keras 2's
+# default pool, `plot_model`, `keras.preprocessing.image`, an assert on load_data's shapes.
+DAT_COLAB = ["from google.colab import drive\ndrive.mount('/content/drive')",
+             "%tensorflow_version 2.x",
+             "%%capture\n!pip install -q pydot graphviz",
+             "!nvidia-smi"]
+DAT_IMPORTS_K2 = DAT_IMPORTS + """
+from keras.layers import AveragePooling2D
+from keras.preprocessing.image import ImageDataGenerator
+from keras.utils import plot_model"""
+DAT_DATA_K2 = """batch_size = 128
+num_classes = 10
+epochs = 10
+img_rows, img_cols = 28, 28
+(x_train, lbl_train), (x_test, lbl_test) = mnist.load_data()
+assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+print(x_train.shape[0], 'train samples')
+x_train = x_train.reshape(x_train.shape[0], img_rows, img_cols, 1)
+x_test = x_test.reshape(x_test.shape[0], img_rows, img_cols, 1)
+input_shape = (img_rows, img_cols, 1)"""
+DAT_MODEL_K2 = DAT_MODEL.replace("keras.optimizers.SGD(learning_rate = 0.1)",
+                                 "keras.optimizers.legacy.SGD(lr = 0.1)")
+DAT_SWEEP_K2 = DAT_SWEEP.replace("keras.optimizers.SGD(learning_rate=0.1)",
+                                 "keras.optimizers.legacy.SGD(lr=0.1)")
+DAT_CNN_K2 = """model = Sequential([
+    Conv2D(32, (3, 3), activation='relu', input_shape=input_shape),
+    AveragePooling2D(),
+    Conv2D(64, (3, 3), activation='relu'),
+    AveragePooling2D(),
+    Flatten(), Dropout(0.3), Dense(128, activation='relu'),
+    Dense(num_classes, activation='softmax')])
+model.compile(loss='categorical_crossentropy', optimizer=keras.optimizers.legacy.Adam(lr=1e-3),
+              metrics=['accuracy'])
+plot_model(model, to_file='cnn.png', show_shapes=True)
+fit_info = model.fit(x_train, y_train, batch_size=128, epochs=12,
+                     validation_data=(x_test, y_test))"""
 
 # What each block of work earns of the automatic points (the fast profile's checks). The
 # course's own network and autoencoder are given: running them earns nothing.
 FAIR: dict[str, dict[str, float]] = {
     DAT_CURVES: {"q2c_curves": 1.0},
     DAT_SWEEP: {"q2d_weight_decay": 1.25},
+    DAT_SWEEP_K2: {"q2d_weight_decay": 1.25},
     DAT_CNN: {"q3_cnn": 1.5},
+    DAT_CNN_K2: {"q3_cnn": 1.5},
     DAT_EXAMPLES: {"q4b_examples": 0.25},
     DAT_CURVE: {"q4c_denoising": 0.75},
     DAT_GEN: {"q4d_generate": 0.25},
@@ -285,7 +324,8 @@ FAIR: dict[str, dict[str, float]] = {
 # trains it (the course's own network counts for 2C, whose curves are of it).
 GRADED: dict[str, tuple[str, ...]] = {
     DAT_MODEL: ("q2c_curves",), DAT_SWEEP: ("q2d_weight_decay",), DAT_CNN: ("q3_cnn",),
-    DAT_AE: ("q4c_denoising",),
+    DAT_AE: ("q4c_denoising",), DAT_MODEL_K2: ("q2c_curves",),
+    DAT_SWEEP_K2: ("q2d_weight_decay",), DAT_CNN_K2: ("q3_cnn",),
 }
 SELECTED = {
     "dat405_a7": ["q2c_curves", "q2d_weight_decay", "q3_cnn", "q4c_denoising"],
@@ -480,6 +520,28 @@ def dat405() -> None:
          + "\n3. The curves are above.\n4. " + A["q2d_weight_decay"],
          ("q2a_model", "q2b_loss", "q2d_weight_decay"))
     b.write("dat405_a7", "numbered_list_under_one_heading", q)
+
+    # 15: a Colab notebook in Keras 2, its answers under ### Q2A-style headings
+    b = Book("a Colab notebook: drive mounted, %tensorflow_version, a %%capture pip install, "
+             "!nvidia-smi; Keras 2 spellings (legacy optimizers with lr=, AveragePooling2D() "
+             "without pool_size, plot_model, keras.preprocessing.image); asserts on "
+             "load_data's shapes; the course's full training lengths")
+    b.md("Please see the associated document for questions. If you have problems with Keras "
+         "and Tensorflow on your local installation please make sure they are updated.")
+    for cell in DAT_COLAB:
+        b.code(cell)
+    b.code(DAT_IMPORTS_K2).code(DAT_DATA_K2).md("**Preprocessing**").code(DAT_PRE)
+    b.md("### Q1\n" + A["q1_preprocessing"], ("q1_preprocessing",)).code(DAT_MODEL_K2)
+    b.md("### Q2A\n" + A["q2a_model"], ("q2a_model",))
+    b.md("### Q2B\n" + A["q2b_loss"], ("q2b_loss",))
+    b.md("### Q2C").code(DAT_CURVES)
+    b.md("### Q2D").code(DAT_SWEEP_K2).md(A["q2d_weight_decay"], ("q2d_weight_decay",))
+    b.md("### Q3").code(DAT_CNN_K2).md(A["q3_cnn"], ("q3_cnn",))
+    b.md("### Q4").code(DAT_AE).md("### Q4A\n" + A["q4a_autoencoder"], ("q4a_autoencoder",))
+    b.md("### Q4B").code(DAT_EXAMPLES).md(A["q4b_examples"], ("q4b_examples",))
+    b.md("### Q4C").code(DAT_CURVE).md(A["q4c_denoising"], ("q4c_denoising",))
+    b.md("### Q4D").code(DAT_GEN).md(A["q4d_generate"], ("q4d_generate",))
+    b.write("dat405_a7", "colab_keras2_spellings", q)
 
 
 # ---------------------------------------------------------------- DL course (MLP)
