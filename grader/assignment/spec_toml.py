@@ -374,8 +374,8 @@ def _datasets(r: _Reader) -> dict[str, Dataset]:
         if name == MNIST:
             raise d._err("", "mnist is built in; configure it under [data]")
         file = d.get("file", str, None)
-        if file is not None and not _plain_name(file):
-            raise d._err("file", f"should be a plain file name, got {file!r}")
+        if file is not None and (not _plain_name(file) or file.endswith(".ipynb")):
+            raise d._err("file", f"should be a plain file name, not a notebook's, got {file!r}")
         arrays = d.sub("arrays", f"datasets.{name}.arrays")
         unknown = sorted(set(arrays.table) - set(FEATURE_KEYS))
         if unknown:

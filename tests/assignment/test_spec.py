@@ -111,6 +111,8 @@ def test_kernel_table_names_requirements_preload_and_compat(tmp_path):
      "kernel.data[0].images", "1 to 60000"),
     (('[profiles.fast]', '[datasets.vgg]\ninputs = 8\nclasses = 2\nfile = "a/b.npz"\n\n'
                          '[profiles.fast]'), "datasets.vgg.file", "plain file name"),
+    (('[profiles.fast]', '[datasets.vgg]\ninputs = 8\nclasses = 2\nfile = "submission.ipynb"'
+                         '\n\n[profiles.fast]'), "datasets.vgg.file", "not a notebook's"),
     (('[profiles.fast]', '[datasets.vgg]\ninputs = 8\nclasses = 2\n'
                          'arrays = { x_valid = "arr_1" }\n\n[profiles.fast]'),
      "datasets.vgg.arrays.x_valid", "not one of x_train, y_train, x_test, y_test"),
