@@ -98,9 +98,9 @@ def limit_samples(args: tuple, kwargs: dict[str, Any], train_limit: int,
 
     The profile's training subset, applied where training happens: ``load_data()``
     keeps its real shapes, so a student's asserts, reshapes and slices behave as on
-    their own machine. ``x``, ``y`` and ``sample_weight`` are cut alike; generators
-    and datasets are left as they are. ``kwargs`` is changed in place; returns the
-    new args and the samples given, when cut.
+    their own machine. ``x``, ``y`` and ``sample_weight`` are cut alike; datasets are
+    :func:`limit_batches`'. ``kwargs`` is changed in place; returns the new args and
+    the samples given, when cut.
     """
     if train_limit <= 0:
         return args, None
@@ -113,6 +113,76 @@ def limit_samples(args: tuple, kwargs: dict[str, Any], train_limit: int,
         if key in kwargs:
             kwargs[key] = _first(kwargs[key], train_limit, rows)
     return args, rows
+
+
+def _batch_rows(batch: Any) -> int | None:
+    """Samples in one batch a dataset yields: ``x``, ``(x, y)`` or ``(x, y, weights)``."""
+    return _rows(batch[0] if isinstance(batch, tuple | list) and batch else batch)
+
+
+def _fewer_batches(keras: Any, data: Any, keep: int) -> Any:
+    """A Keras ``PyDataset`` (``Sequence`` in Keras 2) of ``data``'s first ``keep`` batches."""
+    base = getattr(keras.utils, "PyDataset", None) or keras.utils.Sequence
+
+    class FirstBatches(base):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            super().__init__()
+            self.data = data
+
+        def __len__(self) -> int:
+            return keep
+
+        def __getitem__(self, index: int) -> Any:
+            return self.data[index]
+
+        def on_epoch_end(self) -> None:  # an ImageDataGenerator shuffles again here
+            getattr(self.data, "on_epoch_end", lambda: None)()
+
+    return FirstBatches()
+
+
+def limit_batches(keras: Any, args: tuple, kwargs: dict[str, Any], train_limit: int,
+                  ) -> tuple[tuple, int | None]:
+    """Train on a dataset's first batches, about ``train_limit`` samples, per epoch.
+
+    For what ``fit`` gets instead of arrays: a ``PyDataset`` or ``Sequence`` (an
+    ``ImageDataGenerator``'s ``flow``, which shuffles each epoch) is cut to its first
+    batches, a ``tf.data`` dataset of known length is ``take``-n, and a
+    ``steps_per_epoch`` above that is lowered. Python generators are left as they are
+    (their batches cannot be counted without using them up). ``kwargs`` is changed in
+    place; returns the new args and about how many samples an epoch had, when cut.
+    """
+    if train_limit <= 0:
+        return args, None
+    positional = bool(args)
+    x = args[0] if positional else kwargs.get("x")
+    if x is None or isinstance(x, list | tuple | dict) or _rows(x) is not None:
+        return args, None
+    steps = kwargs.get("steps_per_epoch")
+    if hasattr(x, "__getitem__") and hasattr(x, "__len__"):  # PyDataset, Sequence
+        batches = len(x)
+        size = getattr(x, "batch_size", None)
+        rows = size if isinstance(size, int) and size > 0 else (
+            _batch_rows(x[0]) if batches else None)
+    elif hasattr(x, "take") and hasattr(x, "cardinality"):  # tf.data
+        batches = int(x.cardinality())  # -1: repeats forever, -2: unknown
+        rows = _batch_rows(next(iter(x.take(1)), None))
+    else:
+        return args, None
+    if not rows:
+        return args, None
+    keep = -(-train_limit // rows)
+    known = batches if batches > 0 else (steps if isinstance(steps, int) else None)
+    if known is None or known <= keep:
+        return args, None
+    if batches > keep:
+        x = _fewer_batches(keras, x, keep) if hasattr(x, "__getitem__") else x.take(keep)
+        args = (x, *args[1:]) if positional else args
+        if not positional:
+            kwargs["x"] = x
+    if isinstance(steps, int) and steps > keep:
+        kwargs["steps_per_epoch"] = keep
+    return args, known * rows
 
 
 LOOP_AFTER = 2  # a cell's fits after the first two are a loop's (a sweep, replicates)
@@ -146,6 +216,8 @@ def record_fits(keras: Any, state: types.ModuleType, max_epochs: int = 0,
         earlier = sum(1 for f in state.fits if f["cell"] == state.cell)
         args, asked = cap_epochs(args, kwargs, epoch_cap(max_epochs, loop_epochs, earlier))
         args, given = limit_samples(args, kwargs, train_limit)
+        if given is None:
+            args, given = limit_batches(keras, args, kwargs, train_limit)
         history = original(self, *args, **kwargs)
         if len(state.fits) < MAX_FITS:
             state.fits.append({"history": history, "model": self, "cell": state.cell,

@@ -111,7 +111,9 @@ KERAS1 = FIXTURES / "uses_keras1_and_late_keras2_spellings.ipynb"
 def test_keras1_and_late_keras2_spellings_run_as_their_authors_meant(tmp_path, tiny_mnist):
     from grader.execute.inject import keras1_cell
 
-    nb = prepare(read_notebook(KERAS1), [setup_cell(7, tiny_mnist, tmp_path / "figures"),
+    # a profile's subset of 16 samples: the fixture's 64 train as 2 batches of 8, not 8
+    nb = prepare(read_notebook(KERAS1), [setup_cell(7, tiny_mnist, tmp_path / "figures",
+                                                    train_limit=16),
                                          compat_cell(), keras1_cell()], probe_cell(tmp_path))
     result = execute(nb, tmp_path, kernel_env=kernel_env(tmp_path, 7, "test"),
                      read_only=[tiny_mnist])
@@ -121,6 +123,7 @@ def test_keras1_and_late_keras2_spellings_run_as_their_authors_meant(tmp_path, t
     assert "conv (3, 3) (1, 1) same (None, 10)" in out
     assert "epochs 2" in out and "generator ImageDataGenerator" in out
     assert "head params 28" in out  # Dense(4) on batch_input_shape=(None, 6): 6 inputs
+    assert "flow batches 2" in out and "dataset batches 2" in out
     shims = {s["shim"] for s in json.loads((tmp_path / "probe.json").read_text())["compat"]}
     assert shims >= {"keras1_convolution2d", "keras1_keywords", "keras1_nb_epoch",
                      "tf1_set_random_seed", "legacy_optimizer", "image_data_generator",

@@ -87,6 +87,76 @@ def test_small_sets_generators_and_no_limit_are_left_as_they_are():
     assert setup_src.limit_samples((np.zeros((60000, 1)),), {}, 0)[1] is None
 
 
+class _Batches:
+    """A Keras ``PyDataset`` as ``fit`` sees one: batches by index, then a new epoch."""
+
+    def __init__(self, n, batch_size, named=True):
+        self.n, self.size, self.epochs_ended = n, batch_size, 0
+        if named:
+            self.batch_size = batch_size  # as an ImageDataGenerator's flow says it
+
+    def __len__(self):
+        return -(-self.n // self.size)
+
+    def __getitem__(self, i):
+        import numpy as np
+
+        return np.full((min(self.size, self.n - i * self.size), 2), i), np.zeros(self.size)
+
+    def on_epoch_end(self):
+        self.epochs_ended += 1
+
+
+class _Dataset:
+    """A ``tf.data`` dataset as ``fit`` sees one: its length in batches, ``take``."""
+
+    def __init__(self, batches, size):
+        self.batches, self.size = batches, size
+
+    def cardinality(self):
+        return self.batches
+
+    def take(self, n):
+        import numpy as np
+
+        return [(np.zeros((self.size, 2)), np.zeros(self.size))] * n if n == 1 else (
+            _Dataset(min(n, self.batches) if self.batches >= 0 else n, self.size))
+
+
+def test_a_datasets_epochs_are_cut_to_its_first_batches_of_the_profiles_subset():
+    keras = types.SimpleNamespace(utils=types.SimpleNamespace(PyDataset=object))
+    flow = _Batches(60000, 32)
+    args, given = setup_src.limit_batches(keras, (flow,), {"epochs": 3}, 6000)
+    cut = args[0]
+    assert given == 1875 * 32 and len(cut) == 188  # 6,000 samples: 188 batches of 32
+    assert cut[187][0][0, 0] == 187 and cut.data is flow
+    cut.on_epoch_end()
+    assert flow.epochs_ended == 1  # the generator still shuffles between epochs
+    kwargs = {"x": _Batches(60000, 100, named=False), "steps_per_epoch": 600}
+    _, given = setup_src.limit_batches(keras, (), kwargs, 6000)  # its size read off a batch
+    assert len(kwargs["x"]) == 60 and kwargs["steps_per_epoch"] == 60 and given == 60000
+    args, given = setup_src.limit_batches(keras, (_Dataset(469, 128),), {}, 6000)
+    assert args[0].batches == 47 and given == 469 * 128
+    forever = {"x": _Dataset(-1, 128), "steps_per_epoch": 469}  # .repeat(): steps say it
+    _, given = setup_src.limit_batches(keras, (), forever, 6000)
+    assert forever["steps_per_epoch"] == 47 and forever["x"].batches == -1
+
+
+def test_small_or_uncountable_datasets_and_arrays_are_left_to_the_other_limits():
+    import numpy as np
+
+    keras = types.SimpleNamespace(utils=types.SimpleNamespace(PyDataset=object))
+    small = _Batches(2400, 32)
+    assert setup_src.limit_batches(keras, (small,), {}, 6000) == ((small,), None)
+    unknown = _Dataset(-2, 128)  # filtered: no length, no steps given
+    assert setup_src.limit_batches(keras, (unknown,), {}, 6000) == ((unknown,), None)
+    gen = (i for i in range(3))
+    assert setup_src.limit_batches(keras, (gen,), {}, 6000) == ((gen,), None)
+    x = np.zeros((60000, 2))
+    assert setup_src.limit_batches(keras, (x,), {}, 6000) == ((x,), None)  # limit_samples'
+    assert setup_src.limit_batches(keras, (small,), {}, 0) == ((small,), None)
+
+
 def test_colab_calls_are_skipped_with_a_note_where_colab_is_not(capsys, monkeypatch):
     import sys
 
