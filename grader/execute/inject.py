@@ -13,7 +13,7 @@ from typing import Any
 
 import nbformat
 
-from grader.kernel import compat_src, keras1_src, probe_src, setup_src
+from grader.kernel import budget_src, compat_src, keras1_src, probe_src, setup_src
 from grader.notebook import INJECTED_TAG
 
 
@@ -37,18 +37,25 @@ def code_cell(module: Any, cfg: dict[str, Any], role: str) -> nbformat.NotebookN
     return cell
 
 
-def setup_cell(seed: int, mnist_path: Path, figures_dir: Path,
-               max_epochs: int = 0, train_limit: int = 0,
-               loop_epochs: int = 0) -> nbformat.NotebookNode:
+def setup_cell(seed: int, mnist_path: Path, figures_dir: Path) -> nbformat.NotebookNode:
     """The cell that seeds, sets the Agg backend, captures figures and serves MNIST offline.
+
+    It also keeps every ``fit`` call's History, the models a probe would miss otherwise.
+    """
+    cfg = {"seed": seed, "mnist_path": str(mnist_path), "figures_dir": str(figures_dir)}
+    return code_cell(setup_src, cfg, "setup")
+
+
+def budget_cell(max_epochs: int = 0, train_limit: int = 0,
+                loop_epochs: int = 0) -> nbformat.NotebookNode:
+    """The cell that gives ``fit`` the profile's training budget (after the setup cell).
 
     With ``max_epochs``, every ``fit`` call trains at most that many epochs; with
     ``loop_epochs``, a cell's third and later calls (a sweep's runs) at most that many;
     with ``train_limit``, on at most that many samples (the first ones).
     """
-    cfg = {"seed": seed, "mnist_path": str(mnist_path), "figures_dir": str(figures_dir),
-           "max_epochs": max_epochs, "train_limit": train_limit, "loop_epochs": loop_epochs}
-    return code_cell(setup_src, cfg, "setup")
+    cfg = {"max_epochs": max_epochs, "train_limit": train_limit, "loop_epochs": loop_epochs}
+    return code_cell(budget_src, cfg, "budget")
 
 
 def compat_cell() -> nbformat.NotebookNode:

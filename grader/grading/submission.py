@@ -21,7 +21,7 @@ from grader.execute.collect import MAX_RECORDS_BYTES, collect, read_figures
 from grader.execute.devices import Device, Devices
 from grader.execute.engine import ExecutionResult, execute, prepare
 from grader.execute.environ import batch_kernel_env, font_cache
-from grader.execute.inject import compat_cell, keras1_cell, probe_cell, setup_cell
+from grader.execute.inject import budget_cell, compat_cell, keras1_cell, probe_cell, setup_cell
 from grader.execute.kernels import KERNEL_LOG, Kernel, launch
 from grader.files import sha256_file
 from grader.gradebook.result import RESULT_VERSION, Result
@@ -36,8 +36,14 @@ T = TypeVar("T")
 
 def setup_cells(pack: Pack, seed: int, kernel_mnist: Path, figures_dir: Path,
                 max_epochs: int = 0, train_limit: int = 0, loop_epochs: int = 0) -> list[Any]:
-    """The cells before the student's: setup, then the Keras 2 compatibility layer if on."""
-    cells = [setup_cell(seed, kernel_mnist, figures_dir, max_epochs, train_limit, loop_epochs)]
+    """The cells before the student's: setup, budget, compatibility.
+
+    The training budget's cell only where the profile sets a limit; the Keras 2
+    compatibility layer's (and Keras 1's) where the pack has it on.
+    """
+    cells = [setup_cell(seed, kernel_mnist, figures_dir)]
+    if max_epochs or train_limit or loop_epochs:
+        cells.append(budget_cell(max_epochs, train_limit, loop_epochs))
     if pack.spec.compat:
         cells += [compat_cell(), keras1_cell()]
     return cells

@@ -7,7 +7,8 @@ captures every figure a cell draws (metadata to ``figures.jsonl``, a PNG beside
 it, and the PNG shown in the cell's output as Jupyter's inline backend would);
 makes ``keras.datasets.mnist.load_data()`` read the grader's local copy; keeps the
 History of every ``fit`` call (at most ``MAX_FITS``) in the ``_grader_kernel``
-module, so models trained in a loop and then overwritten are still seen by the probe.
+module, so models trained in a loop and then overwritten are still seen by the probe,
+and applies the training budget the budget cell sets there (``budget_src``).
 """
 
 from __future__ import annotations
@@ -49,163 +50,12 @@ def kernel_state() -> Any:
     return state
 
 
-EPOCHS_ARG = 3  # fit(x, y, batch_size, epochs, ...)
+def record_fits(keras: Any, state: Any) -> None:
+    """Wrap ``keras.Model.fit``: keep each call's History with its cell; apply the budget.
 
-
-def cap_epochs(args: tuple, kwargs: dict[str, Any], max_epochs: int) -> tuple[tuple, int | None]:
-    """Limit a ``fit`` call to ``max_epochs`` epochs; return the new args and what was asked.
-
-    ``kwargs`` is changed in place; the epochs asked for are returned only when cut.
-    """
-    if max_epochs <= 0:
-        return args, None
-    positional = "epochs" not in kwargs and len(args) > EPOCHS_ARG
-    asked = args[EPOCHS_ARG] if positional else kwargs.get("epochs", 1)
-    limit = int(kwargs.get("initial_epoch", 0) or 0) + max_epochs
-    if not isinstance(asked, int) or isinstance(asked, bool) or asked <= limit:
-        return args, None
-    if positional:
-        args = (*args[:EPOCHS_ARG], limit, *args[EPOCHS_ARG + 1:])
-    else:
-        kwargs["epochs"] = limit
-    return args, asked
-
-
-def _rows(value: Any) -> int | None:
-    """How many samples an array (or a list, tuple or dict of arrays) holds; None if unknown."""
-    if isinstance(value, dict):
-        counts = {_rows(v) for v in value.values()}
-        return counts.pop() if len(counts) == 1 else None
-    if isinstance(value, list | tuple):
-        counts = {_rows(v) for v in value}
-        return counts.pop() if len(counts) == 1 and value else None
-    shape = getattr(value, "shape", None)
-    return int(shape[0]) if shape is not None and len(shape) >= 1 else None
-
-
-def _first(value: Any, n: int, rows: int) -> Any:
-    """The first ``n`` samples of ``value`` if it holds ``rows`` of them, else ``value``."""
-    if isinstance(value, dict):
-        return {k: _first(v, n, rows) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_first(v, n, rows) for v in value)
-    return value[:n] if _rows(value) == rows else value
-
-
-def limit_samples(args: tuple, kwargs: dict[str, Any], train_limit: int,
-                  ) -> tuple[tuple, int | None]:
-    """Train on the first ``train_limit`` samples when ``fit`` is given more.
-
-    The profile's training subset, applied where training happens: ``load_data()``
-    keeps its real shapes, so a student's asserts, reshapes and slices behave as on
-    their own machine. ``x``, ``y`` and ``sample_weight`` are cut alike; datasets are
-    :func:`limit_batches`'. ``kwargs`` is changed in place; returns the new args and
-    the samples given, when cut.
-    """
-    if train_limit <= 0:
-        return args, None
-    x = args[0] if args else kwargs.get("x")
-    rows = _rows(x)
-    if rows is None or rows <= train_limit:
-        return args, None
-    args = tuple(_first(a, train_limit, rows) if i < 2 else a for i, a in enumerate(args))
-    for key in ("x", "y", "sample_weight"):
-        if key in kwargs:
-            kwargs[key] = _first(kwargs[key], train_limit, rows)
-    return args, rows
-
-
-def _batch_rows(batch: Any) -> int | None:
-    """Samples in one batch a dataset yields: ``x``, ``(x, y)`` or ``(x, y, weights)``."""
-    return _rows(batch[0] if isinstance(batch, tuple | list) and batch else batch)
-
-
-def _fewer_batches(keras: Any, data: Any, keep: int) -> Any:
-    """A Keras ``PyDataset`` (``Sequence`` in Keras 2) of ``data``'s first ``keep`` batches."""
-    base = getattr(keras.utils, "PyDataset", None) or keras.utils.Sequence
-
-    class FirstBatches(base):  # type: ignore[misc, valid-type]
-        def __init__(self) -> None:
-            super().__init__()
-            self.data = data
-
-        def __len__(self) -> int:
-            return keep
-
-        def __getitem__(self, index: int) -> Any:
-            return self.data[index]
-
-        def on_epoch_end(self) -> None:  # an ImageDataGenerator shuffles again here
-            getattr(self.data, "on_epoch_end", lambda: None)()
-
-    return FirstBatches()
-
-
-def limit_batches(keras: Any, args: tuple, kwargs: dict[str, Any], train_limit: int,
-                  ) -> tuple[tuple, int | None]:
-    """Train on a dataset's first batches, about ``train_limit`` samples, per epoch.
-
-    For what ``fit`` gets instead of arrays: a ``PyDataset`` or ``Sequence`` (an
-    ``ImageDataGenerator``'s ``flow``, which shuffles each epoch) is cut to its first
-    batches, a ``tf.data`` dataset of known length is ``take``-n, and a
-    ``steps_per_epoch`` above that is lowered. Python generators are left as they are
-    (their batches cannot be counted without using them up). ``kwargs`` is changed in
-    place; returns the new args and about how many samples an epoch had, when cut.
-    """
-    if train_limit <= 0:
-        return args, None
-    positional = bool(args)
-    x = args[0] if positional else kwargs.get("x")
-    if x is None or isinstance(x, list | tuple | dict) or _rows(x) is not None:
-        return args, None
-    steps = kwargs.get("steps_per_epoch")
-    if hasattr(x, "__getitem__") and hasattr(x, "__len__"):  # PyDataset, Sequence
-        batches = len(x)
-        size = getattr(x, "batch_size", None)
-        rows = size if isinstance(size, int) and size > 0 else (
-            _batch_rows(x[0]) if batches else None)
-    elif hasattr(x, "take") and hasattr(x, "cardinality"):  # tf.data
-        batches = int(x.cardinality())  # -1: repeats forever, -2: unknown
-        rows = _batch_rows(next(iter(x.take(1)), None))
-    else:
-        return args, None
-    if not rows:
-        return args, None
-    keep = -(-train_limit // rows)
-    known = batches if batches > 0 else (steps if isinstance(steps, int) else None)
-    if known is None or known <= keep:
-        return args, None
-    if batches > keep:
-        x = _fewer_batches(keras, x, keep) if hasattr(x, "__getitem__") else x.take(keep)
-        args = (x, *args[1:]) if positional else args
-        if not positional:
-            kwargs["x"] = x
-    if isinstance(steps, int) and steps > keep:
-        kwargs["steps_per_epoch"] = keep
-    return args, known * rows
-
-
-LOOP_AFTER = 2  # a cell's fits after the first two are a loop's (a sweep, replicates)
-
-
-def epoch_cap(max_epochs: int, loop_epochs: int, earlier_in_cell: int) -> int:
-    """The epochs a ``fit`` call may train (0: no cap).
-
-    ``max_epochs`` caps every call; ``loop_epochs`` caps a cell's third and later calls
-    (``earlier_in_cell`` calls came before this one in the same cell): the runs of a
-    weight-decay sweep or of replicates, whose number matters more than their length.
-    """
-    if loop_epochs > 0 and earlier_in_cell >= LOOP_AFTER:
-        return min(loop_epochs, max_epochs) if max_epochs > 0 else loop_epochs
-    return max_epochs
-
-
-def record_fits(keras: Any, state: types.ModuleType, max_epochs: int = 0,
-                train_limit: int = 0, loop_epochs: int = 0) -> None:
-    """Wrap ``keras.Model.fit``: keep each call's History with its cell; apply the profile.
-
-    The profile's epoch caps and training subset shorten any notebook; what the student
-    asked for is recorded beside what ran (``epochs_requested``, ``samples_given``).
+    The profile's training budget (``state.budget``, set by the budget cell when the
+    profile has one) shortens any notebook; what the student asked for is recorded
+    beside what ran (``epochs_requested``, ``samples_given``).
     """
     original = keras.Model.fit
     if getattr(original, "_grader_wrapped", False):
@@ -213,11 +63,11 @@ def record_fits(keras: Any, state: types.ModuleType, max_epochs: int = 0,
 
     @functools.wraps(original)
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        earlier = sum(1 for f in state.fits if f["cell"] == state.cell)
-        args, asked = cap_epochs(args, kwargs, epoch_cap(max_epochs, loop_epochs, earlier))
-        args, given = limit_samples(args, kwargs, train_limit)
-        if given is None:
-            args, given = limit_batches(keras, args, kwargs, train_limit)
+        asked = given = None
+        budget = getattr(state, "budget", None)
+        if budget is not None:
+            earlier = sum(1 for f in state.fits if f["cell"] == state.cell)
+            args, asked, given = budget(keras, args, kwargs, earlier)
         history = original(self, *args, **kwargs)
         if len(state.fits) < MAX_FITS:
             state.fits.append({"history": history, "model": self, "cell": state.cell,
@@ -575,8 +425,7 @@ def main(cfg: dict[str, Any]) -> None:
     def prepare_keras(keras: Any) -> None:
         with contextlib.suppress(Exception):  # mid-import of TensorFlow: its own hook seeds
             keras.utils.set_random_seed(seed)
-        record_fits(keras, state, int(cfg.get("max_epochs", 0)), int(cfg.get("train_limit", 0)),
-                    int(cfg.get("loop_epochs", 0)))
+        record_fits(keras, state)
         safe_drawing(keras, state)
         inert_tensorboard(keras, state)
         offline_mnist(cfg["mnist_path"])

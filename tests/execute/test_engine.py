@@ -13,7 +13,7 @@ import pytest
 from grader.execute.collect import read_figures
 from grader.execute.engine import ExecutionManager, execute, prepare, start_death_hint
 from grader.execute.environ import kernel_env
-from grader.execute.inject import probe_cell, setup_cell
+from grader.execute.inject import budget_cell, probe_cell, setup_cell
 from grader.notebook import INJECTED_TAG, read_notebook
 from grader.report.notebook_page import export_html
 from tests.conftest import FIXTURES
@@ -107,7 +107,7 @@ def test_parameters_without_parameters_cell_are_noted(tmp_path):
 def test_real_setup_and_probe_collect_models_offline(tmp_path, tiny_mnist):
     """Offline load_data, figure capture and the probe, on a notebook with odd structures."""
     nb = read_notebook(FIXTURES / "models_in_containers.ipynb")
-    nb = prepare(nb, setup_cell(7, tiny_mnist, tmp_path / "figures", max_epochs=1),
+    nb = prepare(nb, [setup_cell(7, tiny_mnist, tmp_path / "figures"), budget_cell(max_epochs=1)],
                  probe_cell(tmp_path))
     result = execute(nb, tmp_path, kernel_env=kernel_env(tmp_path, 7, "test"),
                      read_only=[tiny_mnist])

@@ -42,6 +42,10 @@ def test_injected_cells_follow_the_spec(tmp_path):
     assert all(is_injected(c) for c in with_compat + plain)
     assert find_pack("zhaw_cnn").spec.compat and len(with_compat) == 3  # setup, Keras 2, Keras 1
     assert len(plain) == 1 + 2 * find_pack("dlcourse_mlp").spec.compat
+    fast = find_pack("dlcourse_mlp").spec.profile("fast")
+    budgeted = setup_cells(find_pack("dlcourse_mlp"), 1, Path("/m.npz"), tmp_path,
+                           fast.max_epochs, fast.train_limit, fast.loop_epochs)
+    assert [c.metadata["tags"][1] for c in budgeted][:2] == ["grader-setup", "grader-budget"]
 
 
 def test_whose_failure_it_was_is_recorded_with_the_error(tmp_path):

@@ -109,12 +109,12 @@ KERAS1 = FIXTURES / "uses_keras1_and_late_keras2_spellings.ipynb"
 
 @pytest.mark.kernel
 def test_keras1_and_late_keras2_spellings_run_as_their_authors_meant(tmp_path, tiny_mnist):
-    from grader.execute.inject import keras1_cell
+    from grader.execute.inject import budget_cell, keras1_cell
 
     # a profile's subset of 16 samples: the fixture's 64 train as 2 batches of 8, not 8
-    nb = prepare(read_notebook(KERAS1), [setup_cell(7, tiny_mnist, tmp_path / "figures",
-                                                    train_limit=16),
-                                         compat_cell(), keras1_cell()], probe_cell(tmp_path))
+    nb = prepare(read_notebook(KERAS1), [setup_cell(7, tiny_mnist, tmp_path / "figures"),
+                                         budget_cell(train_limit=16), compat_cell(),
+                                         keras1_cell()], probe_cell(tmp_path))
     result = execute(nb, tmp_path, kernel_env=kernel_env(tmp_path, 7, "test"),
                      read_only=[tiny_mnist])
     assert result.failures == ()

@@ -75,6 +75,9 @@ def test_sweep_models_are_found_through_their_fit_calls(dat405):
     assert all(m.get("fit_cell") for m in overwritten)
     assert "Hinton's result (98.47 %)" in check_of(r, "q2d_weight_decay",
                                                     "accuracy_threshold")["message"]
+    # the profile's subset is cut where the notebook trains: load_data() gave all 60,000
+    assert any("trained on the profile's training subset, not all 60,000 samples given" in n
+               for n in r["notes"]), r["notes"]
 
 
 def test_grader_draws_the_denoising_curves_with_the_best_classifier(dat405):
