@@ -109,6 +109,19 @@ def _fewer_batches(keras: Any, data: Any, keep: int) -> Any:
     return FirstBatches()
 
 
+def _dataset_size(x: Any) -> tuple[int, int | None]:
+    """Batches per epoch (negative: unknown or endless) and samples per batch, if known."""
+    if hasattr(x, "__getitem__") and hasattr(x, "__len__"):  # PyDataset, Sequence
+        batches = len(x)
+        size = getattr(x, "batch_size", None)
+        if isinstance(size, int) and size > 0:
+            return batches, size
+        return batches, _batch_rows(x[0]) if batches else None
+    if hasattr(x, "take") and hasattr(x, "cardinality"):  # tf.data
+        return int(x.cardinality()), _batch_rows(next(iter(x.take(1)), None))
+    return 0, None
+
+
 def limit_batches(keras: Any, args: tuple, kwargs: dict[str, Any], train_limit: int,
                   ) -> tuple[tuple, int | None]:
     """Train on a dataset's first batches, about ``train_limit`` samples, per epoch.
@@ -127,15 +140,9 @@ def limit_batches(keras: Any, args: tuple, kwargs: dict[str, Any], train_limit: 
     if x is None or isinstance(x, list | tuple | dict) or _rows(x) is not None:
         return args, None
     steps = kwargs.get("steps_per_epoch")
-    if hasattr(x, "__getitem__") and hasattr(x, "__len__"):  # PyDataset, Sequence
-        batches = len(x)
-        size = getattr(x, "batch_size", None)
-        rows = size if isinstance(size, int) and size > 0 else (
-            _batch_rows(x[0]) if batches else None)
-    elif hasattr(x, "take") and hasattr(x, "cardinality"):  # tf.data
-        batches = int(x.cardinality())  # -1: repeats forever, -2: unknown
-        rows = _batch_rows(next(iter(x.take(1)), None))
-    else:
+    try:  # the student's own data class may count or index as it likes: then uncut
+        batches, rows = _dataset_size(x)
+    except Exception:  # noqa: BLE001 - the budget never takes a student's fit down
         return args, None
     if not rows:
         return args, None

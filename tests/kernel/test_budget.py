@@ -98,6 +98,13 @@ def test_small_or_uncountable_datasets_and_arrays_are_left_to_the_other_limits()
     assert budget_src.limit_batches(keras, (gen,), {}, 6000) == ((gen,), None)
     x = np.zeros((60000, 2))
     assert budget_src.limit_batches(keras, (x,), {}, 6000) == ((x,), None)  # limit_samples'
+
+    class Odd(_Batches):
+        def __len__(self):
+            raise TypeError("endless")
+
+    odd = Odd(60000, 32, named=False)
+    assert budget_src.limit_batches(keras, (odd,), {}, 6000) == ((odd,), None)  # uncut, no error
     assert budget_src.limit_batches(keras, (small,), {}, 0) == ((small,), None)
 
 
