@@ -115,3 +115,17 @@ def test_a_sweeps_runs_are_cut_shorter_than_single_fits():
     assert cap(15, 0, 9) == 15  # no loop cap: every fit as the others
     assert cap(0, 3, 2) == 3 and cap(0, 3, 1) == 0  # a loop cap alone
     assert cap(2, 3, 5) == 2  # never longer than the cap of every fit
+
+
+def test_epochs_are_capped_by_keyword_or_position_and_the_request_kept():
+    kwargs = {"epochs": 40, "batch_size": 32}
+    args, asked = budget_src.cap_epochs(("x", "y"), kwargs, 3)
+    assert kwargs["epochs"] == 3 and asked == 40 and args == ("x", "y")
+    args, asked = budget_src.cap_epochs(("x", "y", 32, 40), {}, 3)
+    assert args == ("x", "y", 32, 3) and asked == 40
+    kwargs = {"epochs": 12, "initial_epoch": 10}
+    cap = budget_src.cap_epochs
+    assert cap((), kwargs, 3)[1] is None and kwargs["epochs"] == 12  # 2 epochs: fine
+    kwargs = {"epochs": 2}
+    assert budget_src.cap_epochs((), kwargs, 3) == ((), None) and kwargs == {"epochs": 2}
+    assert budget_src.cap_epochs((), {"epochs": 40}, 0) == ((), None)  # no cap

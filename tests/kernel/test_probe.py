@@ -9,7 +9,6 @@ from types import SimpleNamespace
 import numpy as np
 
 from grader.kernel.probe_src import Walker, describe_history, jsonable
-from grader.kernel.setup_src import cap_epochs
 
 
 class Model:
@@ -67,16 +66,3 @@ def test_history_description_from_object_or_dict():
     h = describe_history(History({"loss": [1.0, np.float32(0.5)], "val_loss": [1.2, math.inf]}))
     assert h["epochs_run"] == 2 and h["history"]["val_loss"] == [1.2, None]
     assert describe_history({"loss": [1, 2, 3]})["epochs_run"] == 3
-
-
-def test_epochs_are_capped_by_keyword_or_position_and_the_request_kept():
-    kwargs = {"epochs": 40, "batch_size": 32}
-    args, asked = cap_epochs(("x", "y"), kwargs, 3)
-    assert kwargs["epochs"] == 3 and asked == 40 and args == ("x", "y")
-    args, asked = cap_epochs(("x", "y", 32, 40), {}, 3)
-    assert args == ("x", "y", 32, 3) and asked == 40
-    kwargs = {"epochs": 12, "initial_epoch": 10}
-    assert cap_epochs((), kwargs, 3)[1] is None and kwargs["epochs"] == 12  # 2 epochs: fine
-    kwargs = {"epochs": 2}
-    assert cap_epochs((), kwargs, 3) == ((), None) and kwargs == {"epochs": 2}
-    assert cap_epochs((), {"epochs": 40}, 0) == ((), None)  # no cap
