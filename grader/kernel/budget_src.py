@@ -151,7 +151,10 @@ def limit_batches(keras: Any, args: tuple, kwargs: dict[str, Any], train_limit: 
     if known is None or known <= keep:
         return args, None
     if batches > keep:
-        x = _fewer_batches(keras, x, keep) if hasattr(x, "__getitem__") else x.take(keep)
+        try:
+            x = _fewer_batches(keras, x, keep) if hasattr(x, "__getitem__") else x.take(keep)
+        except Exception:  # noqa: BLE001 - as above: uncut rather than failed
+            return args, None
         args = (x, *args[1:]) if positional else args
         if not positional:
             kwargs["x"] = x
