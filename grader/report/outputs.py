@@ -116,7 +116,9 @@ def roster_grades(results: Sequence[Mapping[str, Any]], pack: Pack, out_dir: Pat
     matched = match(results, read_roster(roster))
     rows = with_roster(results, matched, missing, pack.spec.max_score)
     write_grades_csv(rows, [q.id for q in pack.spec.questions], out_dir / "grades.csv")
-    write_summary(results, pack, out_dir, [m.key for m in matched.missing])
+    summary = write_summary(results, pack, out_dir, [m.key for m in matched.missing])
+    if summary.with_suffix(".pdf").exists():  # printed before the list was read: again
+        print_pdfs([summary])
     return matched
 
 

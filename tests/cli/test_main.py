@@ -574,6 +574,11 @@ def test_a_class_list_adds_who_handed_nothing_in_and_gives_the_exports_their_ids
     summary = (out / "summary.html").read_text(encoding="utf-8")
     assert "1 student(s) of the class list handed nothing in" in summary
     assert "<h2>Handed nothing in</h2>" in summary and ": nobody.</p>" in summary
+    (out / "summary.pdf").write_bytes(b"printed before the class list was read")
+    proc = run_cli("report", str(out), "-a", "dlcourse_mlp", "--no-pdf", "--roster",
+                   str(roster))
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "summary.pdf").read_bytes().startswith(b"%PDF")  # printed again with it
     proc = run_cli("export", str(out), "-a", "dlcourse_mlp", "--format", "canvas",
                    "--allow-pending", "--roster", str(roster))
     assert proc.returncode == 0, proc.stderr
